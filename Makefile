@@ -1,0 +1,32 @@
+# The three fixed entry points: `make run`, `make test`, `make bench`. Each works from a fresh
+# clone: it installs uv (via pip) if missing, syncs the locked workspace, then runs.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+export UV_LINK_MODE ?= copy
+
+.PHONY: setup run test bench lint format clean
+
+setup:
+	@bash scripts/bootstrap.sh
+
+run: setup
+	$(UV) run --frozen iris-stack run
+
+test: setup
+	@bash scripts/test-deps.sh
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(UV) run --frozen python -m bench
+
+lint: setup
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+format: setup
+	$(UV) run --frozen ruff format .
+	$(UV) run --frozen ruff check --fix .
+
+clean:
+	rm -rf .venv var .pytest_cache

