@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): each module compares this product with the course's way in one run."""
