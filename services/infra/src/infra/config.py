@@ -2,11 +2,16 @@
 
 One typed place: every value can be set by environment variable (e.g. ``IRIS_SCORE_TABLE``);
 AWS endpoint, region and credentials follow the standard AWS variables and credential chain.
+The stream-processing knobs (batch size, retries, bisect, threshold) are shared by the deployed
+event source mapping (``infra.provision``) and the local runner (``infra.esm``), so both behave
+the same.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,10 +21,18 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 DYNAMODB_LOCAL_MANIFEST_DIR = PACKAGE_DIR.parents[1] / "dynamodb-local"
 
 
+def _flagger_source_dir() -> Path | None:
+    """Where the installed ``flagger`` package lives (works editable and in a built image)."""
+    spec = importlib.util.find_spec("flagger")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))).resolve()
+
+
 class InfraSettings(BaseSettings):
     """Names and knobs shared by provisioning, the runner and the launcher."""
 
-    model_config = SettingsConfigDict(env_prefix="IRIS_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="IRIS_", extra="ignore", populate_by_name=True)
 
     # --- AWS API (standard variable names, no prefix) ---
     aws_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL")
@@ -29,10 +42,38 @@ class InfraSettings(BaseSettings):
     score_table: str = "IrisExtended"
     retrain_table: str = "IrisExtendedRetrain"
 
+    # --- stream processing (deployed mapping and local runner alike) ---
+    flag_threshold: float = Field(default=0.9, ge=0.0, le=1.0)
+    esm_batch_size: int = Field(default=100, ge=1, le=10_000)
+    esm_max_retries: int = Field(default=3, ge=0, le=10_000)
+    esm_bisect_on_error: bool = True
+    esm_starting_position: Literal["TRIM_HORIZON", "LATEST"] = "TRIM_HORIZON"
+
+    # --- the Lambda deployment (AWS / LocalStack) ---
+    # None: decide from the endpoint (on for AWS and LocalStack, off for DynamoDB Local).
+    with_lambda: bool | None = None
+    function_name: str = "iris-retrain-flagger"
+    function_role_name: str = "iris-retrain-flagger-role"
+    function_policy_name: str = "iris-retrain-flagger-policy"
+    failure_queue_name: str = "iris-retrain-flagger-failures"
+    lambda_runtime: str = "python3.12"
+    lambda_handler: str = "flagger.handler.lambda_handler"
+    lambda_timeout_s: int = Field(default=60, ge=1, le=900)
+    lambda_memory_mb: int = Field(default=256, ge=128, le=10_240)
+    lambda_source_dir: Path | None = Field(default_factory=_flagger_source_dir)
+    provision_wait_s: float = Field(default=180.0, gt=0)
+
     # --- local runtime ---
     data_dir: Path = Path("./var")
     host: str = "127.0.0.1"
-    aws_port: int = 4566
-    api_port: int = 8000
-    ui_port: int = 8050
+    aws_port: int = Field(default=4566, ge=1, le=65535)
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    ui_port: int = Field(default=8050, ge=1, le=65535)
     dynamodb_local_dir: Path = DYNAMODB_LOCAL_MANIFEST_DIR
+    launcher_ready_timeout_s: float = Field(default=180.0, gt=0)
+    launcher_stop_grace_s: float = Field(default=10.0, gt=0)
+
+    @property
+    def local_endpoint_url(self) -> str:
+        """The embedded stack's AWS endpoint (DynamoDB Local on ``aws_port``)."""
+        return f"http://127.0.0.1:{self.aws_port}"

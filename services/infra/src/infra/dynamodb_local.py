@@ -29,6 +29,29 @@ class PrerequisiteMissing(RuntimeError):
     """Java or npm is not installed; the message says what to install."""
 
 
+class PortInUse(RuntimeError):
+    """Something already listens on the port a server was asked to use."""
+
+
+class ServerExited(RuntimeError):
+    """The server process ended before it answered."""
+
+
+def port_in_use(port: int, host: str = "0.0.0.0") -> bool:
+    """True when binding ``host:port`` fails, i.e. another process holds the port.
+
+    ``0.0.0.0`` is the default because DynamoDB Local listens on every interface, and on Linux a
+    wildcard bind conflicts with any listener on that port.
+    """
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is not "in use"
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def free_port() -> int:
     """A TCP port that is free on this machine right now."""
     with socket.socket() as s:
@@ -94,16 +117,26 @@ def client(endpoint_url: str, region: str = "us-east-1", service: str = "dynamod
     )
 
 
-def wait_until_ready(endpoint_url: str, timeout: float = 60.0) -> None:
-    """Block until the endpoint answers ListTables, or raise TimeoutError."""
+def wait_until_ready(
+    endpoint_url: str, timeout: float = 60.0, process: subprocess.Popen | None = None
+) -> None:
+    """Block until the endpoint answers ListTables, or raise TimeoutError.
+
+    With ``process``, stop waiting as soon as it exits (ServerExited) instead of at the timeout.
+    """
     deadline = time.monotonic() + timeout
     ddb = client(endpoint_url)
     last: Exception | None = None
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise ServerExited(
+                f"the server for {endpoint_url} exited with code {process.returncode} "
+                "before it answered"
+            )
         try:
             ddb.list_tables(Limit=1)
             return
-        except Exception as exc:  # noqa: BLE001 - any failure means "not yet"
+        except Exception as exc:  # any failure means "not yet"
             last = exc
             time.sleep(0.2)
     raise TimeoutError(f"DynamoDB Local at {endpoint_url} did not answer: {last}")
@@ -144,11 +177,17 @@ class DynamoDBLocal:
         return cmd
 
     def start(self, timeout: float = 60.0) -> DynamoDBLocal:
+        if port_in_use(self.port):
+            raise PortInUse(f"port {self.port} is already in use; DynamoDB Local cannot start")
         cmd = self.command()
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
         try:
-            wait_until_ready(self.endpoint_url, timeout)
+            self.process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        finally:
+            if out is not subprocess.DEVNULL:
+                out.close()  # the child holds its own descriptor
+        try:
+            wait_until_ready(self.endpoint_url, timeout, self.process)
         except Exception:
             self.stop()
             raise

@@ -1,0 +1,41 @@
+"""Settings of the local event source mapping (env prefix ``IRIS_``), with AWS's semantics.
+
+The mapping's knobs shared with the deployed (AWS/LocalStack) mapping live in
+:class:`infra.config.InfraSettings` — ``flag_threshold``, ``esm_batch_size``, ``esm_max_retries``,
+``esm_bisect_on_error``, ``esm_starting_position`` — so both run with the same values; this class
+adds only what a poller needs. AWS's ``MaximumBatchingWindowInSeconds`` default for DynamoDB
+streams is 0 (invoke as soon as GetRecords returns records), which is what the runner does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from infra.config import InfraSettings
+
+# GetRecords returns at most 1,000 records, so one invocation carries at most that many.
+MAX_RECORDS_PER_GET = 1000
+
+
+class EsmSettings(InfraSettings):
+    """Everything ``python -m infra.esm`` reads from the environment."""
+
+    esm_poll_interval: float = Field(default=0.2, gt=0.0, le=60.0)
+    esm_discovery_interval: float = Field(default=1.0, gt=0.0, le=300.0)
+    esm_retry_backoff: float = Field(default=0.5, ge=0.0, le=60.0)
+    esm_metrics_interval: float = Field(default=10.0, gt=0.0)
+
+    @property
+    def esm_dir(self) -> Path:
+        """Where the checkpoint and the on-failure destination live."""
+        return self.data_dir / "esm"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.esm_dir / "checkpoints.json"
+
+    @property
+    def failures_path(self) -> Path:
+        return self.esm_dir / "failures.jsonl"

@@ -1,0 +1,447 @@
+"""``iris-stack run``: the embedded stack without Docker, started, watched and stopped as one.
+
+Order: DynamoDB Local (persisting under ``<data_dir>/dynamodb``) → tables provisioned in-process
+→ the local event source mapping runner (``python -m infra.esm``) → model_api (waited on
+``/health/ready``) → the dashboard. Every child runs in its own process group with the local
+endpoint and dummy credentials in its environment and its output in ``<data_dir>/logs/``.
+Ctrl-C/SIGTERM stops them in reverse order (graceful, then killed); if one dies, the launcher
+names it, shows the end of its log, stops the rest and exits non-zero. ``iris-stack aws-env``
+prints the variables for pointing your own boto3/aws-cli at the local endpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import importlib.util
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from infra.config import InfraSettings
+from infra.dynamodb_local import (
+    LOCAL_CREDENTIALS,
+    DynamoDBLocal,
+    PortInUse,
+    PrerequisiteMissing,
+    ServerExited,
+    port_in_use,
+    wait_until_ready,
+)
+from infra.provision import ProvisioningError, make_clients, provision_up
+
+READY_LINE = "iris-stack: ready"
+_POLL_S = 0.5
+# Variables that could send real credentials or another endpoint to the local stack.
+_SCRUBBED_ENV = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+)
+
+
+class LaunchError(RuntimeError):
+    """The stack cannot start; the message says why and what to do."""
+
+
+class _StopRequested(BaseException):
+    """Raised in the main thread by the SIGINT/SIGTERM handler (like KeyboardInterrupt)."""
+
+
+def _say(message: str) -> None:
+    print(f"iris-stack: {message}", flush=True)
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: the child gets SIGTERM if the launcher itself is killed, so nothing is orphaned."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@dataclass
+class Child:
+    """One supervised process, in its own process group so it can be stopped as a whole."""
+
+    name: str
+    cmd: list[str]
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen | None = field(default=None, init=False)
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            log.write(f"\n===== {stamp} iris-stack starts: {shlex.join(self.cmd)}\n".encode())
+            log.flush()
+            self.process = subprocess.Popen(
+                self.cmd,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                process_group=0,
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            )
+        _say(f"started {self.name} (pid {self.process.pid}), log {self.log_path}")
+
+    @property
+    def exit_code(self) -> int | None:
+        return None if self.process is None else self.process.poll()
+
+    def stop(self, grace: float, hurry: Callable[[], bool]) -> None:
+        """SIGTERM to the group, wait up to ``grace`` seconds, then SIGKILL."""
+        proc = self.process
+        if proc is None:
+            return
+        if proc.poll() is None:
+            self._signal_group(signal.SIGTERM)
+            deadline = time.monotonic() + grace
+            while proc.poll() is None and time.monotonic() < deadline and not hurry():
+                time.sleep(0.1)
+        if proc.poll() is None:
+            why = "on request" if hurry() else f"after {grace:.0f}s without stopping"
+            _say(f"killing {self.name} ({why})")
+        self._signal_group(signal.SIGKILL)  # also reaps anything it left in its group
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
+
+    def _signal_group(self, sig: int) -> None:
+        assert self.process is not None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, sig)
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return ""
+        return "\n".join(f"    | {line}" for line in text[-lines:])
+
+
+@dataclass(frozen=True)
+class Options:
+    """Which parts to run (all by default)."""
+
+    api: bool = True
+    ui: bool = True
+    stream_runner: bool = True
+
+
+def child_env(settings: InfraSettings, data_dir: Path) -> dict[str, str]:
+    """The children's environment: this one, pointed at the local endpoint with dummy keys."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in _SCRUBBED_ENV and not k.startswith("AWS_ENDPOINT_URL_")
+    }
+    no_proxy = ",".join(
+        x for x in (env.get("NO_PROXY") or env.get("no_proxy"), "127.0.0.1,localhost") if x
+    )
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": settings.local_endpoint_url,
+            "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
+            "AWS_DEFAULT_REGION": settings.aws_region,
+            "AWS_REGION": settings.aws_region,
+            "IRIS_SCORE_TABLE": settings.score_table,
+            "IRIS_RETRAIN_TABLE": settings.retrain_table,
+            "IRIS_DATA_DIR": str(data_dir),
+            "IRIS_HOST": settings.host,
+            "IRIS_AWS_PORT": str(settings.aws_port),
+            "IRIS_API_PORT": str(settings.api_port),
+            "IRIS_UI_PORT": str(settings.ui_port),
+            "IRIS_API_URL": f"http://127.0.0.1:{settings.api_port}",
+            "IRIS_FLAG_THRESHOLD": str(settings.flag_threshold),
+            "IRIS_ESM_BATCH_SIZE": str(settings.esm_batch_size),
+            "IRIS_ESM_MAX_RETRIES": str(settings.esm_max_retries),
+            "IRIS_ESM_BISECT_ON_ERROR": str(settings.esm_bisect_on_error).lower(),
+            "IRIS_ESM_STARTING_POSITION": settings.esm_starting_position,
+            "PYTHONUNBUFFERED": "1",
+            "NO_PROXY": no_proxy,
+            "no_proxy": no_proxy,
+        }
+    )
+    return env
+
+
+def _http_ok(url: str) -> bool:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxy
+    try:
+        with opener.open(url, timeout=3) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def _module_missing(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is None
+    except (ImportError, ValueError):
+        return True
+
+
+class Stack:
+    """The embedded stack: start in order, watch, stop in reverse order."""
+
+    def __init__(self, settings: InfraSettings, options: Options):
+        self.settings = settings
+        self.options = options
+        self.data_dir = settings.data_dir.expanduser().resolve()
+        self.log_dir = self.data_dir / "logs"
+        self.children: list[Child] = []
+        self._stopping = False
+        self._stop_signal_at = 0.0
+        self._hurry = False
+
+    # ---- signals -------------------------------------------------------------------------
+    def _on_signal(self, signum: int, _frame: Any) -> None:
+        if self._stopping:
+            # A second Ctrl-C skips the graceful wait; wrappers (uv run, timeout) may forward
+            # the first one again within milliseconds, so repeats inside a second do not count.
+            if time.monotonic() - self._stop_signal_at > 1.0:
+                self._hurry = True
+                _say("second signal: killing what is left")
+            return
+        self._stopping = True
+        self._stop_signal_at = time.monotonic()
+        _say(f"{signal.Signals(signum).name} received; stopping")
+        raise _StopRequested
+
+    # ---- checks ----------------------------------------------------------------------------
+    def _preflight(self) -> None:
+        wanted = [("infra.esm.__main__", self.options.stream_runner, "--no-stream-runner")]
+        wanted += [("model_api.__main__", self.options.api, "--no-api")]
+        wanted += [("dashboard.__main__", self.options.ui, "--no-ui")]
+        for module, enabled, flag in wanted:
+            if enabled and _module_missing(module):
+                package = module.rsplit(".", 1)[0]
+                raise LaunchError(
+                    f"`python -m {package}` is not available in this environment "
+                    f"(run `uv sync --all-packages`), or start without it: {flag}"
+                )
+        ports = [("AWS endpoint (IRIS_AWS_PORT)", self.settings.aws_port)]
+        if self.options.api:
+            ports.append(("model_api (IRIS_API_PORT)", self.settings.api_port))
+        if self.options.ui:
+            ports.append(("dashboard (IRIS_UI_PORT)", self.settings.ui_port))
+        if len({p for _, p in ports}) != len(ports):
+            raise LaunchError(f"two services are configured on the same port: {ports}")
+        for what, port in ports:
+            if port_in_use(port):
+                raise LaunchError(
+                    f"port {port} for the {what} is already in use (another `iris-stack run`, "
+                    f"LocalStack or docker compose?). Stop it or choose another port, e.g. "
+                    f"{what.split('(')[1].rstrip(')')}={port + 1}."
+                )
+
+    # ---- start -----------------------------------------------------------------------------
+    def _spawn(self, name: str, cmd: list[str], env: dict[str, str]) -> Child:
+        child = Child(name=name, cmd=cmd, env=env, log_path=self.log_dir / f"{name}.log")
+        self.children.append(child)
+        child.start()
+        return child
+
+    def _wait_http(self, child: Child, url: str) -> None:
+        timeout = self.settings.launcher_ready_timeout_s
+        deadline = time.monotonic() + timeout
+        while not _http_ok(url):
+            if child.exit_code is not None:
+                raise LaunchError(self._died(child))
+            if time.monotonic() >= deadline:
+                raise LaunchError(
+                    f"{child.name} did not answer {url} within {timeout:.0f}s; "
+                    f"see {child.log_path}\n{child.log_tail()}"
+                )
+            time.sleep(_POLL_S)
+
+    def _died(self, child: Child) -> str:
+        return (
+            f"{child.name} exited with code {child.exit_code}; see {child.log_path}; "
+            f"last lines:\n{child.log_tail()}"
+        )
+
+    def _start_all(self) -> None:
+        s = self.settings
+        env = child_env(s, self.data_dir)
+        db = DynamoDBLocal(
+            port=s.aws_port, data_dir=self.data_dir / "dynamodb", manifest_dir=s.dynamodb_local_dir
+        )
+        db_child = self._spawn("dynamodb", db.command(), env)
+        try:
+            wait_until_ready(s.local_endpoint_url, s.launcher_ready_timeout_s, db_child.process)
+        except (ServerExited, TimeoutError) as exc:
+            raise LaunchError(f"{exc}\n{self._died(db_child)}") from exc
+        _say(f"DynamoDB Local answers at {s.local_endpoint_url}")
+
+        local = s.model_copy(update={"aws_endpoint_url": s.local_endpoint_url})
+        report = provision_up(
+            local, with_lambda=False, clients=make_clients(local, LOCAL_CREDENTIALS)
+        )
+        _say("tables: " + ", ".join(f"{c.name} {c.action}" for c in report.changes))
+
+        if self.options.stream_runner:
+            lambda_env = env | {
+                "RETRAIN_TABLE": s.retrain_table,
+                "CONFIDENCE_THRESHOLD": str(s.flag_threshold),
+            }
+            runner = self._spawn("stream-runner", [sys.executable, "-m", "infra.esm"], lambda_env)
+            time.sleep(1.0)  # it has no health endpoint: it must at least survive its start-up
+            if runner.exit_code is not None:
+                raise LaunchError(self._died(runner))
+        if self.options.api:
+            api = self._spawn("model_api", [sys.executable, "-m", "model_api"], env)
+            self._wait_http(api, f"http://127.0.0.1:{s.api_port}/health/ready")
+        if self.options.ui:
+            ui = self._spawn("dashboard", [sys.executable, "-m", "dashboard"], env)
+            self._wait_http(ui, f"http://127.0.0.1:{s.ui_port}/")
+
+    def _print_ready(self) -> None:
+        s = self.settings
+        lines = []
+        if self.options.ui:
+            lines.append(f"  Dashboard     http://127.0.0.1:{s.ui_port}/")
+        if self.options.api:
+            lines.append(f"  API docs      http://127.0.0.1:{s.api_port}/docs")
+        lines += [
+            f"  AWS endpoint  {s.local_endpoint_url}  (DynamoDB Local, listens on all "
+            "interfaces; `iris-stack aws-env` prints the variables for boto3/aws-cli)",
+            f"  Tables        {s.score_table} (stream NEW_IMAGE), {s.retrain_table}",
+            f"  Data          {self.data_dir}",
+            f"  Logs          {self.log_dir}/*.log",
+        ]
+        if not self.options.stream_runner:
+            lines.append("  (stream runner off: nothing copies records to the retrain table)")
+        print("\n".join(lines), flush=True)
+        _say("ready. Press Ctrl-C to stop.")
+
+    # ---- watch and stop ------------------------------------------------------------------
+    def _watch(self) -> int:
+        while True:
+            for child in self.children:
+                if child.exit_code is not None:
+                    _say(self._died(child))
+                    _say("stopping the others")
+                    return 1
+            time.sleep(_POLL_S)
+
+    def _stop_all(self) -> None:
+        if not self._stopping:
+            self._stopping = True
+            self._stop_signal_at = time.monotonic()
+        for child in reversed(self.children):
+            if child.process is not None:
+                child.stop(self.settings.launcher_stop_grace_s, lambda: self._hurry)
+        if self.children:
+            _say("all stopped")
+
+    def run(self) -> int:
+        """Start, watch until a signal or a child's death, stop. Returns the exit code."""
+        previous = {
+            sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            try:
+                self._preflight()
+                self.log_dir.mkdir(parents=True, exist_ok=True)
+                self._start_all()
+                self._print_ready()
+                return self._watch()
+            except _StopRequested:
+                return 0
+            except (LaunchError, PrerequisiteMissing, ProvisioningError, PortInUse) as exc:
+                _say(f"error: {exc}")
+                return 1
+            except (BotoCoreError, ClientError) as exc:
+                _say(f"error: provisioning the tables at {self.settings.local_endpoint_url}: {exc}")
+                return 1
+            except OSError as exc:  # e.g. the java binary cannot be executed
+                _say(f"error: {exc}")
+                return 1
+            finally:
+                try:
+                    self._stop_all()
+                except _StopRequested:  # pragma: no cover - a signal between the checks
+                    self._stop_all()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+# ------------------------------------------------------------------------------------ CLI
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="iris-stack", description="Run the Iris monitor on this machine, without Docker."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="start DynamoDB Local, the stream runner, model_api, UI")
+    run.add_argument("--no-api", action="store_true", help="do not start model_api")
+    run.add_argument("--no-ui", action="store_true", help="do not start the dashboard")
+    run.add_argument(
+        "--no-stream-runner",
+        action="store_true",
+        help="do not start the local event source mapping",
+    )
+    run.add_argument("--data-dir", type=Path, help="default: IRIS_DATA_DIR or ./var")
+    run.add_argument("--aws-port", type=int, help="default: IRIS_AWS_PORT or 4566")
+    run.add_argument("--api-port", type=int, help="default: IRIS_API_PORT or 8000")
+    run.add_argument("--ui-port", type=int, help="default: IRIS_UI_PORT or 8050")
+    sub.add_parser("aws-env", help="print export lines for the local AWS endpoint")
+    return parser
+
+
+def aws_env_lines(settings: InfraSettings) -> list[str]:
+    """Shell lines that point boto3/aws-cli at the embedded stack's endpoint."""
+    values = {
+        "AWS_ENDPOINT_URL": settings.local_endpoint_url,
+        "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
+        "AWS_DEFAULT_REGION": settings.aws_region,
+        "IRIS_SCORE_TABLE": settings.score_table,
+        "IRIS_RETRAIN_TABLE": settings.retrain_table,
+    }
+    return [f"export {k}={shlex.quote(v)}" for k, v in values.items()]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``iris-stack`` console script."""
+    args = _parser().parse_args(argv)
+    settings = InfraSettings()
+    if args.command == "aws-env":
+        print("\n".join(aws_env_lines(settings)))
+        return 0
+    overrides = {
+        key: value
+        for key, value in (
+            ("data_dir", args.data_dir),
+            ("aws_port", args.aws_port),
+            ("api_port", args.api_port),
+            ("ui_port", args.ui_port),
+        )
+        if value is not None
+    }
+    settings = InfraSettings(**(settings.model_dump() | overrides))
+    options = Options(
+        api=not args.no_api, ui=not args.no_ui, stream_runner=not args.no_stream_runner
+    )
+    return Stack(settings, options).run()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

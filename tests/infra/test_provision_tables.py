@@ -1,0 +1,218 @@
+"""Provisioning of the two tables against a real DynamoDB API (DynamoDB Local by default).
+
+These run unchanged against LocalStack or AWS when ``AWS_ENDPOINT_URL``/credentials point there
+(the Lambda part is then switched off explicitly: it has its own moto-server tests).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+from infra.config import InfraSettings
+from infra.provision import (
+    AwsClients,
+    ProvisioningError,
+    endpoint_supports_lambda,
+    make_clients,
+    provision_down,
+    provision_up,
+)
+from infra.provision_cli import main as cli_main
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def settings(aws_endpoint: Any, table_names: dict[str, str]) -> InfraSettings:
+    return InfraSettings(
+        aws_endpoint_url=aws_endpoint.url,
+        aws_region=aws_endpoint.region,
+        score_table=table_names["score"],
+        retrain_table=table_names["retrain"],
+        provision_wait_s=120,
+    )
+
+
+@pytest.fixture
+def clients(aws_endpoint: Any, settings: InfraSettings) -> AwsClients:
+    creds = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+    return make_clients(settings, creds if aws_endpoint.is_local_engine else None)
+
+
+@pytest.fixture
+def ddb(aws_endpoint: Any) -> Any:
+    return boto3.client("dynamodb", **aws_endpoint.client_kwargs())
+
+
+def _exists(ddb: Any, name: str) -> bool:
+    try:
+        ddb.describe_table(TableName=name)
+        return True
+    except ddb.exceptions.ResourceNotFoundException:
+        return False
+
+
+def _snapshot(ddb: Any, name: str) -> dict[str, Any]:
+    """The parts of a table that provisioning decides (creation time included: no re-create)."""
+    t = ddb.describe_table(TableName=name)["Table"]
+    return {
+        "keys": t["KeySchema"],
+        "attrs": sorted(t["AttributeDefinitions"], key=lambda a: a["AttributeName"]),
+        "billing": t.get("BillingModeSummary", {}).get("BillingMode"),
+        "stream": t.get("StreamSpecification"),
+        "stream_arn": t.get("LatestStreamArn"),
+        "created": t["CreationDateTime"],
+        "status": t["TableStatus"],
+    }
+
+
+def test_up_creates_both_tables_as_the_contract_says(settings, clients, ddb):
+    report = provision_up(settings, with_lambda=False, clients=clients)
+
+    assert [(c.action, c.kind, c.name) for c in report.changes] == [
+        ("created", "table", settings.score_table),
+        ("created", "table", settings.retrain_table),
+    ]
+    score = _snapshot(ddb, settings.score_table)
+    retrain = _snapshot(ddb, settings.retrain_table)
+    keys = [
+        {"AttributeName": "partition_key", "KeyType": "HASH"},
+        {"AttributeName": "sort_key", "KeyType": "RANGE"},
+    ]
+    attrs = [
+        {"AttributeName": "partition_key", "AttributeType": "S"},
+        {"AttributeName": "sort_key", "AttributeType": "S"},
+    ]
+    for table in (score, retrain):
+        assert table["keys"] == keys
+        assert table["attrs"] == attrs
+        assert table["billing"] == "PAY_PER_REQUEST"
+        assert table["status"] == "ACTIVE"
+    assert score["stream"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    assert score["stream_arn"]
+    assert not (retrain["stream"] or {}).get("StreamEnabled")
+    provision_down(settings, with_lambda=False, clients=clients)
+
+
+def test_up_twice_changes_nothing(settings, clients, ddb):
+    provision_up(settings, with_lambda=False, clients=clients)
+    before = [_snapshot(ddb, n) for n in (settings.score_table, settings.retrain_table)]
+    ddb.put_item(
+        TableName=settings.score_table,
+        Item={"partition_key": {"S": "run-1"}, "sort_key": {"S": "000000"}},
+    )
+
+    again = provision_up(settings, with_lambda=False, clients=clients)
+
+    assert not again.changed
+    assert {c.action for c in again.changes} == {"unchanged"}
+    after = [_snapshot(ddb, n) for n in (settings.score_table, settings.retrain_table)]
+    assert after == before
+    item = ddb.get_item(
+        TableName=settings.score_table,
+        Key={"partition_key": {"S": "run-1"}, "sort_key": {"S": "000000"}},
+    )
+    assert "Item" in item  # data survives a second `up`
+    provision_down(settings, with_lambda=False, clients=clients)
+
+
+def test_existing_table_without_stream_gets_its_stream(settings, clients, ddb):
+    ddb.create_table(
+        TableName=settings.score_table,
+        KeySchema=[
+            {"AttributeName": "partition_key", "KeyType": "HASH"},
+            {"AttributeName": "sort_key", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "partition_key", "AttributeType": "S"},
+            {"AttributeName": "sort_key", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.get_waiter("table_exists").wait(TableName=settings.score_table)
+    assert not ddb.describe_table(TableName=settings.score_table)["Table"].get("LatestStreamArn")
+
+    report = provision_up(settings, with_lambda=False, clients=clients)
+
+    score_change = report.changes[0]
+    assert (score_change.action, score_change.name) == ("updated", settings.score_table)
+    assert "stream" in score_change.detail
+    table = ddb.describe_table(TableName=settings.score_table)["Table"]
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    assert table["LatestStreamArn"]
+    assert not provision_up(settings, with_lambda=False, clients=clients).changed
+    provision_down(settings, with_lambda=False, clients=clients)
+
+
+def test_table_with_wrong_keys_is_refused_not_changed(settings, clients, ddb):
+    ddb.create_table(
+        TableName=settings.retrain_table,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.get_waiter("table_exists").wait(TableName=settings.retrain_table)
+
+    with pytest.raises(ProvisioningError, match="key schema"):
+        provision_up(settings, with_lambda=False, clients=clients)
+
+    keys = ddb.describe_table(TableName=settings.retrain_table)["Table"]["KeySchema"]
+    assert keys == [{"AttributeName": "id", "KeyType": "HASH"}]
+    provision_down(settings, with_lambda=False, clients=clients)
+
+
+def test_down_removes_the_tables_and_is_idempotent(settings, clients, ddb):
+    provision_up(settings, with_lambda=False, clients=clients)
+
+    down = provision_down(settings, with_lambda=False, clients=clients)
+    assert [(c.action, c.name) for c in down.changes] == [
+        ("deleted", settings.score_table),
+        ("deleted", settings.retrain_table),
+    ]
+    assert not _exists(ddb, settings.score_table)
+    assert not _exists(ddb, settings.retrain_table)
+
+    again = provision_down(settings, with_lambda=False, clients=clients)
+    assert [c.action for c in again.changes] == ["absent", "absent"]
+
+
+def test_down_keep_tables_keeps_them(settings, clients, ddb):
+    provision_up(settings, with_lambda=False, clients=clients)
+    report = provision_down(settings, with_lambda=False, keep_tables=True, clients=clients)
+    assert report.changes == []
+    assert _exists(ddb, settings.score_table)
+    provision_down(settings, with_lambda=False, clients=clients)
+
+
+def test_lambda_detection_matches_the_endpoint(aws_endpoint, clients):
+    """The default for --with-lambda: off on DynamoDB Local (no Lambda/SQS/IAM there), on else."""
+    assert endpoint_supports_lambda(clients) is (not aws_endpoint.is_local_engine)
+
+
+def test_cli_up_status_down(aws_endpoint, settings, ddb, monkeypatch, capsys):
+    if aws_endpoint.url:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", aws_endpoint.url)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", aws_endpoint.region)
+    if aws_endpoint.is_local_engine:
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
+    monkeypatch.setenv("IRIS_SCORE_TABLE", settings.score_table)
+    monkeypatch.setenv("IRIS_RETRAIN_TABLE", settings.retrain_table)
+
+    assert cli_main(["up", "--no-with-lambda"]) == 0
+    out = capsys.readouterr().out
+    assert f"created   table    {settings.score_table}" in out
+    assert cli_main(["up", "--no-with-lambda"]) == 0
+    assert "nothing to do" in capsys.readouterr().out
+
+    assert cli_main(["status", "--no-with-lambda"]) == 0
+    assert settings.score_table in capsys.readouterr().out
+
+    # `down` without --yes on a non-interactive stdin refuses and deletes nothing
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert cli_main(["down", "--no-with-lambda"]) == 1
+    assert _exists(ddb, settings.score_table)
+    assert cli_main(["down", "--no-with-lambda", "--yes"]) == 0
+    assert not _exists(ddb, settings.score_table)
