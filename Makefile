@@ -18,7 +18,7 @@ test: setup
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 bench: setup
-	$(UV) run --frozen python -m bench
+	$(UV) run --frozen python -m bench $(BENCH)
 
 lint: setup
 	$(UV) run --frozen ruff check .

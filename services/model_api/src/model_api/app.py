@@ -1,0 +1,41 @@
+"""The FastAPI application factory (``create_app``) and its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from model_api.config import ApiSettings, get_settings
+from model_api.errors import install_error_handlers
+from model_api.routes import course, datasets, health, models, runs
+from model_api.scorelog import views as scorelog_views
+from model_api.services import Services
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    """Build the app; stores load at creation, the DynamoDB client opens at startup."""
+    settings = settings or get_settings()
+    services = Services.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await services.start()
+        try:
+            yield
+        finally:
+            await services.stop()
+
+    app = FastAPI(
+        title="Iris model API",
+        version="0.1.0",
+        description="Datasets, models, training jobs, scoring, batch tests and their score log.",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.score_log = services.scorelog  # read by the score log's own routes
+    install_error_handlers(app)
+    for module in (health, datasets, models, runs, scorelog_views, course):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,52 @@
+"""Settings of the model service: one typed place, environment-driven (prefix ``IRIS_``).
+
+AWS endpoint and region follow the standard AWS variables so that the same code talks to AWS,
+LocalStack or DynamoDB Local depending only on configuration; credentials use the standard chain.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ApiSettings(BaseSettings):
+    """Everything model_api reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="IRIS_", extra="ignore")
+
+    # --- AWS API (standard variable names, no prefix) ---
+    aws_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL")
+    aws_region: str = Field(default="us-east-1", validation_alias="AWS_DEFAULT_REGION")
+
+    # --- tables ---
+    score_table: str = "IrisExtended"
+    retrain_table: str = "IrisExtendedRetrain"
+
+    # --- service ---
+    data_dir: Path = Path("./var")
+    host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    # --- score log writer ---
+    scorelog_enabled: bool = True
+    scorelog_concurrency: int = Field(default=8, ge=1, le=32)
+    scorelog_drain_seconds: float = Field(default=10.0, ge=0)
+
+    # --- limits (bad input gets a clear 4xx instead of exhausting the 2-core machine) ---
+    max_upload_bytes: int = 20 * 1024 * 1024
+    max_epochs: int = 500
+
+    @property
+    def store_dir(self) -> Path:
+        """Where model_api keeps its own files (datasets, models, runs)."""
+        return self.data_dir / "model_api"
+
+
+@lru_cache
+def get_settings() -> ApiSettings:
+    """Settings read once from the environment (tests build their own ``ApiSettings``)."""
+    return ApiSettings()

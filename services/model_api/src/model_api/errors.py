@@ -1,0 +1,81 @@
+"""One error shape for every failure: ``{"error": {"code", "message", "details"}}``.
+
+Clients (the dashboard, scripts) branch on ``code``; ``message`` is for people.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """An expected failure with an HTTP status, a machine code and a human message."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+def not_found(kind: str, ident: object) -> ApiError:
+    """404 for a missing dataset, model or run."""
+    return ApiError(404, f"{kind}_not_found", f"{kind} {ident} does not exist")
+
+
+def invalid(message: str, details: Any = None, code: str = "invalid_input") -> ApiError:
+    """422 for input that is well-formed HTTP but makes no sense."""
+    return ApiError(422, code, message, details)
+
+
+def conflict(code: str, message: str, details: Any = None) -> ApiError:
+    """409 when the request clashes with the current state (e.g. a model still training)."""
+    return ApiError(409, code, message, details)
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every error, including FastAPI's own, through the single error shape."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        return JSONResponse(
+            error_body("validation_error", "the request is invalid", jsonable_encoder(details)),
+            status_code=422,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return JSONResponse(
+            error_body("internal_error", "unexpected server error; see the service log"),
+            status_code=500,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(
+            error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+        )

@@ -1,0 +1,99 @@
+"""The data set's schema: the label column and the 20 numeric features in CSV column order.
+
+The order is the course's ``fields=f1,...,f20`` order, so it is part of the public contract.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model_api.errors import invalid
+
+LABEL = "species"
+FEATURE_NAMES: tuple[str, ...] = (
+    "elevation",
+    "soil_type",
+    "sepal_length",
+    "sepal_width",
+    "petal_length",
+    "petal_width",
+    "sepal_area",
+    "petal_area",
+    "sepal_aspect_ratio",
+    "petal_aspect_ratio",
+    "sepal_to_petal_length_ratio",
+    "sepal_to_petal_width_ratio",
+    "sepal_petal_length_diff",
+    "sepal_petal_width_diff",
+    "petal_curvature_mm",
+    "petal_texture_trichomes_per_mm2",
+    "leaf_area_cm2",
+    "sepal_area_sqrt",
+    "petal_area_sqrt",
+    "area_ratios",
+)
+COLUMNS: tuple[str, ...] = (LABEL, *FEATURE_NAMES)
+
+
+def parse_csv(data: bytes | str) -> pd.DataFrame:
+    """Parse and validate an uploaded CSV; raise a 422 ``ApiError`` that says what is wrong.
+
+    Columns may come in any order but must be exactly the label plus the 20 features; the
+    result is in canonical column order with float features (``soil_type`` as int).
+    """
+    raw = data.encode() if isinstance(data, str) else data
+    if not raw.strip():
+        raise invalid("the CSV is empty", code="invalid_csv")
+    try:
+        df = pd.read_csv(io.BytesIO(raw), skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise invalid(f"the CSV cannot be parsed: {exc}", code="invalid_csv") from exc
+    df.columns = [str(c).strip() for c in df.columns]
+    missing = [c for c in COLUMNS if c not in df.columns]
+    unknown = [c for c in df.columns if c not in COLUMNS]
+    if missing or unknown:
+        raise invalid(
+            "the CSV must have the columns species + the 20 features",
+            {"missing": missing, "unknown": unknown},
+            code="invalid_csv",
+        )
+    if len(df.columns) != len(set(df.columns)):
+        raise invalid("the CSV has duplicate column names", code="invalid_csv")
+    if df.empty:
+        raise invalid("the CSV has a header but no rows", code="invalid_csv")
+    df = df[list(COLUMNS)].copy()
+    labels = df[LABEL]
+    bad_labels = labels.isna() | (labels.astype(str).str.strip() == "")
+    if bad_labels.any():
+        rows = [int(i) for i in np.flatnonzero(bad_labels.to_numpy())[:20]]
+        raise invalid("species is missing in some rows", {"rows": rows}, code="invalid_csv")
+    df[LABEL] = labels.astype(str).str.strip()
+    feats = df[list(FEATURE_NAMES)].apply(pd.to_numeric, errors="coerce")
+    bad = ~np.isfinite(feats.to_numpy(dtype=float))
+    if bad.any():
+        rows, cols = np.nonzero(bad)
+        cells = [
+            {"row": int(r), "column": FEATURE_NAMES[c]}
+            for r, c in zip(rows[:20], cols[:20], strict=True)
+        ]
+        raise invalid(
+            "some feature values are missing or not numbers", {"cells": cells}, code="invalid_csv"
+        )
+    df[list(FEATURE_NAMES)] = feats.astype(float)
+    soil = df["soil_type"]
+    df["soil_type"] = soil.astype(int) if bool((soil == soil.round()).all()) else soil
+    return df.reset_index(drop=True)
+
+
+def row_as_plain_dict(row: dict[str, Any]) -> dict[str, Any]:
+    """A row with plain Python values (``str(dict)`` must not print ``np.float64(...)``)."""
+    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
+
+
+def feature_matrix(df: pd.DataFrame) -> np.ndarray:
+    """The features as a float32 matrix in canonical order."""
+    return df[list(FEATURE_NAMES)].to_numpy(dtype=np.float32)

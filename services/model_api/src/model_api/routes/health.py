@@ -1,0 +1,56 @@
+"""Liveness (the process answers) and readiness (storage writable, tables reachable)."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from model_api.routes.deps import ServicesDep
+
+router = APIRouter(prefix="/health", tags=["health"])
+
+
+@router.get("/live")
+async def live() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/ready")
+async def ready(services: ServicesDep) -> JSONResponse:
+    checks: dict[str, Any] = {"storage": _storage_check(services)}
+    if services.settings.scorelog_enabled:
+        for key, table in (
+            ("score_table", services.settings.score_table),
+            ("retrain_table", services.settings.retrain_table),
+        ):
+            checks[key] = await _table_check(services, table)
+    else:
+        checks["score_log"] = "disabled"
+    ok = all(v in ("ok", "disabled") for v in checks.values())
+    body = {"status": "ready" if ok else "not_ready", "checks": checks}
+    return JSONResponse(body, status_code=200 if ok else 503)
+
+
+def _storage_check(services: ServicesDep) -> str:
+    try:
+        with tempfile.NamedTemporaryFile(dir=services.settings.store_dir):
+            return "ok"
+    except OSError as exc:
+        return f"error: {exc}"
+
+
+async def _table_check(services: ServicesDep, table: str) -> str:
+    client = services.dynamodb
+    if client is None:
+        return "error: no DynamoDB client"
+    try:
+        desc = await asyncio.wait_for(client.describe_table(TableName=table), timeout=3)
+    except Exception as exc:  # any failure makes the service not ready; say which
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+        return f"error: {code}"
+    status = desc["Table"].get("TableStatus", "ACTIVE")
+    return "ok" if status in ("ACTIVE", "UPDATING") else f"error: table {status}"

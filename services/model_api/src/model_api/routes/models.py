@@ -1,0 +1,96 @@
+"""``/api/models``: create (queues training), list, read, delete, retrain, score, batch-test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, Response
+from starlette.concurrency import run_in_threadpool
+
+from model_api.errors import invalid
+from model_api.features import FEATURE_NAMES
+from model_api.routes.deps import ServicesDep
+from model_api.schemas import BatchTestRequest, ModelCreate, ScoreRequest, TrainRequest
+from model_api.services import Services
+
+router = APIRouter(prefix="/api/models", tags=["models"])
+
+
+@router.post("", status_code=202)
+async def create_model(services: ServicesDep, body: ModelCreate) -> dict[str, Any]:
+    record, _ = await run_in_threadpool(services.models.create, body)
+    return record
+
+
+@router.get("")
+async def list_models(services: ServicesDep) -> list[dict[str, Any]]:
+    return services.models.list()
+
+
+@router.get("/{model_id}")
+async def get_model(services: ServicesDep, model_id: int) -> dict[str, Any]:
+    return services.models.get(model_id)
+
+
+@router.delete("/{model_id}", status_code=204)
+async def delete_model(services: ServicesDep, model_id: int) -> Response:
+    services.models.delete(model_id)
+    return Response(status_code=204)
+
+
+@router.post("/{model_id}/train", status_code=202)
+async def retrain_model(services: ServicesDep, model_id: int, body: TrainRequest) -> dict[str, Any]:
+    record, _ = await run_in_threadpool(services.models.retrain, model_id, body)
+    return record
+
+
+def feature_row(body: ScoreRequest) -> np.ndarray:
+    """The 20 inputs in canonical order, or a 422 naming what is missing or unknown."""
+    if body.values is not None:
+        if len(body.values) != len(FEATURE_NAMES):
+            raise invalid(
+                f"'values' needs {len(FEATURE_NAMES)} numbers in CSV column order",
+                {"got": len(body.values), "feature_names": list(FEATURE_NAMES)},
+            )
+        values = body.values
+    else:
+        given = body.features or {}
+        missing = [n for n in FEATURE_NAMES if n not in given]
+        unknown = [n for n in given if n not in FEATURE_NAMES]
+        if missing or unknown:
+            raise invalid(
+                "'features' must name each of the 20 features once",
+                {"missing": missing, "unknown": unknown},
+            )
+        values = [given[n] for n in FEATURE_NAMES]
+    row = np.asarray([values], dtype=np.float32)
+    if not np.isfinite(row).all():
+        raise invalid("feature values must be finite numbers")
+    return row
+
+
+def score(services: Services, model_id: int, row: np.ndarray) -> dict[str, Any]:
+    """Predict one row with the numpy forward pass (no ``model.predict`` per request)."""
+    predictor, classes = services.models.predictor(model_id)
+    probs = predictor.probabilities(row)[0]
+    best = int(probs.argmax())
+    return {
+        "model_id": model_id,
+        "class_name": classes[best],
+        "class_index": best,
+        "probabilities": {c: float(p) for c, p in zip(classes, probs, strict=True)},
+        "classes": classes,
+    }
+
+
+@router.post("/{model_id}/score")
+async def score_model(services: ServicesDep, model_id: int, body: ScoreRequest) -> dict[str, Any]:
+    return score(services, model_id, feature_row(body))
+
+
+@router.post("/{model_id}/tests", status_code=201)
+async def test_model(
+    services: ServicesDep, model_id: int, body: BatchTestRequest
+) -> dict[str, Any]:
+    return await services.batch_test(model_id, body.dataset_id, body.flip_fraction, body.seed)

@@ -1,0 +1,30 @@
+"""Batch-test runs: ``/api/runs`` and ``/api/runs/{run_id}``.
+
+The table reads (``/api/runs/{run_id}/records``, ``/api/retrain``) are the score log's routes,
+``model_api.scorelog.views``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from model_api.routes.deps import ServicesDep
+
+router = APIRouter(prefix="/api", tags=["runs"])
+
+
+@router.get("/runs")
+async def list_runs(
+    services: ServicesDep,
+    model_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    return services.runs.list(model_id, limit, offset)
+
+
+@router.get("/runs/{run_id}")
+async def get_run(services: ServicesDep, run_id: str) -> dict[str, Any]:
+    return services.runs.get(run_id)

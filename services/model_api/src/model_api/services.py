@@ -1,0 +1,95 @@
+"""The service's parts wired together, plus the batch-test flow that spans several of them."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from model_api.batch_test import run_batch_test
+from model_api.config import ApiSettings
+from model_api.datasets import DatasetStore
+from model_api.runs import RunStore
+from model_api.scorelog.items import new_run_id
+from model_api.scorelog.service import ScoreLog
+from model_api.training import ModelRegistry
+
+log = logging.getLogger(__name__)
+
+DISABLED_LOG = {"total": 0, "written": 0, "pending": 0, "failed": 0, "state": "disabled"}
+
+
+@dataclass
+class Services:
+    """Everything a request handler needs; one instance per app."""
+
+    settings: ApiSettings
+    datasets: DatasetStore
+    models: ModelRegistry
+    runs: RunStore
+    scorelog: ScoreLog | None  # None when IRIS_SCORELOG_ENABLED=false
+
+    @classmethod
+    def build(cls, settings: ApiSettings) -> Services:
+        root = settings.store_dir
+        datasets = DatasetStore(root / "datasets")
+        scorelog = None
+        if settings.scorelog_enabled:
+            scorelog = ScoreLog(
+                settings.data_dir,
+                settings.score_table,
+                retrain_table=settings.retrain_table,
+                endpoint_url=settings.aws_endpoint_url,
+                region=settings.aws_region,
+                concurrency=settings.scorelog_concurrency,
+            )
+        return cls(
+            settings=settings,
+            datasets=datasets,
+            models=ModelRegistry(root / "models", datasets, settings.max_epochs),
+            runs=RunStore(root / "runs", status=scorelog.status if scorelog else None),
+            scorelog=scorelog,
+        )
+
+    @property
+    def dynamodb(self) -> Any:
+        """The shared aioboto3 DynamoDB client, or None (score log disabled or not started)."""
+        return self.scorelog.client if self.scorelog else None
+
+    async def start(self) -> None:
+        if self.scorelog is not None:
+            await self.scorelog.start()
+
+    async def stop(self) -> None:
+        """Drain the score log (bounded; the rest stays durable in its outbox), stop training."""
+        if self.scorelog is not None:
+            await self.scorelog.stop(timeout=self.settings.scorelog_drain_seconds)
+        self.models.shutdown()
+
+    async def batch_test(
+        self, model_id: int, dataset_id: int, flip_fraction: float, seed: int | None
+    ) -> dict[str, Any]:
+        """Run a batch test, store the run and hand its records to the score log."""
+        predictor, classes = self.models.predictor(model_id)
+        df = self.datasets.frame(dataset_id)
+        run_id = new_run_id()
+        while self.runs.exists(run_id):
+            run_id = new_run_id()
+        result = run_batch_test(
+            run_id=run_id,
+            model_id=model_id,
+            dataset_id=dataset_id,
+            df=df,
+            predictor=predictor,
+            classes=classes,
+            flip_fraction=flip_fraction,
+            seed=seed,
+        )
+        run = result.run
+        if self.scorelog is not None:
+            # Durable before the response: a crash after this still writes every record.
+            run["logging"] = await self.scorelog.submit(result.info, result.rows)
+        else:
+            run["logging"] = dict(DISABLED_LOG)
+        self.runs.save(run)
+        return run

@@ -1,0 +1,318 @@
+"""Models and their training jobs.
+
+Training is slow and CPU-bound, so it runs on one background worker thread (the machine has two
+cores; a second concurrent fit would only slow both). Requests return 202 at once and the model's
+``status`` / ``progress`` show where the job is. Each model lives in ``<root>/<id>/``:
+``model.json`` (the resource), ``model.keras`` (for retraining) and ``predictor.npz`` (what
+scoring loads: numpy weights, no TensorFlow needed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import logging
+import shutil
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model_api import network
+from model_api.datasets import DatasetStore
+from model_api.errors import ApiError, conflict, invalid, not_found
+from model_api.features import FEATURE_NAMES, LABEL, feature_matrix
+from model_api.metrics import cross_entropy, stratified_split
+from model_api.network import Predictor
+from model_api.schemas import ModelCreate, TrainRequest
+from model_api.storage import (
+    atomic_write_bytes,
+    atomic_write_json,
+    numbered_dirs,
+    read_json,
+    utc_now,
+)
+
+log = logging.getLogger(__name__)
+
+ACTIVE = ("queued", "training")
+HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+EMPTY_METRICS = {
+    "holdout_accuracy": None,
+    "holdout_loss": None,
+    "train_accuracy": None,
+    "holdout_rows": 0,
+}
+
+
+class _Cancelled(Exception):
+    """The model was deleted while its job ran."""
+
+
+class ModelRegistry:
+    """Model resources, their files and the single training worker."""
+
+    def __init__(self, root: Path, datasets: DatasetStore, max_epochs: int = 500) -> None:
+        self.root = root
+        self.datasets = datasets
+        self.max_epochs = max_epochs
+        self._lock = threading.RLock()
+        self._records: dict[int, dict[str, Any]] = {}
+        self._predictors: dict[int, Predictor] = {}
+        self._jobs: dict[int, int] = {}  # model id → dataset id its queued or running job uses
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="train")
+        self._next_id = 0
+        self._load()
+
+    # ----- persistence -----
+    def _load(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        for ident in numbered_dirs(self.root):
+            path = self.root / str(ident) / "model.json"
+            if not path.exists():
+                continue
+            rec = read_json(path)
+            if rec["status"] in ACTIVE:  # the process stopped mid-job: say so, keep old weights
+                rec["status"] = "failed"
+                rec["error"] = "training was interrupted by a service restart; train again"
+                atomic_write_json(path, rec)
+            self._records[ident] = rec
+        counter = self.root / "next_id"
+        stored = int(counter.read_text()) if counter.exists() else 0
+        self._next_id = max([stored, *(i + 1 for i in self._records)])
+
+    def _save(self, rec: dict[str, Any]) -> None:
+        rec["updated_at"] = utc_now()
+        atomic_write_json(self.root / str(rec["id"]) / "model.json", rec)
+
+    # ----- reads -----
+    def list(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [copy.deepcopy(self._records[i]) for i in sorted(self._records)]
+
+    def get(self, ident: int) -> dict[str, Any]:
+        with self._lock:
+            if ident not in self._records:
+                raise not_found("model", ident)
+            return copy.deepcopy(self._records[ident])
+
+    def predictor(self, ident: int) -> tuple[Predictor, list[str]]:
+        """The trained weights for scoring (the last finished version, even while retraining)."""
+        with self._lock:
+            rec = self.get(ident)
+            if rec["version"] < 1:
+                raise conflict(
+                    "model_not_ready",
+                    f"model {ident} has no trained version yet (status {rec['status']})",
+                    {"status": rec["status"]},
+                )
+            if ident not in self._predictors:
+                self._predictors[ident] = Predictor.load(self.root / str(ident) / "predictor.npz")
+            return self._predictors[ident], list(rec["classes"])
+
+    def dataset_in_use(self, dataset_id: int) -> bool:
+        with self._lock:
+            return dataset_id in self._jobs.values()
+
+    # ----- writes -----
+    def create(self, req: ModelCreate) -> tuple[dict[str, Any], Future[None]]:
+        """Register a model and queue its first training; returns (resource, job future)."""
+        self._check_epochs(req.epochs)
+        df = self.datasets.frame(req.dataset_id)
+        classes = sorted(df[LABEL].unique().tolist())
+        if len(classes) < 2:
+            raise invalid(
+                f"dataset {req.dataset_id} has only one class; a classifier needs two or more",
+                {"classes": classes},
+            )
+        with self._lock:
+            ident = self._next_id
+            self._next_id += 1
+            atomic_write_bytes(self.root / "next_id", str(self._next_id).encode())
+            now = utc_now()
+            rec: dict[str, Any] = {
+                "id": ident,
+                "name": f"model-{ident}",
+                "status": "queued",
+                "dataset_id": req.dataset_id,
+                "classes": classes,
+                "feature_names": list(FEATURE_NAMES),
+                "params": req.model_dump(),
+                "progress": _progress(0, req.epochs, {}),
+                "history": {k: [] for k in HISTORY_KEYS},
+                "metrics": dict(EMPTY_METRICS),
+                "error": None,
+                "version": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+            (self.root / str(ident)).mkdir(parents=True, exist_ok=True)
+            self._save(rec)
+            self._records[ident] = rec
+            self._jobs[ident] = req.dataset_id
+            future = self._executor.submit(
+                self._run_job, ident, req.dataset_id, dict(rec["params"]), False
+            )
+            return copy.deepcopy(rec), future
+
+    def retrain(self, ident: int, req: TrainRequest) -> tuple[dict[str, Any], Future[None]]:
+        """Queue more training of an existing model on a (possibly new) data set."""
+        if req.epochs is not None:
+            self._check_epochs(req.epochs)
+        df = self.datasets.frame(req.dataset_id)
+        with self._lock:
+            rec = self._records.get(ident)
+            if rec is None:
+                raise not_found("model", ident)
+            if rec["status"] in ACTIVE:
+                raise conflict("model_busy", f"model {ident} is {rec['status']}; wait for it")
+            unknown = sorted(set(df[LABEL].unique()) - set(rec["classes"]))
+            if unknown:
+                raise invalid(
+                    f"dataset {req.dataset_id} has classes model {ident} does not know",
+                    {"unknown": unknown, "model_classes": rec["classes"]},
+                    code="unknown_classes",
+                )
+            params = dict(rec["params"])
+            overrides = req.model_dump(exclude_none=True)
+            params.update(overrides)
+            rec["params"] = params
+            rec["dataset_id"] = req.dataset_id
+            rec["status"] = "queued"
+            rec["error"] = None
+            rec["progress"] = _progress(0, params["epochs"], {})
+            self._save(rec)
+            self._jobs[ident] = req.dataset_id
+            has_weights = (self.root / str(ident) / "model.keras").exists()
+            future = self._executor.submit(
+                self._run_job, ident, req.dataset_id, params, has_weights
+            )
+            return copy.deepcopy(rec), future
+
+    def delete(self, ident: int) -> None:
+        """Remove a model; a running job notices at its next epoch and stops."""
+        with self._lock:
+            if ident not in self._records:
+                raise not_found("model", ident)
+            del self._records[ident]
+            self._predictors.pop(ident, None)
+            self._jobs.pop(ident, None)
+            shutil.rmtree(self.root / str(ident), ignore_errors=True)
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _check_epochs(self, epochs: int) -> None:
+        if epochs > self.max_epochs:
+            raise invalid(f"epochs must be at most {self.max_epochs}", {"epochs": epochs})
+
+    # ----- the job (runs on the worker thread) -----
+    def _update(self, ident: int, **changes: Any) -> None:
+        with self._lock:
+            rec = self._records.get(ident)
+            if rec is None:
+                raise _Cancelled
+            rec.update(changes)
+            self._save(rec)
+
+    def _run_job(self, ident: int, dataset_id: int, params: dict[str, Any], resume: bool) -> None:
+        try:
+            self._train(ident, dataset_id, params, resume)
+        except _Cancelled:
+            log.info("model %s was deleted during training", ident)
+        except Exception as exc:  # the job must record any failure, never die silently
+            log.exception("training model %s failed", ident)
+            message = exc.message if isinstance(exc, ApiError) else f"{type(exc).__name__}: {exc}"
+            with contextlib.suppress(_Cancelled):
+                self._update(ident, status="failed", error=message)
+        finally:
+            with self._lock:
+                self._jobs.pop(ident, None)
+
+    def _train(self, ident: int, dataset_id: int, params: dict[str, Any], resume: bool) -> None:
+        epochs = int(params["epochs"])
+        self._update(ident, status="training", progress=_progress(0, epochs, {}))
+        df = self.datasets.frame(dataset_id)
+        classes: list[str] = self.get(ident)["classes"]
+        pos = {c: i for i, c in enumerate(classes)}
+        x = feature_matrix(df)
+        y = np.array([pos[s] for s in df[LABEL]], dtype=np.int64)
+        rng = np.random.default_rng(params.get("seed"))
+        train_idx, hold_idx = stratified_split(y, float(params["validation_split"]), rng)
+        network.set_seed(params.get("seed"))
+        path = self.root / str(ident) / "model.keras"
+        if resume:
+            model = network.load_keras(path)
+            network.compile_model(model, float(params["learning_rate"]))
+        else:
+            model = network.build_model(
+                x[train_idx], len(classes), params["hidden_layers"], float(params["learning_rate"])
+            )
+
+        def on_epoch(epoch: int, logs: dict[str, float]) -> bool:
+            try:
+                self._update(ident, progress=_progress(epoch, epochs, logs))
+            except _Cancelled:
+                return False
+            return True
+
+        validation = (x[hold_idx], y[hold_idx]) if len(hold_idx) else None
+        history = network.fit(
+            model,
+            x[train_idx],
+            y[train_idx],
+            epochs=epochs,
+            batch_size=int(params["batch_size"]),
+            validation=validation,
+            on_epoch=on_epoch,
+        )
+        predictor = Predictor.from_keras(model)
+        metrics = _metrics(predictor, x, y, train_idx, hold_idx)
+        with self._lock:
+            rec = self._records.get(ident)
+            if rec is None:
+                raise _Cancelled
+            folder = self.root / str(ident)
+            network.save_keras(model, path)
+            predictor.save(folder / "predictor.npz")
+            self._predictors[ident] = predictor
+            rec.update(
+                status="ready",
+                error=None,
+                history={k: history.get(k, []) for k in HISTORY_KEYS},
+                metrics=metrics,
+                version=rec["version"] + 1,
+            )
+            self._save(rec)
+
+
+def _progress(epoch: int, epochs: int, logs: dict[str, float]) -> dict[str, Any]:
+    return {
+        "epoch": epoch,
+        "epochs": epochs,
+        "loss": logs.get("loss"),
+        "accuracy": logs.get("accuracy"),
+        "val_loss": logs.get("val_loss"),
+        "val_accuracy": logs.get("val_accuracy"),
+    }
+
+
+def _metrics(
+    predictor: Predictor,
+    x: np.ndarray,
+    y: np.ndarray,
+    train_idx: np.ndarray,
+    hold_idx: np.ndarray,
+) -> dict[str, Any]:
+    """Accuracy on the rows trained on and on the held-out rows, from the final weights."""
+    probs = predictor.probabilities(x)
+    correct = probs.argmax(axis=1) == y
+    has_hold = len(hold_idx) > 0
+    return {
+        "train_accuracy": float(correct[train_idx].mean()),
+        "holdout_accuracy": float(correct[hold_idx].mean()) if has_hold else None,
+        "holdout_loss": cross_entropy(probs[hold_idx], y[hold_idx]) if has_hold else None,
+        "holdout_rows": len(hold_idx),
+    }

@@ -1,0 +1,202 @@
+"""model_api against a real DynamoDB API (DynamoDB Local from tests/conftest.py, or the
+endpoint in AWS_ENDPOINT_URL): batch-test records land in the score table in the record
+contract's format, and the read routes page through both tables."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from fastapi.testclient import TestClient
+from model_api.app import create_app
+from model_api.config import ApiSettings
+
+_spec = importlib.util.spec_from_file_location(
+    "model_api_helpers", Path(__file__).with_name("model_api_helpers.py")
+)
+helpers = importlib.util.module_from_spec(_spec)
+sys.modules["model_api_helpers"] = helpers
+_spec.loader.exec_module(helpers)
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def create_tables(aws_endpoint: Any, names: dict[str, str]) -> None:
+    ddb = boto3.client("dynamodb", **aws_endpoint.client_kwargs())
+    for name in names.values():
+        ddb.create_table(
+            TableName=name,
+            KeySchema=[
+                {"AttributeName": "partition_key", "KeyType": "HASH"},
+                {"AttributeName": "sort_key", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "partition_key", "AttributeType": "S"},
+                {"AttributeName": "sort_key", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    for name in names.values():
+        ddb.get_waiter("table_exists").wait(TableName=name)
+
+
+@pytest.fixture
+def api(aws_env: Any, table_names: dict[str, str], tmp_path: Path) -> Iterator[TestClient]:
+    create_tables(aws_env, table_names)
+    settings = ApiSettings(
+        data_dir=tmp_path,
+        score_table=table_names["score"],
+        retrain_table=table_names["retrain"],
+    )
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def wait_logged(client: TestClient, run_id: str, deadline_s: float = 120.0) -> dict[str, Any]:
+    end = time.monotonic() + deadline_s
+    while True:
+        logging = client.get(f"/api/runs/{run_id}").json()["logging"]
+        if logging["pending"] == 0:
+            return logging
+        if time.monotonic() > end:
+            raise AssertionError(f"run {run_id} still logging after {deadline_s}s: {logging}")
+        time.sleep(0.2)
+
+
+def all_pages(client: TestClient, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor = None
+    for _ in range(1000):
+        page = client.get(path, params={**params, **({"cursor": cursor} if cursor else {})}).json()
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items
+    raise AssertionError("pagination did not end")
+
+
+def test_ready_checks_the_tables(api: TestClient, aws_env: Any, tmp_path: Path) -> None:
+    r = api.get("/health/ready")
+    assert r.status_code == 200, r.text
+    assert r.json()["checks"] == {"storage": "ok", "score_table": "ok", "retrain_table": "ok"}
+    settings = ApiSettings(data_dir=tmp_path / "other", score_table="NoSuchTable-x1")
+    with TestClient(create_app(settings)) as other:
+        r = other.get("/health/ready")
+        assert r.status_code == 503
+        assert r.json()["status"] == "not_ready"
+        assert r.json()["checks"]["score_table"].startswith("error")
+        r = other.get("/api/runs/r/records")
+        assert r.status_code == 503 and r.json()["error"]["code"] == "table_not_found"
+
+
+def test_batch_test_records_reach_the_score_table(api: TestClient) -> None:
+    ds = api.post("/api/datasets", data={"csv": helpers.sample_csv(30, seed=4)}).json()
+    model = api.post("/api/models", json={"dataset_id": ds["id"], "epochs": 5, "seed": 2}).json()
+    model = helpers.wait_for_model(api, model["id"])
+    assert model["status"] == "ready", model["error"]
+
+    body = {"dataset_id": ds["id"], "flip_fraction": 0.2, "seed": 9}
+    r = api.post(f"/api/models/{model['id']}/tests", json=body)
+    assert r.status_code == 201, r.text
+    run = r.json()
+    assert run["logging"]["total"] == 90
+    logging = wait_logged(api, run["run_id"])
+    assert logging == {"total": 90, "written": 90, "pending": 0, "failed": 0, "state": "complete"}
+
+    records = all_pages(api, f"/api/runs/{run['run_id']}/records", {"limit": 40})
+    assert [r["sort_key"] for r in records] == [f"{i:06d}" for i in range(90)]
+    rows = api.get(f"/api/datasets/{ds['id']}/rows", params={"limit": 90}).json()["rows"]
+    for i, rec in enumerate(records):
+        assert rec["partition_key"] == run["run_id"]
+        features = ast.literal_eval(rec["Features"])  # the seed's str(dict) format
+        assert features == {**rows[i], "species": run["actual"][i]}
+        assert next(iter(features)) == "species"
+        assert rec["Actual"] == run["actual"][i] and rec["Class"] == run["predicted"][i]
+        assert float(rec["Probability"]) == pytest.approx(run["probability"][i])
+        assert rec["model_id"] == model["id"] and rec["dataset_id"] == ds["id"]
+        probs = rec["class_probabilities"]
+        assert max(probs, key=probs.get) == rec["Class"]
+    assert {i for i, r in enumerate(records) if r["Actual"] != rows[i]["species"]} == set(
+        run["flipped"]
+    )
+    assert api.get("/api/runs/nope/records").json() == {"items": [], "next_cursor": None}
+    bad = api.get(f"/api/runs/{run['run_id']}/records", params={"cursor": "garbage!"})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_cursor"
+
+
+def test_retrain_candidates_are_read_by_run_and_by_model(
+    api: TestClient, aws_env: Any, table_names: dict[str, str]
+) -> None:
+    """Items written as the flagger writes them (its own tests cover the flagging)."""
+    ddb = boto3.client("dynamodb", **aws_env.client_kwargs())
+    for run_id, model_id, n in (
+        ("20261125T000000000Z-aaaa", 1, 7),
+        ("20261125T000001000Z-bbbb", 2, 5),
+    ):
+        for i in range(n):
+            ddb.put_item(
+                TableName=table_names["retrain"],
+                Item={
+                    "partition_key": {"S": run_id},
+                    "sort_key": {"S": f"{i:06d}"},
+                    "Features": {"S": "{'species': 'setosa', 'elevation': 1.0}"},
+                    "Class": {"S": "versicolor"},
+                    "Actual": {"S": "setosa"},
+                    "Probability": {"S": "0.6"},
+                    "model_id": {"N": str(model_id)},
+                    "reasons": {"SS": ["misclassified", "low_confidence"]},
+                    "flagged_at": {"S": "2026-11-25T00:00:02Z"},
+                    "threshold": {"S": "0.9"},
+                },
+            )
+    by_run = all_pages(api, "/api/retrain", {"run_id": "20261125T000000000Z-aaaa", "limit": 3})
+    assert [r["sort_key"] for r in by_run] == [f"{i:06d}" for i in range(7)]
+    assert by_run[0]["reasons"] == ["low_confidence", "misclassified"]
+    by_model = all_pages(api, "/api/retrain", {"model_id": 2, "limit": 4})
+    assert len(by_model) == 5 and {r["model_id"] for r in by_model} == {2}
+    assert len(all_pages(api, "/api/retrain", {"limit": 5})) == 12
+    none = api.get("/api/retrain", params={"run_id": "20261125T000000000Z-aaaa", "model_id": 2})
+    assert none.json()["items"] == []
+
+
+def test_retrain_candidates_become_a_dataset(
+    api: TestClient, aws_env: Any, table_names: dict[str, str]
+) -> None:
+    """The loop back: flagged rows (label = Actual) appended to a base data set."""
+    ddb = boto3.client("dynamodb", **aws_env.client_kwargs())
+    base = api.post("/api/datasets", data={"csv": helpers.sample_csv(3, seed=5)}).json()
+    rows = api.get(f"/api/datasets/{base['id']}/rows").json()["rows"]
+    run_id = "20261125T000002000Z-cccc"
+    for i, row in enumerate(rows[:4]):
+        ddb.put_item(
+            TableName=table_names["retrain"],
+            Item={
+                "partition_key": {"S": run_id},
+                "sort_key": {"S": f"{i:06d}"},
+                "Features": {"S": str({**row, "species": "virginica"})},
+                "Class": {"S": row["species"]},
+                "Actual": {"S": "virginica"},
+                "Probability": {"S": "0.99"},
+                "model_id": {"N": "4"},
+                "reasons": {"SS": ["misclassified"]},
+            },
+        )
+    body = {"run_id": run_id, "base_dataset_id": base["id"], "name": "loop"}
+    r = api.post("/api/datasets/from-retrain", json=body)
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert made["name"] == "loop" and made["rows"] == 9 + 4
+    new_rows = api.get(f"/api/datasets/{made['id']}/rows").json()["rows"]
+    assert new_rows[:9] == rows
+    assert new_rows[9:] == [{**row, "species": "virginica"} for row in rows[:4]]
+    only = api.post("/api/datasets/from-retrain", json={"model_id": 4}).json()
+    assert only["rows"] == 4
+    none = api.post("/api/datasets/from-retrain", json={"run_id": "nothing-here"})
+    assert none.status_code == 422 and none.json()["error"]["code"] == "no_candidates"
