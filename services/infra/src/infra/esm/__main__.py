@@ -2,31 +2,49 @@
 
 On a signal the runner stops polling, abandons an in-flight batch without checkpointing it (it is
 redelivered on the next start: at-least-once) and exits 0.
+
+``python -m infra.esm replay`` sends the records in the on-failure file through the function once
+more (after the cause was fixed) and keeps only those that still fail.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import logging
 import signal
 import sys
 from types import FrameType
 
-from infra.esm.runner import EsmRunner
+from infra.esm.replay import replay_failures
+from infra.esm.runner import EsmRunner, RunnerLocked
 from infra.esm.settings import EsmSettings
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.esm", description=__doc__)
+    parser.add_argument("command", nargs="?", choices=["run", "replay"], default="run")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     runner = EsmRunner(EsmSettings())
+    if args.command == "replay":
+        report = replay_failures(runner.destination, runner.handler, runner.settings.esm_batch_size)
+        print(json.dumps(report.as_dict()))
+        return 0 if report.still_failing == 0 else 1
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
-        logging.getLogger("infra.esm").info('{"message": "signal %s: stopping"}', signum)
+        logging.getLogger("infra.esm").info(json.dumps({"message": f"signal {signum}: stopping"}))
         runner.stop()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    runner.run_forever()
+    try:
+        runner.run_forever()
+    except RunnerLocked as exc:
+        print(json.dumps({"level": "ERROR", "message": str(exc)}), file=sys.stderr)
+        return 3
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

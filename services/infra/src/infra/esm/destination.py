@@ -8,29 +8,51 @@ past the record: a record is either handled, in this file, or redelivered — ne
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 
 class FailureDestination:
-    """Thread-safe, durable JSONL appender."""
+    """Thread-safe, durable JSONL appender; a file lock keeps a concurrent replay consistent."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
 
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Exclusive across threads and processes (the runner appending, a replay rewriting)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock, open(self.path.with_name(self.path.name + ".lock"), "a") as lock_file:
+            fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
+
     def send(self, message: dict[str, Any]) -> None:
         line = json.dumps(message, default=str, sort_keys=True) + "\n"
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "a", encoding="utf-8") as fh:
-                fh.write(line)
-                fh.flush()
-                os.fsync(fh.fileno())
+        with self.locked(), open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def rewrite(self, messages: list[dict[str, Any]]) -> None:
+        """Replace the file's content atomically; call it while holding :meth:`locked`."""
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            for message in messages:
+                fh.write(json.dumps(message, default=str, sort_keys=True) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
 
     def read_all(self) -> list[dict[str, Any]]:
         """Every message sent so far (for tests and operators)."""

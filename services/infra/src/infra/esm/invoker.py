@@ -4,7 +4,8 @@
   half (splitting does not use up retries, as on AWS); a single record is retried.
 - ``batchItemFailures``: records before the lowest failed sequence number are done; the batch is
   retried from that record (AWS "bisects at the returned sequence number"). An identifier that is
-  empty or not in the batch, or a malformed response, fails the whole batch, as on AWS.
+  empty or not in the batch, or a malformed response, fails the whole batch, as on AWS (handled
+  as a function error, so bisect applies).
 - Retries are bounded (``max_retries``). When they run out the *first* pending record — the one
   the function keeps failing — goes to the on-failure destination and the rest go on with a fresh
   budget. So a poison record costs a bounded number of invocations and never blocks the shard;
@@ -23,6 +24,10 @@ from infra.esm.destination import FailureDestination, failure_message
 from infra.esm.metrics import Metrics
 
 Handler = Callable[[dict[str, Any], Any], Any]
+
+
+class InvalidResponse(ValueError):
+    """The function's response cannot be read as a batch item failure report."""
 
 
 class StopRequested(Exception):
@@ -77,6 +82,7 @@ class BatchInvoker:
         while pending:
             try:
                 result = self._invoke(pending)
+                lowest = self._lowest_failed(pending, result)
             except Exception as exc:  # a function error, whatever it is
                 self.metrics.add(function_errors=1)
                 error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
@@ -91,7 +97,6 @@ class BatchInvoker:
                     return
                 self._backoff(attempts)
                 continue
-            lowest = self._lowest_failed(pending, result)
             if lowest is None:
                 self.metrics.add(records_succeeded=len(pending))
                 return
@@ -107,16 +112,21 @@ class BatchInvoker:
 
     @staticmethod
     def _lowest_failed(records: list[dict[str, Any]], result: Any) -> int | None:
-        """Index of the lowest failed record, ``None`` for full success."""
+        """Index of the lowest failed record, ``None`` for full success.
+
+        A response that names no usable record (not an object, an empty identifier, one not in
+        the batch) fails the whole batch: raised as :class:`InvalidResponse`, a function error,
+        so bisect can still isolate the record behind it.
+        """
         if result is None:
             return None
         if not isinstance(result, dict):
-            return 0
+            raise InvalidResponse(f"function returned {type(result).__name__}, not an object")
         failures = result.get("batchItemFailures")
         if failures is None:
             return None
         if not isinstance(failures, list):
-            return 0
+            raise InvalidResponse("batchItemFailures is not a list")
         if not failures:
             return None
         index = {r.get("dynamodb", {}).get("SequenceNumber"): i for i, r in enumerate(records)}
@@ -124,7 +134,7 @@ class BatchInvoker:
         for failure in failures:
             ident = failure.get("itemIdentifier") if isinstance(failure, dict) else None
             if not ident or ident not in index:
-                return 0
+                raise InvalidResponse(f"itemIdentifier {ident!r} is not in the batch")
             positions.append(index[ident])
         return min(positions)
 

@@ -10,10 +10,13 @@ DynamoDB Streams endpoint: DynamoDB Local, LocalStack or AWS.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import importlib
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,30 +51,43 @@ def make_client(settings: EsmSettings, service: str) -> Any:
     return boto3.client(service, **kwargs)
 
 
+def load_handler(spec: str) -> Handler:
+    """Import a Lambda-style handler string such as ``flagger.handler.lambda_handler``."""
+    module_name, _, attribute = spec.rpartition(".")
+    handler = getattr(importlib.import_module(module_name), attribute, None)
+    if not callable(handler):
+        raise ValueError(f"{spec} is not a callable handler")
+    return handler
+
+
 def _error_code(exc: Exception) -> str:
     return exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
 
 
 def _record_time(record: dict[str, Any]) -> float | None:
-    """When the record was written, for the lag metric (AWS's IteratorAge).
+    """A lower bound of when the record was written, for the lag metric (AWS's IteratorAge).
 
     The stream's ApproximateCreationDateTime is rounded down (to the second on AWS, to the minute
-    on DynamoDB Local), so the item's own ``created_at`` is used when it is consistent with it
-    (within the rounding), which gives millisecond lag on every engine.
+    on DynamoDB Local); the item's ``created_at`` (score log: when its run started, or when the
+    row was written) is never later than the write either. The later of the two is the tighter
+    bound, so lag is reported to the millisecond whenever ``created_at`` is precise.
     """
     ddb = record.get("dynamodb", {})
     approx = ddb.get("ApproximateCreationDateTime")
-    approx = float(approx) if isinstance(approx, (int, float)) else None
+    candidates = [float(approx)] if isinstance(approx, (int, float)) else []
     created = ddb.get("NewImage", {}).get("created_at", {}).get("S")
     if isinstance(created, str):
         with contextlib.suppress(ValueError):
             parsed = datetime.fromisoformat(created.replace("Z", "+00:00"))
             if parsed.tzinfo is None:
                 parsed = parsed.replace(tzinfo=UTC)
-            written = parsed.timestamp()
-            if approx is None or approx - 1.0 <= written <= approx + 61.0:
-                return written
-    return approx
+            if parsed.timestamp() <= time.time() + 5.0:  # ignore a writer's clock far ahead
+                candidates.append(parsed.timestamp())
+    return max(candidates, default=None)
+
+
+class RunnerLocked(RuntimeError):
+    """Another runner already works on this data directory."""
 
 
 @dataclass
@@ -85,7 +101,6 @@ class _Worker:
     skip_existing: bool = False
     finished: bool = False
     error: str | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class EsmRunner:
@@ -107,6 +122,8 @@ class EsmRunner:
         self.dynamodb = dynamodb or make_client(self.settings, "dynamodb")
         self.streams = streams or make_client(self.settings, "dynamodbstreams")
         self._flagger: Flagger | None = None
+        if handler is None and self.settings.esm_function_handler:
+            handler = load_handler(self.settings.esm_function_handler)
         if handler is None:
             self._flagger = Flagger(
                 FlaggerConfig(
@@ -137,8 +154,28 @@ class EsmRunner:
     def stopped(self) -> bool:
         return self._stop.is_set()
 
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """One runner per data dir: two would fight over the checkpoint file."""
+        self.settings.esm_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.settings.esm_dir / "runner.lock", "a") as lock_file:
+            try:
+                fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RunnerLocked(
+                    f"another event source mapping runner uses {self.settings.esm_dir}"
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
+
     def run_forever(self) -> MetricsSnapshot:
         """Discover and poll until :meth:`stop`; then join the workers and return the metrics."""
+        with self._exclusive():
+            return self._run_forever()
+
+    def _run_forever(self) -> MetricsSnapshot:
         log(logging.INFO, "event source mapping starting", **self._describe())
         try:
             while not self._stop.is_set():
@@ -155,6 +192,10 @@ class EsmRunner:
     def run_until_idle(self, idle_polls: int = 3, timeout: float = 120.0) -> MetricsSnapshot:
         """Run until every readable shard returned no records ``idle_polls`` times in a row
         (the stream is drained), then stop. Raises TimeoutError if it never gets there."""
+        with self._exclusive():
+            return self._run_until_idle(idle_polls, timeout)
+
+    def _run_until_idle(self, idle_polls: int, timeout: float) -> MetricsSnapshot:
         deadline = time.monotonic() + timeout
         try:
             while True:
@@ -460,6 +501,7 @@ class EsmRunner:
             "bisect_on_error": s.esm_bisect_on_error,
             "poll_interval": s.esm_poll_interval,
             "starting_position": s.esm_starting_position,
+            "function_handler": s.esm_function_handler or "built-in flagger.handler.Flagger",
             "checkpoint": str(s.checkpoint_path),
             "on_failure": str(s.failures_path),
         }

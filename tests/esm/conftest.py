@@ -1,0 +1,168 @@
+"""Fixtures for the local event source mapping: score + retrain tables on a real endpoint."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from infra.esm import EsmSettings
+
+KEY_SCHEMA = [
+    {"AttributeName": "partition_key", "KeyType": "HASH"},
+    {"AttributeName": "sort_key", "KeyType": "RANGE"},
+]
+KEY_ATTRIBUTES = [
+    {"AttributeName": "partition_key", "AttributeType": "S"},
+    {"AttributeName": "sort_key", "AttributeType": "S"},
+]
+
+
+def score_item(run_id: str, row: int, predicted: str, actual: str, probability: str) -> dict:
+    """A score-table item exactly as the record contract (docs/contract.md) describes it."""
+    return {
+        "partition_key": {"S": run_id},
+        "sort_key": {"S": f"{row:06d}"},
+        "Features": {"S": str({"species": actual, "elevation": 161.8, "area_ratios": 41.26})},
+        "Class": {"S": predicted},
+        "Actual": {"S": actual},
+        "Probability": {"S": probability},
+        "model_id": {"N": "0"},
+        "dataset_id": {"N": "0"},
+        "probabilities": {"S": '{"setosa": 0.1, "versicolor": 0.1, "virginica": 0.8}'},
+        "created_at": {"S": "2026-11-25T03:15:09.456Z"},
+    }
+
+
+def mixed_items(run_id: str, count: int, start: int = 0) -> tuple[list[dict], set[tuple]]:
+    """``count`` items: every 7th misclassified, every 11th low confidence, most fine.
+
+    Returns the items and the keys the flagger must copy (computed from the rule, not the code).
+    """
+    items, expected = [], set()
+    for row in range(start, start + count):
+        misclassified = row % 7 == 3
+        low = row % 11 == 5
+        predicted = "versicolor" if misclassified else "setosa"
+        probability = "0.61" if low else "0.997"
+        items.append(score_item(run_id, row, predicted, "setosa", probability))
+        if misclassified or low:
+            expected.add((run_id, f"{row:06d}"))
+    return items, expected
+
+
+@dataclass
+class EsmTables:
+    """The two tables of one test, with helpers to write scores and read the retrain table."""
+
+    ddb: Any
+    score: str
+    retrain: str
+    endpoint: Any
+
+    def put(self, items: list[dict]) -> None:
+        for item in items:
+            self.ddb.put_item(TableName=self.score, Item=item)
+
+    def batch_put(self, items: list[dict], threads: int = 4) -> None:
+        chunks = [items[i : i + 25] for i in range(0, len(items), 25)]
+
+        def write(chunk: list[dict]) -> None:
+            request = {self.score: [{"PutRequest": {"Item": item}} for item in chunk]}
+            while request:
+                request = self.ddb.batch_write_item(RequestItems=request)["UnprocessedItems"]
+
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(write, chunks))
+
+    def create_retrain_table(self) -> None:
+        self.ddb.create_table(
+            TableName=self.retrain,
+            KeySchema=KEY_SCHEMA,
+            AttributeDefinitions=KEY_ATTRIBUTES,
+            BillingMode="PAY_PER_REQUEST",
+        )
+        self.ddb.get_waiter("table_exists").wait(TableName=self.retrain, WaiterConfig={"Delay": 1})
+
+    def retrain_items(self) -> list[dict]:
+        items: list[dict] = []
+        kwargs: dict[str, Any] = {"TableName": self.retrain, "ConsistentRead": True}
+        while True:
+            page = self.ddb.scan(**kwargs)
+            items += page["Items"]
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def retrain_keys(self) -> list[tuple[str, str]]:
+        return [(i["partition_key"]["S"], i["sort_key"]["S"]) for i in self.retrain_items()]
+
+    def settings(self, data_dir: Path, **overrides: Any) -> EsmSettings:
+        values: dict[str, Any] = {
+            "score_table": self.score,
+            "retrain_table": self.retrain,
+            "data_dir": data_dir,
+            "aws_endpoint_url": self.endpoint.url,
+            "aws_region": self.endpoint.region,
+            "esm_poll_interval": 0.05,
+            "esm_discovery_interval": 0.2,
+            "esm_retry_backoff": 0.0,
+        }
+        values.update(overrides)
+        return EsmSettings(**values)
+
+    def env(self, data_dir: Path, **extra: str) -> dict[str, str]:
+        """Environment for ``python -m infra.esm`` in a subprocess."""
+        env = dict(os.environ)
+        env.update(
+            {
+                "IRIS_SCORE_TABLE": self.score,
+                "IRIS_RETRAIN_TABLE": self.retrain,
+                "IRIS_DATA_DIR": str(data_dir),
+                "AWS_DEFAULT_REGION": self.endpoint.region,
+                "IRIS_ESM_POLL_INTERVAL": "0.05",
+                "IRIS_ESM_DISCOVERY_INTERVAL": "0.2",
+            }
+        )
+        if self.endpoint.url:
+            env["AWS_ENDPOINT_URL"] = self.endpoint.url
+        if self.endpoint.is_local_engine:
+            env |= {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+        env.update(extra)
+        return env
+
+
+@pytest.fixture
+def esm_tables(aws_endpoint: Any, table_names: dict[str, str]) -> Iterator[EsmTables]:
+    """Fresh score (stream NEW_IMAGE) and retrain tables; deleted afterwards."""
+    ddb = boto3.client("dynamodb", **aws_endpoint.client_kwargs())
+    ddb.create_table(
+        TableName=table_names["score"],
+        KeySchema=KEY_SCHEMA,
+        AttributeDefinitions=KEY_ATTRIBUTES,
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
+    ddb.get_waiter("table_exists").wait(TableName=table_names["score"], WaiterConfig={"Delay": 1})
+    tables = EsmTables(ddb, table_names["score"], table_names["retrain"], aws_endpoint)
+    tables.create_retrain_table()
+    yield tables
+    for name in table_names.values():
+        with contextlib.suppress(ddb.exceptions.ResourceNotFoundException):
+            ddb.delete_table(TableName=name)
+
+
+@pytest.fixture
+def make_items():
+    return mixed_items
+
+
+@pytest.fixture
+def make_score_item():
+    return score_item

@@ -1,0 +1,290 @@
+"""The local event source mapping against a real DynamoDB Streams endpoint (DynamoDB Local)."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+import pytest
+from flagger.config import FlaggerConfig
+from flagger.handler import Flagger
+from infra.esm import EsmRunner, RunnerLocked
+
+pytestmark = pytest.mark.integration
+
+RUN = "20261125T031509123Z-7f3a"
+
+
+def test_retrain_table_holds_exactly_the_flagged_records(esm_tables, make_items, tmp_path):
+    items, expected = make_items(RUN, 150)
+    esm_tables.put(items)
+    runner = EsmRunner(esm_tables.settings(tmp_path, esm_batch_size=40))
+    snapshot = runner.run_until_idle(timeout=120)
+    keys = esm_tables.retrain_keys()
+    assert Counter(keys) == Counter(expected)  # none missing, none extra, none twice
+    assert snapshot.records_seen == 150
+    assert snapshot.records_flagged == len(expected)
+    assert snapshot.records_failed == 0
+    assert not (tmp_path / "esm" / "failures.jsonl").exists()
+    by_key = {(i["partition_key"]["S"], i["sort_key"]["S"]): i for i in esm_tables.retrain_items()}
+    low = by_key[(RUN, "000005")]  # row 5: low confidence only
+    assert [r["S"] for r in low["reasons"]["L"]] == ["low_confidence"]
+    assert low["Features"] == items[5]["Features"]
+    assert low["model_id"] == {"N": "0"}
+
+
+def test_checkpoint_resumes_after_the_last_batch(esm_tables, make_items, tmp_path):
+    first, expected_first = make_items(RUN, 40)
+    esm_tables.put(first)
+    EsmRunner(esm_tables.settings(tmp_path)).run_until_idle(timeout=120)
+    second, expected_second = make_items(RUN, 30, start=40)
+    esm_tables.put(second)
+    snapshot = EsmRunner(esm_tables.settings(tmp_path)).run_until_idle(timeout=120)
+    assert snapshot.records_seen == 30  # started after the checkpoint, not from TRIM_HORIZON
+    assert Counter(esm_tables.retrain_keys()) == Counter(expected_first | expected_second)
+
+
+def _wait_for(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_sigkill_mid_stream_then_restart_is_still_exact(esm_tables, make_items, tmp_path):
+    before, expected_before = make_items(RUN, 300)
+    during, expected_during = make_items(RUN, 300, start=300)
+    expected = expected_before | expected_during
+    esm_tables.put(before)
+    env = esm_tables.env(tmp_path, IRIS_ESM_BATCH_SIZE="5")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "infra.esm"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        checkpoint = tmp_path / "esm" / "checkpoints.json"
+        assert _wait_for(checkpoint.exists, 60), "runner never checkpointed"
+        esm_tables.put(during[:100])  # the runner is busy with the stream while we write
+        assert _wait_for(lambda: len(esm_tables.retrain_keys()) >= 20, 60)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        flagged_at_kill = len(esm_tables.retrain_keys())
+        esm_tables.put(during[100:])
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+    assert flagged_at_kill < len(expected)  # it really was killed mid-stream
+    snapshot = EsmRunner(esm_tables.settings(tmp_path)).run_until_idle(timeout=180)
+    assert snapshot.records_seen < 600  # resumed from the checkpoint, not from the start
+    assert Counter(esm_tables.retrain_keys()) == Counter(expected)
+
+
+def test_sigterm_stops_cleanly(esm_tables, make_items, tmp_path):
+    items, expected = make_items(RUN, 20)
+    esm_tables.put(items)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "infra.esm"],
+        env=esm_tables.env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert _wait_for(lambda: Counter(esm_tables.retrain_keys()) == Counter(expected), 60)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    messages = [json.loads(line)["message"] for line in out.splitlines() if line.startswith("{")]
+    assert "event source mapping stopped" in messages
+
+
+def test_poison_record_goes_to_the_failure_file_and_the_rest_is_processed(
+    esm_tables, make_items, make_score_item, tmp_path
+):
+    items, expected = make_items(RUN, 60)
+    poison = make_score_item(RUN, 17, "setosa", "setosa", "abc")
+    items[17] = poison
+    expected.discard((RUN, "000017"))
+    esm_tables.put(items)
+    runner = EsmRunner(esm_tables.settings(tmp_path, esm_max_retries=2))
+    snapshot = runner.run_until_idle(timeout=120)
+    assert Counter(esm_tables.retrain_keys()) == Counter(expected)
+    failures = runner.destination.read_all()
+    assert [f["keys"] for f in failures] == [{"partition_key": RUN, "sort_key": "000017"}]
+    failure = failures[0]
+    assert failure["attempts"] == 3  # the first invocation plus 2 retries
+    assert failure["reason"] == "reported in batchItemFailures"
+    assert failure["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert failure["record"]["dynamodb"]["NewImage"]["Probability"] == {"S": "abc"}
+    assert failure["DDBStreamBatchInfo"]["streamArn"].endswith(failure["record"]["eventSourceARN"])
+    assert snapshot.records_failed == 1
+    assert snapshot.records_succeeded == 59
+
+
+def test_handler_that_raises_is_bisected_down_to_the_bad_record(esm_tables, make_items, tmp_path):
+    items, expected = make_items(RUN, 64)
+    esm_tables.put(items)
+    flagger = Flagger(FlaggerConfig(retrain_table=esm_tables.retrain), esm_tables.ddb)
+    batches: list[int] = []
+
+    def crashing_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        batches.append(len(event["Records"]))
+        rows = {r["dynamodb"]["Keys"]["sort_key"]["S"] for r in event["Records"]}
+        if "000010" in rows:  # the "function" crashes whenever this record is in its batch
+            raise RuntimeError("boom on row 10")
+        return flagger.handle(event, context)
+
+    runner = EsmRunner(esm_tables.settings(tmp_path, esm_max_retries=1), crashing_handler)
+    snapshot = runner.run_until_idle(timeout=120)
+    assert Counter(esm_tables.retrain_keys()) == Counter(expected - {(RUN, "000010")})
+    failures = runner.destination.read_all()
+    assert [f["keys"]["sort_key"] for f in failures] == ["000010"]
+    assert failures[0]["reason"].startswith("function error: RuntimeError: boom on row 10")
+    assert failures[0]["responseContext"]["functionError"] == "Unhandled"
+    assert 1 in batches and max(batches) > 1  # it really did split the batch
+    assert snapshot.function_errors >= 2
+    assert snapshot.records_failed == 1
+
+
+def test_runner_waits_for_the_retrain_table_instead_of_failing_records(
+    esm_tables, make_items, tmp_path
+):
+    esm_tables.ddb.delete_table(TableName=esm_tables.retrain)
+    esm_tables.ddb.get_waiter("table_not_exists").wait(
+        TableName=esm_tables.retrain, WaiterConfig={"Delay": 1}
+    )
+    items, expected = make_items(RUN, 30)
+    esm_tables.put(items)
+    runner = EsmRunner(esm_tables.settings(tmp_path))
+    thread = threading.Thread(target=runner.run_forever)
+    thread.start()
+    try:
+        time.sleep(1.0)  # several discovery rounds with no retrain table
+        assert runner.snapshot().records_seen == 0
+        esm_tables.create_retrain_table()
+        assert _wait_for(lambda: Counter(esm_tables.retrain_keys()) == Counter(expected), 60)
+    finally:
+        runner.stop()
+        thread.join(timeout=30)
+    assert runner.snapshot().records_failed == 0
+    assert runner.destination.read_all() == []
+
+
+def test_starting_position_latest_skips_what_is_there_once(esm_tables, make_items, tmp_path):
+    old, _ = make_items(RUN, 30)
+    esm_tables.put(old)
+    settings = esm_tables.settings(tmp_path, esm_starting_position="LATEST")
+    first = EsmRunner(settings).run_until_idle(timeout=120)
+    assert first.records_seen == 0
+    assert esm_tables.retrain_keys() == []
+    new, expected_new = make_items(RUN, 30, start=30)
+    esm_tables.put(new)
+    # A restart keeps its position: LATEST applies only to a stream never checkpointed.
+    second = EsmRunner(settings).run_until_idle(timeout=120)
+    assert second.records_seen == 30
+    assert Counter(esm_tables.retrain_keys()) == Counter(expected_new)
+
+
+def test_replay_sends_fixed_failures_through_the_function_again(esm_tables, make_items, tmp_path):
+    items, expected = make_items(RUN, 24)
+    items[11] = items[11] | {"Probability": {"S": "abc"}}  # a poison record that stays poison
+    expected.discard((RUN, "000011"))
+    esm_tables.put(items)
+    flagger = Flagger(FlaggerConfig(retrain_table=esm_tables.retrain), esm_tables.ddb)
+
+    def broken(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if any(r["dynamodb"]["Keys"]["sort_key"]["S"] == "000010" for r in event["Records"]):
+            raise RuntimeError("bug, fixed later")
+        return flagger.handle(event, context)
+
+    settings = esm_tables.settings(tmp_path, esm_max_retries=0)
+    EsmRunner(settings, broken).run_until_idle(timeout=120)
+    failures_file = tmp_path / "esm" / "failures.jsonl"
+    assert (RUN, "000010") in expected
+    assert (RUN, "000010") not in esm_tables.retrain_keys()
+    result = subprocess.run(
+        [sys.executable, "-m", "infra.esm", "replay"],
+        env=esm_tables.env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1  # the poison record still fails
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report == {"replayed": 2, "succeeded": 1, "still_failing": 1, "not_replayable": 0}
+    assert Counter(esm_tables.retrain_keys()) == Counter(expected)
+    left = [json.loads(line) for line in failures_file.read_text().splitlines()]
+    assert [m["keys"]["sort_key"] for m in left] == ["000011"]
+    assert left[0]["attempts"] == 2
+
+
+def test_runner_can_invoke_the_deployed_entry_point_by_handler_name(
+    esm_tables, make_items, tmp_path, aws_env, monkeypatch
+):
+    from flagger import handler as handler_module
+
+    monkeypatch.setenv("RETRAIN_TABLE", esm_tables.retrain)
+    monkeypatch.setenv("CONFIDENCE_THRESHOLD", "0.5")  # the function's env, not IRIS_*
+    handler_module.set_client(None)
+    items, _ = make_items(RUN, 40)
+    esm_tables.put(items)
+    settings = esm_tables.settings(tmp_path, esm_function_handler="flagger.handler.lambda_handler")
+    try:
+        EsmRunner(settings).run_until_idle(timeout=120)
+    finally:
+        handler_module.set_client(None)
+    # With a 0.5 threshold only the misclassified rows (row % 7 == 3) qualify.
+    expected = {(RUN, f"{row:06d}") for row in range(40) if row % 7 == 3}
+    assert Counter(esm_tables.retrain_keys()) == Counter(expected)
+
+
+def _is_locked(path) -> bool:
+    if not path.exists():
+        return False
+    with open(path) as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        return False
+
+
+def test_a_second_runner_on_the_same_data_dir_refuses_to_start(esm_tables, tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "infra.esm"],
+        env=esm_tables.env(tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert _wait_for(lambda: _is_locked(tmp_path / "esm" / "runner.lock"), 60)
+        with pytest.raises(RunnerLocked):
+            EsmRunner(esm_tables.settings(tmp_path)).run_until_idle(timeout=30)
+        second = subprocess.run(
+            [sys.executable, "-m", "infra.esm"],
+            env=esm_tables.env(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 3
+        assert "another event source mapping runner" in second.stderr
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -1,0 +1,384 @@
+"""The handler on JSON fixture events (the real AWS stream shape), with moto's retrain table."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from flagger import handler as handler_module
+from flagger.config import ConfigError, FlaggerConfig
+from flagger.handler import Flagger, lambda_handler
+from moto import mock_aws
+
+RUN = "20261125T031509123Z-7f3a"
+EVENTS_DIR = Path(__file__).parent / "events"
+RETRAIN_TABLE = "IrisExtendedRetrain-unit"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS_DIR / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def moto_ddb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A moto DynamoDB client with the retrain table (same key schema as the contract)."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName=RETRAIN_TABLE,
+            KeySchema=[
+                {"AttributeName": "partition_key", "KeyType": "HASH"},
+                {"AttributeName": "sort_key", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "partition_key", "AttributeType": "S"},
+                {"AttributeName": "sort_key", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield client
+
+
+def retrain_items(client: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every item of the retrain table, by (partition_key, sort_key)."""
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"TableName": RETRAIN_TABLE}
+    while True:
+        page = client.scan(**kwargs)
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return {(i["partition_key"]["S"], i["sort_key"]["S"]): i for i in items}
+
+
+def row(n: int) -> tuple[str, str]:
+    return (RUN, f"{n:06d}")
+
+
+def seq_of(event: dict[str, Any], sort_key: str) -> str:
+    for record in event["Records"]:
+        if record["dynamodb"]["Keys"]["sort_key"]["S"] == sort_key:
+            return record["dynamodb"]["SequenceNumber"]
+    raise KeyError(sort_key)
+
+
+def reasons(item: dict[str, Any]) -> list[str]:
+    return [v["S"] for v in item["reasons"]["L"]]
+
+
+@pytest.fixture
+def flagger(moto_ddb: Any) -> Flagger:
+    return Flagger(FlaggerConfig(retrain_table=RETRAIN_TABLE, threshold=0.9), moto_ddb)
+
+
+class LogCapture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(record.getMessage()))
+
+
+@pytest.fixture
+def flagger_logs() -> Any:
+    capture = LogCapture()
+    logger = logging.getLogger("flagger")
+    logger.addHandler(capture)
+    yield capture.lines
+    logger.removeHandler(capture)
+
+
+def test_seed_string_records_flag_misclassified_and_low_confidence(flagger, moto_ddb):
+    event = load_event("insert_seed_strings.json")
+    result = flagger.handle(event, None)
+    assert result == {"batchItemFailures": []}
+    items = retrain_items(moto_ddb)
+    assert set(items) == {row(1), row(2), row(3)}
+    assert reasons(items[row(1)]) == ["misclassified"]
+    assert reasons(items[row(2)]) == ["low_confidence"]
+    assert reasons(items[row(3)]) == ["misclassified", "low_confidence"]
+
+
+def test_retrain_item_copies_the_source_and_says_why_and_when(flagger, moto_ddb):
+    event = load_event("insert_seed_strings.json")
+    before = datetime.now(UTC)
+    flagger.handle(event, None)
+    item = retrain_items(moto_ddb)[row(1)]
+    source = event["Records"][1]["dynamodb"]["NewImage"]
+    for name, value in source.items():
+        assert item[name] == value
+    assert item["threshold"] == {"S": "0.9"}
+    flagged_at = datetime.fromisoformat(item["flagged_at"]["S"].replace("Z", "+00:00"))
+    assert flagged_at.tzinfo is not None and flagged_at.utcoffset().total_seconds() == 0
+    assert before <= flagged_at <= datetime.now(UTC)
+    assert set(item) == set(source) | {"reasons", "flagged_at", "threshold"}
+
+
+def test_modify_events_are_evaluated_like_inserts(flagger, moto_ddb):
+    assert flagger.handle(load_event("modify.json"), None) == {"batchItemFailures": []}
+    items = retrain_items(moto_ddb)
+    assert set(items) == {row(7)}
+    assert reasons(items[row(7)]) == ["misclassified", "low_confidence"]
+
+
+def test_remove_events_are_ignored_not_failed(flagger, moto_ddb):
+    assert flagger.handle(load_event("remove.json"), None) == {"batchItemFailures": []}
+    assert retrain_items(moto_ddb) == {}
+    assert flagger.stats["ignored"] == 2
+
+
+def test_numeric_attributes_are_accepted_and_copied_with_their_type(flagger, moto_ddb):
+    assert flagger.handle(load_event("numeric_attributes.json"), None) == {"batchItemFailures": []}
+    items = retrain_items(moto_ddb)
+    assert set(items) == {row(11), row(13)}
+    assert reasons(items[row(11)]) == ["low_confidence"]
+    assert items[row(11)]["Probability"] == {"N": "0.42"}
+    assert items[row(11)]["model_id"] == {"N": "3"}
+    assert reasons(items[row(13)]) == ["misclassified"]
+
+
+def test_every_malformed_record_is_reported_logged_with_its_key_and_not_written(
+    flagger, moto_ddb, flagger_logs
+):
+    event = load_event("malformed.json")
+    result = flagger.handle(event, None)
+    expected = [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in event["Records"]]
+    assert result == {"batchItemFailures": expected}
+    assert retrain_items(moto_ddb) == {}
+    malformed_logs = [line for line in flagger_logs if line["message"] == "malformed record"]
+    assert len(malformed_logs) == len(event["Records"])
+    logged = {line["sequence_number"]: line for line in malformed_logs}
+    for record in event["Records"]:
+        line = logged[record["dynamodb"]["SequenceNumber"]]
+        assert line["level"] == "ERROR"
+        assert line["keys"]["partition_key"] == RUN
+        assert line["keys"]["sort_key"] == record["dynamodb"]["Keys"]["sort_key"]["S"]
+        assert line["error"]
+
+
+def test_mixed_batch_reports_only_the_poison_record_and_processes_the_rest(flagger, moto_ddb):
+    event = load_event("mixed_batch.json")
+    result = flagger.handle(event, None)
+    assert result == {"batchItemFailures": [{"itemIdentifier": seq_of(event, "000033")}]}
+    items = retrain_items(moto_ddb)
+    assert set(items) == {row(31), row(34), row(36)}
+    assert reasons(items[row(36)]) == ["misclassified", "low_confidence"]
+    assert flagger.stats == {"flagged": 3, "ignored": 2, "failed": 1, "passed": 2}
+
+
+def test_record_built_exactly_as_the_contract_says_is_read_correctly(flagger, moto_ddb):
+    event = load_event("contract_record.json")
+    assert flagger.handle(event, None) == {"batchItemFailures": []}
+    items = retrain_items(moto_ddb)
+    item = items[("20261125T031509123Z-7f3a", "000042")]
+    assert reasons(item) == ["misclassified", "low_confidence"]
+    source = event["Records"][0]["dynamodb"]["NewImage"]
+    assert {k: item[k] for k in source} == source
+    assert item["model_id"] == {"N": "0"}
+
+
+def test_redelivered_batch_rewrites_the_same_items(flagger, moto_ddb):
+    event = load_event("mixed_batch.json")
+    flagger.handle(event, None)
+    first = retrain_items(moto_ddb)
+    flagger.handle(copy.deepcopy(event), None)
+    second = retrain_items(moto_ddb)
+    assert set(second) == set(first)
+    assert len(second) == 3
+
+
+def test_threshold_comes_from_the_config(moto_ddb):
+    lenient = Flagger(FlaggerConfig(retrain_table=RETRAIN_TABLE, threshold=0.5), moto_ddb)
+    lenient.handle(load_event("insert_seed_strings.json"), None)
+    items = retrain_items(moto_ddb)
+    assert set(items) == {row(1), row(3)}  # 0.62 passes a 0.5 threshold
+    assert reasons(items[row(3)]) == ["misclassified"]
+    assert items[row(3)]["threshold"] == {"S": "0.5"}
+
+
+class ThrottlingClient:
+    """Delegates to moto but throttles writes for some sort keys.
+
+    ``mode`` says how BatchWriteItem throttles: "raise" fails the whole call (the handler then
+    writes one by one), "unprocessed" hands the throttled items back in UnprocessedItems.
+    """
+
+    def __init__(self, inner: Any, throttled: set[str], mode: str = "raise") -> None:
+        self.inner = inner
+        self.throttled = throttled
+        self.mode = mode
+        self.calls: list[str] = []
+        self.batch_calls = 0
+
+    def _error(self, op: str) -> ClientError:
+        return ClientError(
+            {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, op
+        )
+
+    def put_item(self, **kwargs: Any) -> Any:
+        sort_key = kwargs["Item"]["sort_key"]["S"]
+        self.calls.append(sort_key)
+        if sort_key in self.throttled:
+            raise self._error("PutItem")
+        return self.inner.put_item(**kwargs)
+
+    def batch_write_item(self, RequestItems: dict[str, Any]) -> Any:
+        self.batch_calls += 1
+        ((table, requests),) = RequestItems.items()
+        keys = [r["PutRequest"]["Item"]["sort_key"]["S"] for r in requests]
+        if self.mode == "raise" and self.throttled & set(keys):
+            raise self._error("BatchWriteItem")
+        self.calls += keys
+        ok = [r for r, k in zip(requests, keys, strict=True) if k not in self.throttled]
+        left = [r for r, k in zip(requests, keys, strict=True) if k in self.throttled]
+        if ok:
+            self.inner.batch_write_item(RequestItems={table: ok})
+        return {"UnprocessedItems": {table: left} if left else {}}
+
+
+def test_write_error_reports_that_record_only(moto_ddb, flagger_logs):
+    client = ThrottlingClient(moto_ddb, {"000031"})
+    flagger = Flagger(FlaggerConfig(retrain_table=RETRAIN_TABLE), client)
+    event = load_event("mixed_batch.json")
+    result = flagger.handle(event, None)
+    assert result == {
+        "batchItemFailures": [
+            {"itemIdentifier": seq_of(event, "000031")},
+            {"itemIdentifier": seq_of(event, "000033")},
+        ]
+    }
+    assert set(retrain_items(moto_ddb)) == {row(34), row(36)}
+    write_logs = [line for line in flagger_logs if line["message"] == "retrain write failed"]
+    assert len(write_logs) == 1
+    assert write_logs[0]["keys"] == {"partition_key": RUN, "sort_key": "000031"}
+    assert "ThrottlingException" in write_logs[0]["error"]
+
+
+def test_later_records_for_a_failed_key_are_held_back_to_keep_per_key_order(moto_ddb):
+    event = load_event("insert_seed_strings.json")
+    newer = copy.deepcopy(event["Records"][1])  # row 1, misclassified
+    newer["eventName"] = "MODIFY"
+    newer["dynamodb"]["SequenceNumber"] = "4200000000000000009999"
+    newer["dynamodb"]["NewImage"]["Probability"] = {"S": "0.55"}
+    event["Records"].append(newer)
+    client = ThrottlingClient(moto_ddb, {"000001"})
+    flagger = Flagger(FlaggerConfig(retrain_table=RETRAIN_TABLE), client)
+    result = flagger.handle(event, None)
+    assert result == {
+        "batchItemFailures": [
+            {"itemIdentifier": seq_of(event, "000001")},
+            {"itemIdentifier": "4200000000000000009999"},
+        ]
+    }
+    assert client.calls.count("000001") == 1  # the newer image was not written out of order
+    assert set(retrain_items(moto_ddb)) == {row(2), row(3)}
+
+
+def test_record_without_sequence_number_fails_the_batch_by_empty_identifier(flagger):
+    event = load_event("modify.json")
+    del event["Records"][0]["dynamodb"]["SequenceNumber"]
+    result = flagger.handle(event, None)
+    assert result == {"batchItemFailures": [{"itemIdentifier": ""}]}
+
+
+def test_unknown_event_name_is_a_failure(flagger, moto_ddb):
+    event = load_event("modify.json")
+    event["Records"][0]["eventName"] = "UPSERT"
+    result = flagger.handle(event, None)
+    assert result == {"batchItemFailures": [{"itemIdentifier": seq_of(event, "000007")}]}
+    assert retrain_items(moto_ddb) == {}
+
+
+def test_event_without_records_is_a_function_error(flagger):
+    with pytest.raises(ValueError, match="Records"):
+        flagger.handle({"nope": []}, None)
+
+
+def test_lambda_handler_reads_env_and_creates_its_client_once(moto_ddb, monkeypatch):
+    monkeypatch.setenv("RETRAIN_TABLE", RETRAIN_TABLE)
+    monkeypatch.setenv("CONFIDENCE_THRESHOLD", "0.95")
+    handler_module.set_client(None)
+    try:
+        result = lambda_handler(load_event("insert_seed_strings.json"), None)
+        first_client = handler_module.get_client()
+        lambda_handler(load_event("modify.json"), None)
+        assert handler_module.get_client() is first_client
+    finally:
+        handler_module.set_client(None)
+    assert result == {"batchItemFailures": []}
+    items = retrain_items(moto_ddb)
+    # 0.9 is below 0.95 now, 0.9987 is not
+    assert set(items) == {row(1), row(2), row(3), row(4), row(7)}
+    assert items[row(4)]["threshold"] == {"S": "0.95"}
+
+
+def test_lambda_handler_with_a_bad_threshold_raises_instead_of_flagging(moto_ddb, monkeypatch):
+    monkeypatch.setenv("RETRAIN_TABLE", RETRAIN_TABLE)
+    monkeypatch.setenv("CONFIDENCE_THRESHOLD", "ninety")
+    handler_module.set_client(moto_ddb)
+    try:
+        with pytest.raises(ConfigError, match="CONFIDENCE_THRESHOLD"):
+            lambda_handler(load_event("insert_seed_strings.json"), None)
+    finally:
+        handler_module.set_client(None)
+    assert retrain_items(moto_ddb) == {}
+
+
+def test_items_left_unprocessed_are_retried_then_reported(moto_ddb):
+    client = ThrottlingClient(moto_ddb, {"000034"}, mode="unprocessed")
+    flagger = Flagger(FlaggerConfig(retrain_table=RETRAIN_TABLE), client)
+    event = load_event("mixed_batch.json")
+    result = flagger.handle(event, None)
+    assert result == {
+        "batchItemFailures": [
+            {"itemIdentifier": seq_of(event, "000033")},
+            {"itemIdentifier": seq_of(event, "000034")},
+        ]
+    }
+    assert client.calls.count("000034") == 4  # first call + 3 retries of the unprocessed item
+    assert set(retrain_items(moto_ddb)) == {row(31), row(36)}
+
+
+def test_one_invalid_item_does_not_fail_the_others_in_its_write(moto_ddb):
+    event = load_event("insert_seed_strings.json")
+    # A number DynamoDB rejects: the whole BatchWriteItem call fails.
+    event["Records"][2]["dynamodb"]["NewImage"]["size"] = {"N": "not-a-number"}
+    flagger = Flagger(FlaggerConfig(retrain_table=RETRAIN_TABLE), moto_ddb)
+    result = flagger.handle(event, None)
+    assert result == {"batchItemFailures": [{"itemIdentifier": seq_of(event, "000002")}]}
+    assert set(retrain_items(moto_ddb)) == {row(1), row(3)}
+
+
+def test_many_flagged_records_and_repeated_keys_are_written_in_order(moto_ddb):
+    template = load_event("insert_seed_strings.json")["Records"][1]  # misclassified
+    records = []
+    for n in range(60):
+        record = copy.deepcopy(template)
+        sort_key = f"{n % 40:06d}"  # rows 0-19 appear twice: INSERT then MODIFY
+        record["dynamodb"]["Keys"]["sort_key"] = {"S": sort_key}
+        record["dynamodb"]["NewImage"]["sort_key"] = {"S": sort_key}
+        record["dynamodb"]["NewImage"]["Probability"] = {"S": f"0.{50 + n:02d}"}
+        record["dynamodb"]["SequenceNumber"] = str(5000 + n)
+        record["eventName"] = "INSERT" if n < 40 else "MODIFY"
+        records.append(record)
+    flagger = Flagger(FlaggerConfig(retrain_table=RETRAIN_TABLE), moto_ddb)
+    assert flagger.handle({"Records": records}, None) == {"batchItemFailures": []}
+    items = retrain_items(moto_ddb)
+    assert len(items) == 40
+    assert items[row(5)]["Probability"] == {"S": "0.95"}  # the MODIFY (n=45) won
+    assert items[row(25)]["Probability"] == {"S": "0.75"}
+    assert flagger.stats["flagged"] == 60

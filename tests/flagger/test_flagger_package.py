@@ -1,0 +1,45 @@
+"""The function deploys as a zip of its folder: stdlib + boto3 only, importable from the zip."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[2] / "services" / "lambda" / "src" / "flagger"
+ALLOWED_THIRD_PARTY = {"boto3", "botocore", "flagger"}
+
+
+def test_package_imports_only_stdlib_and_boto3():
+    for source in PACKAGE.glob("*.py"):
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                assert top in sys.stdlib_module_names or top in ALLOWED_THIRD_PARTY, (
+                    f"{source.name} imports {name}"
+                )
+
+
+def test_handler_imports_from_a_zip_without_site_packages(tmp_path):
+    bundle = tmp_path / "function.zip"
+    with zipfile.ZipFile(bundle, "w") as zf:
+        for source in PACKAGE.glob("*.py"):
+            zf.write(source, f"flagger/{source.name}")
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); "
+        "import flagger.handler as h; print(callable(h.lambda_handler), h.__file__)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", code, str(bundle)], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.startswith("True")
+    assert str(bundle) in out.stdout
