@@ -1,0 +1,42 @@
+"""Fixtures for the score log tests; helpers live in ``scorelog_kit`` (importable from here)."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from model_api.scorelog.items import new_run_id
+from scorelog_kit import Run, create_score_table
+
+
+@pytest.fixture
+def ddb(aws_env: Any) -> Any:
+    """A synchronous boto3 client on the test endpoint (for setup and checks)."""
+    return boto3.client("dynamodb", **aws_env.client_kwargs())
+
+
+@pytest.fixture
+def tables(ddb: Any, table_names: dict[str, str]) -> Iterator[dict[str, str]]:
+    """A fresh score table and retrain table, deleted afterwards."""
+    for name in table_names.values():
+        create_score_table(ddb, name)
+    yield table_names
+    for name in table_names.values():
+        with contextlib.suppress(ddb.exceptions.ResourceNotFoundException):
+            ddb.delete_table(TableName=name)
+
+
+@pytest.fixture
+def make_run() -> Callable[..., Run]:
+    def make(**kwargs: Any) -> Run:
+        return Run(run_id=kwargs.pop("run_id", None) or new_run_id(), **kwargs)
+
+    return make
