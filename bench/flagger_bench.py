@@ -31,7 +31,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from infra.dynamodb_local import DynamoDBLocal, client, free_port
+from infra.dynamodb_local import client
+
+from bench._common import dynamodb_local_with_tables, provision_tables
 
 SCORE, RETRAIN = "BenchIrisExtended", "BenchIrisExtendedRetrain"
 LATENCY_RECORDS = 300
@@ -61,28 +63,6 @@ def _item(run: str, row: int, flagged: bool, created: float) -> dict[str, Any]:
         "dataset_id": {"N": "0"},
         "created_at": {"S": _iso(created)},
     }
-
-
-def _create_tables(ddb: Any, score: str = SCORE, retrain: str = RETRAIN) -> None:
-    keys = [
-        {"AttributeName": "partition_key", "KeyType": "HASH"},
-        {"AttributeName": "sort_key", "KeyType": "RANGE"},
-    ]
-    attrs = [
-        {"AttributeName": "partition_key", "AttributeType": "S"},
-        {"AttributeName": "sort_key", "AttributeType": "S"},
-    ]
-    stream = {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
-    ddb.create_table(
-        TableName=score,
-        KeySchema=keys,
-        AttributeDefinitions=attrs,
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification=stream,
-    )
-    ddb.create_table(
-        TableName=retrain, KeySchema=keys, AttributeDefinitions=attrs, BillingMode="PAY_PER_REQUEST"
-    )
 
 
 def _scan(ddb: Any, run: str, table: str = RETRAIN) -> list[dict[str, Any]]:
@@ -230,7 +210,7 @@ def compare_handlers(env: dict[str, str], ddb: Any) -> dict[str, dict[str, float
     results: dict[str, dict[str, float]] = {}
     for name in ("course", "this"):
         score, retrain = f"BenchCmp{name}", f"BenchCmp{name}Retrain"
-        _create_tables(ddb, score, retrain)
+        provision_tables(env["AWS_ENDPOINT_URL"], score, retrain)
         run_env = env | {
             "IRIS_SCORE_TABLE": score,
             "IRIS_RETRAIN_TABLE": retrain,
@@ -332,9 +312,8 @@ def _print_table(title: str, rows: list[tuple[str, str]]) -> None:
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="flagger-bench-") as tmp:
         data = Path(tmp)
-        with DynamoDBLocal(port=free_port(), data_dir=data / "ddb") as server:
+        with dynamodb_local_with_tables(SCORE, RETRAIN, data_dir=data / "ddb") as server:
             ddb = client(server.endpoint_url)
-            _create_tables(ddb)
             env = dict(os.environ)
             env.update(
                 {

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,8 +30,11 @@ import model_api
 from aiobotocore.config import AioConfig
 from botocore.config import Config
 from infra.dynamodb_local import LOCAL_CREDENTIALS, DynamoDBLocal, free_port
+from model_api.batch_test import TestedRow, TestRunInfo
 from model_api.scorelog.items import build_items, new_run_id
 from model_api.scorelog.service import ScoreLog
+
+from bench._common import dynamodb_local_with_tables, provision_tables
 
 CLASSES = ["setosa", "versicolor", "virginica"]
 SMALL, LARGE = 1_200, 10_000
@@ -45,21 +48,9 @@ GROWTH_TARGET = 50_000
 # --- data: the bundled data set, cycled, scored as model_api would ---
 
 
-@dataclass
-class Run:
-    run_id: str
-    model_id: int = 0
-    dataset_id: int = 0
-    classes: list[str] = field(default_factory=lambda: list(CLASSES))
-    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-
-@dataclass
-class Row:
-    position: int
-    row: dict[str, Any]
-    predicted: str
-    probabilities: list[float]
+def new_run() -> TestRunInfo:
+    """A run exactly as model_api hands it to the score log (its own type, not a copy)."""
+    return TestRunInfo(new_run_id(), 0, 0, list(CLASSES), datetime.now(UTC))
 
 
 def bundled() -> list[dict[str, Any]]:
@@ -76,13 +67,13 @@ def bundled() -> list[dict[str, Any]]:
     return rows
 
 
-def scored(n: int, data: list[dict[str, Any]]) -> list[Row]:
+def scored(n: int, data: list[dict[str, Any]]) -> list[TestedRow]:
     out = []
     for i in range(n):
         row = data[i % len(data)]
         probs = [0.004, 0.004, 0.004]
         probs[CLASSES.index(row["species"])] = 0.988
-        out.append(Row(i, row, row["species"], probs))
+        out.append(TestedRow(i, row, row["species"], probs))
     return out
 
 
@@ -165,31 +156,13 @@ class LatencyProxy:
 # --- the three ways of writing ---
 
 
-def make_table(endpoint: str, name: str) -> None:
-    ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
-    ddb.create_table(
-        TableName=name,
-        KeySchema=[
-            {"AttributeName": "partition_key", "KeyType": "HASH"},
-            {"AttributeName": "sort_key", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "partition_key", "AttributeType": "S"},
-            {"AttributeName": "sort_key", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-    )
-    ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
-
-
 def count(endpoint: str, table: str) -> int:
     ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
     pages = ddb.get_paginator("scan").paginate(TableName=table, Select="COUNT")
     return sum(p["Count"] for p in pages)
 
 
-def seed_way(endpoint: str, table: str, run: Run, rows: list[Row]) -> float:
+def seed_way(endpoint: str, table: str, run: TestRunInfo, rows: list[TestedRow]) -> float:
     """The course's ``post_score()``: one synchronous ``put_item`` per record. Seconds taken."""
     ddb = boto3.resource("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
     log_table = ddb.Table(table)
@@ -256,7 +229,7 @@ def _thread_ceiling(endpoint: str, table: str, items: list[dict[str, Any]], conc
         list(pool.map(send, [items[i : i + 25] for i in range(0, len(items), 25)]))
 
 
-def ceiling(endpoint: str, table: str, run: Run, rows: list[Row], conc: int) -> float:
+def ceiling(endpoint: str, table: str, run: TestRunInfo, rows: list[TestedRow], conc: int) -> float:
     """Prebuilt items, raw BatchWriteItem with ``conc`` requests in flight (asyncio). Seconds."""
     items = [i for _, i in build_items(run, rows)]
     start = time.perf_counter()
@@ -264,14 +237,18 @@ def ceiling(endpoint: str, table: str, run: Run, rows: list[Row], conc: int) -> 
     return time.perf_counter() - start
 
 
-def ceiling_threads(endpoint: str, table: str, run: Run, rows: list[Row], conc: int) -> float:
+def ceiling_threads(
+    endpoint: str, table: str, run: TestRunInfo, rows: list[TestedRow], conc: int
+) -> float:
     items = [i for _, i in build_items(run, rows)]
     start = time.perf_counter()
     _thread_ceiling(endpoint, table, items, conc)
     return time.perf_counter() - start
 
 
-async def _scorelog(endpoint: str, table: str, run: Run, rows: list[Row]) -> tuple[float, float]:
+async def _scorelog(
+    endpoint: str, table: str, run: TestRunInfo, rows: list[TestedRow]
+) -> tuple[float, float]:
     with tempfile.TemporaryDirectory(prefix="scorelog-bench-") as tmp:
         log = ScoreLog(Path(tmp), table, endpoint_url=endpoint, concurrency=CONCURRENCY)
         await log.start()
@@ -287,7 +264,9 @@ async def _scorelog(endpoint: str, table: str, run: Run, rows: list[Row]) -> tup
     return submitted, total
 
 
-def scorelog_way(endpoint: str, table: str, run: Run, rows: list[Row]) -> tuple[float, float]:
+def scorelog_way(
+    endpoint: str, table: str, run: TestRunInfo, rows: list[TestedRow]
+) -> tuple[float, float]:
     """Submit (durable in the outbox) then wait until every record is written. (submit, total)."""
     return asyncio.run(_scorelog(endpoint, table, run, rows))
 
@@ -328,7 +307,7 @@ _table_seq = iter(range(1_000_000))
 
 def fresh_table(endpoint: str) -> str:
     name = f"IrisBench{next(_table_seq)}"
-    make_table(endpoint, name)
+    provision_tables(endpoint, name)
     return name
 
 
@@ -344,18 +323,18 @@ def endpoint_for(setting: str) -> Iterator[str]:
                 yield f"http://127.0.0.1:{proxy.port}"
 
 
-RawWay = Callable[[str, str, Run, list[Row]], float]
+RawWay = Callable[[str, str, TestRunInfo, list[TestedRow]], float]
 
 
-def measure_raw(setting: str, way: RawWay, rows: list[Row]) -> float:
+def measure_raw(setting: str, way: RawWay, rows: list[TestedRow]) -> float:
     with endpoint_for(setting) as endpoint:
-        return way(endpoint, fresh_table(endpoint), Run(new_run_id()), rows)
+        return way(endpoint, fresh_table(endpoint), new_run(), rows)
 
 
-def measure_scorelog(setting: str, rows: list[Row]) -> tuple[float, float]:
+def measure_scorelog(setting: str, rows: list[TestedRow]) -> tuple[float, float]:
     with endpoint_for(setting) as endpoint:
         table = fresh_table(endpoint)
-        submit, total = scorelog_way(endpoint, table, Run(new_run_id()), rows)
+        submit, total = scorelog_way(endpoint, table, new_run(), rows)
         if count(endpoint, table) != len(rows):
             raise RuntimeError("ScoreLog run incomplete in the table")
     return submit, total
@@ -433,18 +412,17 @@ def growth_suite(data: list[dict[str, Any]]) -> None:
     """Rate on a fresh table vs after 50,000 records (stream on), on a persisted server so the
     stream store can be inspected."""
     with tempfile.TemporaryDirectory(prefix="scorelog-growth-") as tmp:
-        server = DynamoDBLocal(port=free_port(), data_dir=Path(tmp) / "ddb").start()
-        try:
+        table = f"IrisBench{next(_table_seq)}"
+        with dynamodb_local_with_tables(table, data_dir=Path(tmp) / "ddb") as server:
             endpoint = server.endpoint_url
             db_file = Path(tmp) / "ddb" / "shared-local-instance.db"
-            table = fresh_table(endpoint)
             print("\nGrowth: ScoreLog runs into one table with its stream on (persisted server)")
             print(f"{'records before':>15} {'run rows':>9} {'rows/s':>8} {'stream recs kept':>17} "
                   f"{'db MB':>7} {'TRIM_HORIZON read s':>20}")  # fmt: skip
             before, rates = 0, []
             while before <= GROWTH_TARGET:
                 n = LARGE  # the last run starts with GROWTH_TARGET records in the table
-                _, total = scorelog_way(endpoint, table, Run(new_run_id()), scored(n, data))
+                _, total = scorelog_way(endpoint, table, new_run(), scored(n, data))
                 rates.append(n / total)
                 kept, size = stream_store_stats(db_file)
                 read = stream_read_seconds(endpoint, table)
@@ -456,8 +434,6 @@ def growth_suite(data: list[dict[str, Any]]) -> None:
                 f"rate after {GROWTH_TARGET:,} records: {last:.0f} rows/s "
                 f"({last / first * 100:.0f}% of the first two runs' {first:.0f})"
             )
-        finally:
-            server.stop()
 
 
 @contextlib.contextmanager

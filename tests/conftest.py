@@ -13,6 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from infra.config import InfraSettings
+from infra.dynamodb_local import LOCAL_CREDENTIALS
+from infra.provision import AwsClients, make_clients, provision_down, provision_up
 
 
 @dataclass(frozen=True)
@@ -65,3 +68,35 @@ def table_names() -> dict[str, str]:
     """Unique table names per test, so tests never share state on a shared endpoint."""
     suffix = uuid.uuid4().hex[:8]
     return {"score": f"IrisExtended-t{suffix}", "retrain": f"IrisExtendedRetrain-t{suffix}"}
+
+
+@pytest.fixture
+def infra_settings(aws_endpoint: AwsEndpoint, table_names: dict[str, str]) -> InfraSettings:
+    """Provisioning settings for this test's tables on the test endpoint."""
+    return InfraSettings(
+        aws_endpoint_url=aws_endpoint.url,
+        aws_region=aws_endpoint.region,
+        score_table=table_names["score"],
+        retrain_table=table_names["retrain"],
+        provision_wait_s=120,
+    )
+
+
+@pytest.fixture
+def infra_clients(aws_endpoint: AwsEndpoint, infra_settings: InfraSettings) -> AwsClients:
+    """Provisioning clients: dummy credentials for the local engine, the standard chain else."""
+    return make_clients(infra_settings, LOCAL_CREDENTIALS if aws_endpoint.is_local_engine else None)
+
+
+@pytest.fixture
+def provisioned_tables(
+    infra_settings: InfraSettings, infra_clients: AwsClients, table_names: dict[str, str]
+) -> Iterator[dict[str, str]]:
+    """This test's score and retrain tables, made by the product's provisioning; removed after.
+
+    Tests exercise the real ``provision_up`` (score table with stream NEW_IMAGE, retrain table)
+    rather than a hand-written copy that could drift from it.
+    """
+    provision_up(infra_settings, with_lambda=False, clients=infra_clients)
+    yield table_names
+    provision_down(infra_settings, with_lambda=False, clients=infra_clients)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,15 +11,7 @@ from typing import Any
 import boto3
 import pytest
 from infra.esm import EsmSettings
-
-KEY_SCHEMA = [
-    {"AttributeName": "partition_key", "KeyType": "HASH"},
-    {"AttributeName": "sort_key", "KeyType": "RANGE"},
-]
-KEY_ATTRIBUTES = [
-    {"AttributeName": "partition_key", "AttributeType": "S"},
-    {"AttributeName": "sort_key", "AttributeType": "S"},
-]
+from infra.provision import ensure_table
 
 
 def score_item(run_id: str, row: int, predicted: str, actual: str, probability: str) -> dict:
@@ -82,13 +72,8 @@ class EsmTables:
             list(pool.map(write, chunks))
 
     def create_retrain_table(self) -> None:
-        self.ddb.create_table(
-            TableName=self.retrain,
-            KeySchema=KEY_SCHEMA,
-            AttributeDefinitions=KEY_ATTRIBUTES,
-            BillingMode="PAY_PER_REQUEST",
-        )
-        self.ddb.get_waiter("table_exists").wait(TableName=self.retrain, WaiterConfig={"Delay": 1})
+        """Create the retrain table as provisioning does (for tests that start without one)."""
+        ensure_table(self.ddb, self.retrain, stream=False, timeout=120)
 
     def retrain_items(self) -> list[dict]:
         items: list[dict] = []
@@ -139,23 +124,10 @@ class EsmTables:
 
 
 @pytest.fixture
-def esm_tables(aws_endpoint: Any, table_names: dict[str, str]) -> Iterator[EsmTables]:
-    """Fresh score (stream NEW_IMAGE) and retrain tables; deleted afterwards."""
+def esm_tables(aws_endpoint: Any, provisioned_tables: dict[str, str]) -> EsmTables:
+    """Fresh score (stream NEW_IMAGE) and retrain tables from provisioning; deleted afterwards."""
     ddb = boto3.client("dynamodb", **aws_endpoint.client_kwargs())
-    ddb.create_table(
-        TableName=table_names["score"],
-        KeySchema=KEY_SCHEMA,
-        AttributeDefinitions=KEY_ATTRIBUTES,
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-    )
-    ddb.get_waiter("table_exists").wait(TableName=table_names["score"], WaiterConfig={"Delay": 1})
-    tables = EsmTables(ddb, table_names["score"], table_names["retrain"], aws_endpoint)
-    tables.create_retrain_table()
-    yield tables
-    for name in table_names.values():
-        with contextlib.suppress(ddb.exceptions.ResourceNotFoundException):
-            ddb.delete_table(TableName=name)
+    return EsmTables(ddb, provisioned_tables["score"], provisioned_tables["retrain"], aws_endpoint)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from flagger import handler as handler_module
 from flagger.config import ConfigError, FlaggerConfig
 from flagger.handler import Flagger, lambda_handler
+from infra.provision import ensure_table
 from moto import mock_aws
 
 RUN = "20261125T031509123Z-7f3a"
@@ -29,25 +30,14 @@ def load_event(name: str) -> dict[str, Any]:
 
 @pytest.fixture
 def moto_ddb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A moto DynamoDB client with the retrain table (same key schema as the contract)."""
+    """A moto DynamoDB client with the retrain table, created by the product's provisioning."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName=RETRAIN_TABLE,
-            KeySchema=[
-                {"AttributeName": "partition_key", "KeyType": "HASH"},
-                {"AttributeName": "sort_key", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "partition_key", "AttributeType": "S"},
-                {"AttributeName": "sort_key", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        ensure_table(client, RETRAIN_TABLE, stream=False, timeout=30)
         yield client
 
 

@@ -15,7 +15,6 @@ from infra.provision import (
     AwsClients,
     ProvisioningError,
     endpoint_supports_lambda,
-    make_clients,
     provision_down,
     provision_up,
 )
@@ -23,22 +22,26 @@ from infra.provision_cli import main as cli_main
 
 pytestmark = pytest.mark.integration
 
+# Written from docs/contract.md, not imported from infra.provision: the check must not be circular.
+CONTRACT_KEYS = [
+    {"AttributeName": "partition_key", "KeyType": "HASH"},
+    {"AttributeName": "sort_key", "KeyType": "RANGE"},
+]
+CONTRACT_ATTRS = [
+    {"AttributeName": "partition_key", "AttributeType": "S"},
+    {"AttributeName": "sort_key", "AttributeType": "S"},
+]
+
 
 @pytest.fixture
-def settings(aws_endpoint: Any, table_names: dict[str, str]) -> InfraSettings:
-    return InfraSettings(
-        aws_endpoint_url=aws_endpoint.url,
-        aws_region=aws_endpoint.region,
-        score_table=table_names["score"],
-        retrain_table=table_names["retrain"],
-        provision_wait_s=120,
-    )
+def settings(infra_settings: InfraSettings) -> InfraSettings:
+    """Short name for the shared fixture (tests/conftest.py) in these provisioning tests."""
+    return infra_settings
 
 
 @pytest.fixture
-def clients(aws_endpoint: Any, settings: InfraSettings) -> AwsClients:
-    creds = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
-    return make_clients(settings, creds if aws_endpoint.is_local_engine else None)
+def clients(infra_clients: AwsClients) -> AwsClients:
+    return infra_clients
 
 
 @pytest.fixture
@@ -77,17 +80,9 @@ def test_up_creates_both_tables_as_the_contract_says(settings, clients, ddb):
     ]
     score = _snapshot(ddb, settings.score_table)
     retrain = _snapshot(ddb, settings.retrain_table)
-    keys = [
-        {"AttributeName": "partition_key", "KeyType": "HASH"},
-        {"AttributeName": "sort_key", "KeyType": "RANGE"},
-    ]
-    attrs = [
-        {"AttributeName": "partition_key", "AttributeType": "S"},
-        {"AttributeName": "sort_key", "AttributeType": "S"},
-    ]
     for table in (score, retrain):
-        assert table["keys"] == keys
-        assert table["attrs"] == attrs
+        assert table["keys"] == CONTRACT_KEYS
+        assert table["attrs"] == CONTRACT_ATTRS
         assert table["billing"] == "PAY_PER_REQUEST"
         assert table["status"] == "ACTIVE"
     assert score["stream"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
@@ -121,15 +116,9 @@ def test_up_twice_changes_nothing(settings, clients, ddb):
 def test_existing_table_without_stream_gets_its_stream(settings, clients, ddb):
     ddb.create_table(
         TableName=settings.score_table,
-        KeySchema=[
-            {"AttributeName": "partition_key", "KeyType": "HASH"},
-            {"AttributeName": "sort_key", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "partition_key", "AttributeType": "S"},
-            {"AttributeName": "sort_key", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
+        KeySchema=CONTRACT_KEYS,
+        AttributeDefinitions=CONTRACT_ATTRS,
+        BillingMode="PAY_PER_REQUEST",  # and deliberately no stream
     )
     ddb.get_waiter("table_exists").wait(TableName=settings.score_table)
     assert not ddb.describe_table(TableName=settings.score_table)["Table"].get("LatestStreamArn")
@@ -191,13 +180,7 @@ def test_lambda_detection_matches_the_endpoint(aws_endpoint, clients):
     assert endpoint_supports_lambda(clients) is (not aws_endpoint.is_local_engine)
 
 
-def test_cli_up_status_down(aws_endpoint, settings, ddb, monkeypatch, capsys):
-    if aws_endpoint.url:
-        monkeypatch.setenv("AWS_ENDPOINT_URL", aws_endpoint.url)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", aws_endpoint.region)
-    if aws_endpoint.is_local_engine:
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
+def test_cli_up_status_down(aws_env, settings, ddb, monkeypatch, capsys):
     monkeypatch.setenv("IRIS_SCORE_TABLE", settings.score_table)
     monkeypatch.setenv("IRIS_RETRAIN_TABLE", settings.retrain_table)
 

@@ -28,28 +28,9 @@ _spec.loader.exec_module(helpers)
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def create_tables(aws_endpoint: Any, names: dict[str, str]) -> None:
-    ddb = boto3.client("dynamodb", **aws_endpoint.client_kwargs())
-    for name in names.values():
-        ddb.create_table(
-            TableName=name,
-            KeySchema=[
-                {"AttributeName": "partition_key", "KeyType": "HASH"},
-                {"AttributeName": "sort_key", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "partition_key", "AttributeType": "S"},
-                {"AttributeName": "sort_key", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-    for name in names.values():
-        ddb.get_waiter("table_exists").wait(TableName=name)
-
-
 @pytest.fixture
-def api(aws_env: Any, table_names: dict[str, str], tmp_path: Path) -> Iterator[TestClient]:
-    create_tables(aws_env, table_names)
+def api(aws_env: Any, provisioned_tables: dict[str, str], tmp_path: Path) -> Iterator[TestClient]:
+    table_names = provisioned_tables
     settings = ApiSettings(
         data_dir=tmp_path,
         score_table=table_names["score"],

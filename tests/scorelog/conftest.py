@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from model_api.scorelog.items import new_run_id
-from scorelog_kit import Run, create_score_table
+from scorelog_kit import Run
 
 
 @pytest.fixture
@@ -24,14 +23,9 @@ def ddb(aws_env: Any) -> Any:
 
 
 @pytest.fixture
-def tables(ddb: Any, table_names: dict[str, str]) -> Iterator[dict[str, str]]:
-    """A fresh score table and retrain table, deleted afterwards."""
-    for name in table_names.values():
-        create_score_table(ddb, name)
-    yield table_names
-    for name in table_names.values():
-        with contextlib.suppress(ddb.exceptions.ResourceNotFoundException):
-            ddb.delete_table(TableName=name)
+def tables(ddb: Any, provisioned_tables: dict[str, str]) -> dict[str, str]:
+    """A fresh score table and retrain table (the product's provisioning), deleted afterwards."""
+    return provisioned_tables
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import model_api
+from infra.provision import ensure_table
 
 CLASSES = ["setosa", "versicolor", "virginica"]
 BUNDLED_CSV = Path(model_api.__file__).parent / "data" / "iris_extended_encoded.csv"
@@ -67,21 +68,8 @@ def scored_rows(n: int) -> list[Row]:
 
 
 def create_score_table(ddb: Any, name: str) -> None:
-    """The score table as provisioning makes it (keys S/S, on demand, stream NEW_IMAGE)."""
-    ddb.create_table(
-        TableName=name,
-        KeySchema=[
-            {"AttributeName": "partition_key", "KeyType": "HASH"},
-            {"AttributeName": "sort_key", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "partition_key", "AttributeType": "S"},
-            {"AttributeName": "sort_key", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-    )
-    ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
+    """The score table made by the product's provisioning (keys S/S, on demand, NEW_IMAGE)."""
+    ensure_table(ddb, name, stream=True, timeout=120)
 
 
 def scan_keys(ddb: Any, table: str) -> list[tuple[str, str]]:

@@ -1,0 +1,41 @@
+"""What the benchmarks share: tables made by the product's provisioning, on a DynamoDB Local.
+
+Benchmarks measure the product as it runs, so their tables come from ``infra.provision`` (score
+table with stream NEW_IMAGE, retrain table) rather than a hand-written copy that could drift.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from infra.config import InfraSettings
+from infra.dynamodb_local import LOCAL_CREDENTIALS, DynamoDBLocal, client, free_port
+from infra.provision import Change, ensure_table, ensure_tables, make_clients
+
+PROVISION_WAIT_S = 120.0
+
+
+def provision_tables(endpoint_url: str, score: str, retrain: str | None = None) -> list[Change]:
+    """The score table (and the retrain table, if named) on a local endpoint, as ``up`` does."""
+    if retrain is None:
+        ddb = client(endpoint_url)
+        return [ensure_table(ddb, score, stream=True, timeout=PROVISION_WAIT_S)]
+    settings = InfraSettings(
+        aws_endpoint_url=endpoint_url,
+        score_table=score,
+        retrain_table=retrain,
+        provision_wait_s=PROVISION_WAIT_S,
+    )
+    return ensure_tables(settings, make_clients(settings, LOCAL_CREDENTIALS))
+
+
+@contextlib.contextmanager
+def dynamodb_local_with_tables(
+    score: str, retrain: str | None = None, data_dir: Path | None = None
+) -> Iterator[DynamoDBLocal]:
+    """A DynamoDB Local on a free port (in memory unless ``data_dir``) holding the tables."""
+    with DynamoDBLocal(port=free_port(), data_dir=data_dir) as server:
+        provision_tables(server.endpoint_url, score, retrain)
+        yield server

@@ -1,0 +1,246 @@
+"""Dashboard benchmark: each page's first render with the bundled data set once the services are
+warm (headless Chromium: navigation → the page's content visible), and the UI process's RSS.
+
+Two servers of the same app are measured in the same run: the product's (``python -m dashboard``,
+waitress) and the course's way (Dash's built-in Flask development server, ``app.run()``).
+The stack (DynamoDB Local, stream runner, model_api) comes from the launcher on free ports with a
+temporary data directory; a small model is trained and one batch test run so every page has data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+REPEATS = 5
+CHROMIUM = os.environ.get("IRIS_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("IRIS_CHROMEDRIVER", "/usr/bin/chromedriver")
+
+# What "content visible" means per page: the elements a user looks at, filled with data.
+PAGES: dict[str, str] = {
+    "/": "#home-kpis .kpi-card",
+    "/data": "#data-hist .trace, #data-hist .bars",
+    "/models": "#models-table td[data-dash-column='name']",
+    "/score": "#score-derived-table tr",
+    "/test": "#test-model .dash-dropdown-value-item",
+    "/monitoring": "#mon-records td[data-dash-column='predicted']",
+}
+EXTRA: dict[str, list[str]] = {  # every selector must match before the page counts as rendered
+    "/data": ["#data-scatter .trace", "#data-table td[data-dash-column='species']"],
+    "/models": ["#model-history .trace"],
+    "/monitoring": ["#mon-runs-graph .trace"],
+}
+
+
+def _free_port() -> int:
+    from infra.dynamodb_local import free_port
+
+    return free_port()
+
+
+def _wait_http(url: str, timeout: float, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {process.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer in {timeout:.0f} s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def _stack(data_dir: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """DynamoDB Local + stream runner + model_api from the launcher (no UI)."""
+    ports = {k: str(_free_port()) for k in ("IRIS_AWS_PORT", "IRIS_API_PORT")}
+    env = os.environ | ports | {"IRIS_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+    env.pop("AWS_ENDPOINT_URL", None)
+    log = open(data_dir / "launcher.log", "wb")  # noqa: SIM115 - closed below
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "infra.launcher", "run", "--no-ui"],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    api = f"http://127.0.0.1:{ports['IRIS_API_PORT']}"
+    try:
+        _wait_http(f"{api}/health/ready", 240, launcher)
+        yield api, env
+    finally:
+        _stop(launcher)
+        log.close()
+
+
+def _prepare_data(api: str) -> None:
+    """A trained model and one logged batch test, so every page shows real content."""
+    with httpx.Client(base_url=api, timeout=120) as http:
+        model = http.post("/api/models", json={"dataset_id": 0, "epochs": 5, "seed": 1}).json()
+        deadline = time.monotonic() + 300
+        while http.get(f"/api/models/{model['id']}").json()["status"] != "ready":
+            if time.monotonic() > deadline:
+                raise TimeoutError("training did not finish")
+            time.sleep(1)
+        run = http.post(
+            f"/api/models/{model['id']}/tests",
+            json={"dataset_id": 0, "flip_fraction": 0.1, "seed": 1},
+        ).json()
+        deadline = time.monotonic() + 180
+        while http.get(f"/api/runs/{run['run_id']}").json()["logging"]["state"] != "complete":
+            if time.monotonic() > deadline:
+                break
+            time.sleep(1)
+
+
+def _start_ui(
+    kind: str, api: str, env: dict[str, str], data_dir: Path
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    ui_env = env | {"IRIS_API_URL": api, "IRIS_UI_PORT": str(port)}
+    if kind == "waitress":
+        cmd = [sys.executable, "-m", "dashboard"]
+    else:  # the course's way: Dash's built-in Flask development server
+        cmd = [
+            sys.executable,
+            "-c",
+            "import os; from dashboard.app import create_app; "
+            "create_app().run(host='127.0.0.1', port=int(os.environ['IRIS_UI_PORT']), "
+            "debug=False)",
+        ]
+    log = open(data_dir / f"ui-{kind}.log", "wb")  # noqa: SIM115 - lives as long as the process
+    process = subprocess.Popen(
+        cmd, cwd=REPO, env=ui_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    url = f"http://127.0.0.1:{port}"
+    _wait_http(f"{url}/", 60, process)
+    return process, url
+
+
+def _rss_mb(pid: int) -> tuple[float, float]:
+    """Current and peak resident set size of a process, in MB (Linux /proc)."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        fields[key] = value.strip()
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def _browser() -> Any:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="iris-bench-chromium-")
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        "--window-size=1400,1000",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(arg)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+def _render_seconds(driver: Any, url: str, path: str) -> float:
+    """Navigation start → every content selector of the page matches."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    selectors = [PAGES[path], *EXTRA.get(path, [])]
+    driver.get("about:blank")
+    start = time.perf_counter()
+    driver.get(url + path)
+    WebDriverWait(driver, 60, poll_frequency=0.01).until(
+        lambda d: all(d.find_elements(By.CSS_SELECTOR, s) for s in selectors)
+    )
+    return time.perf_counter() - start
+
+
+def _measure(driver: Any, url: str) -> dict[str, list[float]]:
+    for path in PAGES:  # warm-up: browser cache, server code paths, API connection pool
+        _render_seconds(driver, url, path)
+    return {path: [_render_seconds(driver, url, path) for _ in range(REPEATS)] for path in PAGES}
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="iris-ui-bench-") as tmp:
+        data_dir = Path(tmp)
+        with _stack(data_dir) as (api, env):
+            _prepare_data(api)
+            results: dict[str, dict[str, list[float]]] = {}
+            rss: dict[str, tuple[float, float]] = {}
+            driver = _browser()
+            try:
+                for kind in ("waitress", "flask-dev"):
+                    process, url = _start_ui(kind, api, env, data_dir)
+                    try:
+                        results[kind] = _measure(driver, url)
+                        rss[kind] = _rss_mb(process.pid)
+                    finally:
+                        _stop(process)
+            finally:
+                driver.quit()
+
+    print(
+        f"\nDashboard first render per page (bundled 1,200-row data set, warm services; "
+        f"median and max of {REPEATS} full page loads, seconds)"
+    )
+    header = f"{'page':<13}" + "".join(
+        f"{kind + ' median':>19}{kind + ' max':>16}" for kind in results
+    )
+    print(header)
+    print("-" * len(header))
+    for path in PAGES:
+        cells = "".join(
+            f"{statistics.median(results[k][path]):>19.3f}{max(results[k][path]):>16.3f}"
+            for k in results
+        )
+        print(f"{path:<13}{cells}")
+    print("\nUI process memory (MB)            RSS now   peak RSS")
+    for kind, (now, peak) in rss.items():
+        label = (
+            "python -m dashboard (waitress)"
+            if kind == "waitress"
+            else "course's way (Flask dev server)"
+        )
+        print(f"{label:<32}{now:>9.1f}{peak:>11.1f}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"target: every page < 1 s; UI process < 200 MB RSS  (load average now: {load} "
+        f"on {os.cpu_count()} cores)"
+    )
+
+
+if __name__ == "__main__":
+    main()

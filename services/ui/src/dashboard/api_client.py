@@ -1,0 +1,303 @@
+"""The one way the dashboard talks to model_api: a small typed httpx client.
+
+Every failure — the API's error shape ``{"error": {"code", "message", "details"}}``, a non-JSON
+error page, a refused connection, a timeout — becomes one :class:`ApiError`, so a page needs a
+single ``except ApiError`` to show an alert and stay usable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+import httpx
+
+from dashboard.config import UiSettings, get_settings
+
+Json = dict[str, Any]
+
+# The largest page the client asks for when it needs a whole collection (model_api may cap it
+# lower; the client follows the ``limit`` the API echoes back).
+_PAGE = 1000
+
+
+class ApiError(Exception):
+    """A failed model_api call, with what the user needs to read in an alert."""
+
+    def __init__(
+        self, message: str, *, code: str = "error", status: int | None = None, details: Any = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+        self.details = details
+
+    def __str__(self) -> str:
+        where = f"HTTP {self.status}, " if self.status is not None else ""
+        text = f"{self.message} ({where}{self.code})"
+        detail = _detail_text(self.details)
+        return f"{text}: {detail}" if detail else text
+
+
+def _detail_text(details: Any) -> str:
+    """FastAPI validation details are lists of ``{loc, msg}``; show them short and readable."""
+    if not details:
+        return ""
+    if isinstance(details, list):
+        parts = []
+        for item in details[:5]:
+            if isinstance(item, dict) and "msg" in item:
+                loc = ".".join(str(p) for p in item.get("loc", []) if p not in ("body", "query"))
+                parts.append(f"{loc}: {item['msg']}" if loc else str(item["msg"]))
+            else:
+                parts.append(str(item))
+        return "; ".join(parts)
+    if isinstance(details, dict):
+        return "; ".join(f"{k}: {v}" for k, v in list(details.items())[:5])
+    return str(details)
+
+
+class ApiClient:
+    """Typed calls to the model_api routes in docs/contract.md (one method per route)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        connect_timeout: float = 3.0,
+        read_timeout: float = 60.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+
+    @classmethod
+    def from_settings(cls, settings: UiSettings) -> ApiClient:
+        return cls(
+            settings.api_url,
+            connect_timeout=settings.api_connect_timeout,
+            read_timeout=settings.api_read_timeout,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    # --- transport -------------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise ApiError(
+                f"The model service at {self.base_url} did not answer in time", code="timeout"
+            ) from exc
+        except httpx.TransportError as exc:
+            raise ApiError(
+                f"The model service at {self.base_url} is not reachable ({exc.__class__.__name__})",
+                code="unreachable",
+            ) from exc
+        if response.is_success:
+            if response.status_code == 204 or not response.content:
+                return None
+            try:
+                return response.json()
+            except ValueError as exc:
+                raise ApiError(
+                    "The model service answered with something that is not JSON",
+                    code="bad_response",
+                    status=response.status_code,
+                ) from exc
+        raise _error_from(response)
+
+    # --- health ----------------------------------------------------------------------------
+
+    def ready(self) -> Json:
+        """``GET /health/ready``; a 503 still returns its body (it lists the failing checks)."""
+        try:
+            response = self._http.get("/health/ready")
+        except httpx.HTTPError as exc:
+            raise ApiError(
+                f"The model service at {self.base_url} is not reachable", code="unreachable"
+            ) from exc
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.status_code in (200, 503) and isinstance(body, dict) and "status" in body:
+            return body
+        raise _error_from(response)
+
+    # --- datasets --------------------------------------------------------------------------
+
+    def list_datasets(self) -> list[Json]:
+        return self._request("GET", "/api/datasets")
+
+    def get_dataset(self, dataset_id: int) -> Json:
+        return self._request("GET", f"/api/datasets/{int(dataset_id)}")
+
+    def dataset_rows(self, dataset_id: int, offset: int = 0, limit: int = 100) -> Json:
+        params = {"offset": offset, "limit": limit}
+        return self._request("GET", f"/api/datasets/{int(dataset_id)}/rows", params=params)
+
+    def all_rows(self, dataset_id: int) -> list[Json]:
+        """Every row of a data set, following the API's paging."""
+        rows: list[Json] = []
+        offset = 0
+        while True:
+            page = self.dataset_rows(dataset_id, offset=offset, limit=_PAGE)
+            batch = page.get("rows", [])
+            rows.extend(batch)
+            offset += len(batch)
+            if not batch or offset >= int(page.get("total", 0)):
+                return rows
+
+    def upload_dataset(self, filename: str, content: bytes, name: str | None = None) -> Json:
+        """``POST /api/datasets`` with the CSV as a multipart ``file`` part."""
+        data = {"name": name} if name else None
+        files = {"file": (filename or "upload.csv", content, "text/csv")}
+        return self._request("POST", "/api/datasets", files=files, data=data)
+
+    def delete_dataset(self, dataset_id: int) -> None:
+        self._request("DELETE", f"/api/datasets/{int(dataset_id)}")
+
+    # --- models ----------------------------------------------------------------------------
+
+    def list_models(self) -> list[Json]:
+        return self._request("GET", "/api/models")
+
+    def get_model(self, model_id: int) -> Json:
+        return self._request("GET", f"/api/models/{int(model_id)}")
+
+    def create_model(self, spec: Json) -> Json:
+        return self._request("POST", "/api/models", json=spec)
+
+    def retrain_model(self, model_id: int, spec: Json) -> Json:
+        return self._request("POST", f"/api/models/{int(model_id)}/train", json=spec)
+
+    def delete_model(self, model_id: int) -> None:
+        self._request("DELETE", f"/api/models/{int(model_id)}")
+
+    def score(
+        self,
+        model_id: int,
+        *,
+        features: dict[str, float] | None = None,
+        values: list[float] | None = None,
+    ) -> Json:
+        """Score one row, given either the 20 named features or 20 values in CSV order."""
+        if (features is None) == (values is None):
+            raise ValueError("give exactly one of features or values")
+        body: Json = {"features": features} if features is not None else {"values": values}
+        return self._request("POST", f"/api/models/{int(model_id)}/score", json=body)
+
+    # --- batch tests and the score log ------------------------------------------------------
+
+    def run_test(
+        self, model_id: int, dataset_id: int, flip_fraction: float = 0.0, seed: int | None = None
+    ) -> Json:
+        body = {"dataset_id": int(dataset_id), "flip_fraction": flip_fraction, "seed": seed}
+        return self._request("POST", f"/api/models/{int(model_id)}/tests", json=body)
+
+    def list_runs(self, model_id: int | None = None, limit: int = 50, offset: int = 0) -> Json:
+        params: Json = {"limit": limit, "offset": offset}
+        if model_id is not None:
+            params["model_id"] = int(model_id)
+        return self._request("GET", "/api/runs", params=params)
+
+    def get_run(self, run_id: str) -> Json:
+        return self._request("GET", f"/api/runs/{_segment(run_id)}")
+
+    def run_records(self, run_id: str, limit: int = 100, cursor: str | None = None) -> Json:
+        params: Json = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        return self._request("GET", f"/api/runs/{_segment(run_id)}/records", params=params)
+
+    def retrain_candidates(
+        self,
+        run_id: str | None = None,
+        model_id: int | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Json:
+        params: Json = {"limit": limit}
+        if run_id:
+            params["run_id"] = run_id
+        if model_id is not None:
+            params["model_id"] = int(model_id)
+        if cursor:
+            params["cursor"] = cursor
+        return self._request("GET", "/api/retrain", params=params)
+
+    def all_run_records(self, run_id: str, max_items: int = 5000) -> list[Json]:
+        """A run's score records, following ``next_cursor`` up to ``max_items``."""
+        return self._collect(
+            lambda limit, cursor: self.run_records(run_id, limit, cursor), max_items
+        )
+
+    def all_retrain_candidates(self, run_id: str, max_items: int = 5000) -> list[Json]:
+        """A run's retrain candidates, following ``next_cursor`` up to ``max_items``."""
+        return self._collect(
+            lambda limit, cursor: self.retrain_candidates(
+                run_id=run_id, limit=limit, cursor=cursor
+            ),
+            max_items,
+        )
+
+    @staticmethod
+    def _collect(fetch: Callable[[int, str | None], Json], max_items: int) -> list[Json]:
+        items: list[Json] = []
+        cursor: str | None = None
+        while len(items) < max_items:
+            page = fetch(min(_PAGE, max_items - len(items)), cursor)
+            batch = page.get("items", [])
+            items.extend(batch)
+            cursor = page.get("next_cursor")
+            if not cursor or not batch:
+                break
+        return items
+
+
+def _segment(value: str) -> str:
+    """Run ids are opaque strings: keep them one URL path segment."""
+    text = str(value)
+    if not text or "/" in text:
+        raise ApiError(f"Not a valid run id: {text!r}", code="invalid_run_id")
+    return httpx.URL(f"/{text}").raw_path.decode().lstrip("/")
+
+
+def _error_from(response: httpx.Response) -> ApiError:
+    """Turn a non-2xx response into an ApiError, preferring the API's documented error shape."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        err = body["error"]
+        return ApiError(
+            str(err.get("message") or response.reason_phrase),
+            code=str(err.get("code") or "error"),
+            status=response.status_code,
+            details=err.get("details"),
+        )
+    if isinstance(body, dict) and "detail" in body:  # a bare FastAPI error, just in case
+        return ApiError(
+            "The model service rejected the request",
+            code=f"http_{response.status_code}",
+            status=response.status_code,
+            details=body["detail"],
+        )
+    return ApiError(
+        f"The model service answered {response.status_code} {response.reason_phrase}",
+        code=f"http_{response.status_code}",
+        status=response.status_code,
+    )
+
+
+@lru_cache
+def get_client() -> ApiClient:
+    """The process's shared client (a connection pool; it holds no per-user state)."""
+    return ApiClient.from_settings(get_settings())

@@ -1,0 +1,101 @@
+"""The Dash application: Pages (one module per page in ``dashboard/pages``), a navbar, and the
+per-tab selection stores the pages share.
+
+Per-user state lives only in the browser: ``dcc.Store(storage_type="session")`` is scoped to one
+tab, so two tabs never see each other's selections; the server process keeps none.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, callback, dcc, html
+
+from dashboard.api_client import ApiError, get_client
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+API_STATUS_POLL_MS = 10_000
+
+
+def _navbar() -> dbc.Navbar:
+    links = [
+        dbc.NavItem(
+            dbc.NavLink(
+                page["name"],
+                href=page["relative_path"],
+                active="exact",
+                id=f"nav-{page['module'].rsplit('.', 1)[-1]}",
+            )
+        )
+        for page in dash.page_registry.values()
+    ]
+    return dbc.Navbar(
+        dbc.Container(
+            [
+                dbc.NavbarBrand(
+                    [html.Span("◆", className="brand-mark me-2"), "Iris monitor"],
+                    href="/",
+                    className="fw-bold",
+                ),
+                dbc.Nav(links, navbar=True, className="me-auto"),
+                html.Div(id="api-status", className="api-status"),
+            ],
+            fluid=True,
+        ),
+        color="primary",
+        dark=True,
+        className="mb-4 shadow-sm",
+        sticky="top",
+    )
+
+
+def _layout() -> html.Div:
+    return html.Div(
+        [
+            # Per-tab selections shared between pages (sessionStorage is per browser tab).
+            dcc.Store(id="sel-dataset", storage_type="session"),
+            dcc.Store(id="sel-model", storage_type="session"),
+            dcc.Store(id="sel-run", storage_type="session"),
+            dcc.Interval(id="api-status-poll", interval=API_STATUS_POLL_MS),
+            _navbar(),
+            dbc.Container(dash.page_container, fluid="xl", className="pb-5"),
+        ]
+    )
+
+
+def create_app() -> Dash:
+    """Build the app; page modules register themselves and their callbacks on import."""
+    app = Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(PACKAGE_DIR / "pages"),
+        assets_folder=str(PACKAGE_DIR / "assets"),
+        title="Iris monitor",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        # the bundled CSS (assets/) and Dash's own JS are served locally: no CDN needed
+        serve_locally=True,
+    )
+    app.layout = _layout
+    return app
+
+
+@callback(Output("api-status", "children"), Input("api-status-poll", "n_intervals"))
+def show_api_status(_: int | None) -> html.Span:
+    """A live readiness badge for model_api in the navbar."""
+    try:
+        body = get_client().ready()
+    except ApiError:
+        return html.Span(
+            [html.Span(className="dot dot-down"), "API unreachable"], title=get_client().base_url
+        )
+    ready = body.get("status") == "ready"
+    return html.Span(
+        [
+            html.Span(className="dot dot-up" if ready else "dot dot-warn"),
+            "API ready" if ready else "API degraded",
+        ],
+        title=", ".join(f"{k}: {v}" for k, v in (body.get("checks") or {}).items()),
+    )

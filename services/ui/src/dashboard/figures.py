@@ -1,0 +1,242 @@
+"""Plotly figures built from model_api JSON: pure functions, so tests call them directly.
+
+One look for the whole product: a white template, the same species colours everywhere, compact
+margins, and an explicit "nothing to show" figure instead of an empty axis grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard.features import LABEL
+
+SPECIES_COLOURS: dict[str, str] = {
+    "setosa": "#2c7fb8",
+    "versicolor": "#f39c12",
+    "virginica": "#18bc9c",
+}
+_FALLBACK = ["#8e44ad", "#e74c3c", "#34495e", "#7f8c8d"]
+ACCENT = "#2c3e50"
+SECONDARY = "#18bc9c"
+DANGER = "#e74c3c"
+
+_LAYOUT: dict[str, Any] = {
+    "template": "plotly_white",
+    "margin": {"l": 50, "r": 20, "t": 70, "b": 45},
+    "font": {"family": "Lato, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 12},
+    # title top-left, legend just above the plot on the right, the mode bar above the legend
+    "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+    "title": {"x": 0.01, "xanchor": "left", "y": 0.97, "yanchor": "top", "font": {"size": 14}},
+}
+
+
+def colour_map(classes: Sequence[str]) -> dict[str, str]:
+    """A stable colour per class: the known species keep theirs, others take the fallbacks."""
+    out: dict[str, str] = {}
+    extra = iter(_FALLBACK * 10)
+    for name in classes:
+        out[str(name)] = SPECIES_COLOURS.get(str(name)) or next(extra)
+    return out
+
+
+def _styled(fig: go.Figure, **layout: Any) -> go.Figure:
+    fig.update_layout(**(_LAYOUT | layout))
+    return fig
+
+
+def empty_figure(message: str, height: int = 320) -> go.Figure:
+    """A blank figure carrying a centred message (no data yet, or an error)."""
+    fig = go.Figure()
+    fig.add_annotation(
+        text=message,
+        showarrow=False,
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+        font={"size": 14, "color": "#7b8a8b"},
+    )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _styled(fig, height=height)
+
+
+def histogram_figure(frame: pd.DataFrame, column: str | None) -> go.Figure:
+    """The distribution of one column, stacked by species so class overlap is visible."""
+    if frame.empty or not column or column not in frame.columns:
+        return empty_figure("Choose a column")
+    fig = go.Figure()
+    if LABEL in frame.columns and column != LABEL:
+        classes = sorted(frame[LABEL].astype(str).unique())
+        colours = colour_map(classes)
+        for cls in classes:
+            fig.add_trace(
+                go.Histogram(
+                    x=frame.loc[frame[LABEL].astype(str) == cls, column],
+                    name=cls,
+                    marker_color=colours[cls],
+                    opacity=0.8,
+                )
+            )
+        fig.update_layout(barmode="stack", legend_traceorder="normal")
+    else:
+        fig.add_trace(go.Histogram(x=frame[column], marker_color=ACCENT, name=column))
+    fig.update_xaxes(title_text=column)
+    fig.update_yaxes(title_text="rows")
+    return _styled(fig, title_text=f"Distribution of {column}", height=360)
+
+
+def scatter_figure(frame: pd.DataFrame, x: str | None, y: str | None) -> go.Figure:
+    """Two columns against each other, coloured by species."""
+    if frame.empty or not x or not y or x not in frame.columns or y not in frame.columns:
+        return empty_figure("Choose x and y columns")
+    fig = go.Figure()
+    if LABEL in frame.columns:
+        classes = sorted(frame[LABEL].astype(str).unique())
+        colours = colour_map(classes)
+        for cls in classes:
+            part = frame[frame[LABEL].astype(str) == cls]
+            fig.add_trace(
+                go.Scatter(
+                    x=part[x],
+                    y=part[y],
+                    mode="markers",
+                    name=cls,
+                    marker={"color": colours[cls], "size": 6, "opacity": 0.75},
+                )
+            )
+    else:
+        fig.add_trace(go.Scatter(x=frame[x], y=frame[y], mode="markers", marker_color=ACCENT))
+    fig.update_xaxes(title_text=x)
+    fig.update_yaxes(title_text=y)
+    return _styled(fig, title_text=f"{y} vs {x}", height=360)
+
+
+def history_figure(history: Mapping[str, Sequence[float]] | None) -> go.Figure:
+    """Loss and accuracy per epoch, training and validation, side by side."""
+    history = history or {}
+    loss = list(history.get("loss") or [])
+    if not loss:
+        return empty_figure("No training history yet", height=300)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.1)
+    series = [
+        ("loss", 1, ACCENT, "solid", "train"),
+        ("val_loss", 1, ACCENT, "dash", "validation"),
+        ("accuracy", 2, SECONDARY, "solid", "train"),
+        ("val_accuracy", 2, SECONDARY, "dash", "validation"),
+    ]
+    for key, col, colour, dash, label in series:
+        values = list(history.get(key) or [])
+        if not values:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=list(range(1, len(values) + 1)),
+                y=values,
+                mode="lines+markers",
+                name=f"{key.split('_')[-1]} ({label})",
+                line={"color": colour, "dash": dash},
+                marker={"size": 4},
+            ),
+            row=1,
+            col=col,
+        )
+    fig.update_xaxes(title_text="epoch")
+    fig.update_yaxes(rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(range=[0, 1.02], row=1, col=2)
+    fig = _styled(fig, height=340)
+    fig.update_layout(
+        margin={"l": 50, "r": 20, "t": 30, "b": 40},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.22, "xanchor": "center", "x": 0.5},
+    )
+    return fig
+
+
+def confusion_figure(labels: Sequence[str], matrix: Sequence[Sequence[int]]) -> go.Figure:
+    """The confusion matrix as an annotated heat map (rows actual, columns predicted)."""
+    if not labels or not matrix:
+        return empty_figure("No test result yet")
+    names = [str(lbl) for lbl in labels]
+    fig = go.Figure(
+        go.Heatmap(
+            z=[list(r) for r in matrix],
+            x=names,
+            y=names,
+            colorscale="Blues",
+            text=[[str(v) for v in r] for r in matrix],
+            texttemplate="%{text}",
+            hovertemplate="actual %{y}<br>predicted %{x}<br>%{z} rows<extra></extra>",
+            showscale=False,
+        )
+    )
+    fig.update_xaxes(title_text="predicted", side="bottom")
+    fig.update_yaxes(title_text="actual", autorange="reversed")
+    return _styled(fig, title_text="Confusion matrix", height=340)
+
+
+def probability_figure(probabilities: Mapping[str, float], predicted: str | None) -> go.Figure:
+    """One horizontal bar per class; the predicted class is highlighted."""
+    if not probabilities:
+        return empty_figure("Score a row to see the class probabilities", height=260)
+    classes = list(probabilities)
+    colours = colour_map(classes)
+    fig = go.Figure(
+        go.Bar(
+            x=[float(probabilities[c]) for c in classes],
+            y=classes,
+            orientation="h",
+            marker_color=[colours[c] if c == predicted else "#cfd8dc" for c in classes],
+            text=[f"{float(probabilities[c]):.1%}" for c in classes],
+            textposition="auto",
+            hovertemplate="%{y}: %{x:.4f}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(range=[0, 1], tickformat=".0%", title_text="probability")
+    fig.update_yaxes(autorange="reversed")
+    return _styled(fig, title_text="Class probabilities", height=260, showlegend=False)
+
+
+def runs_figure(runs: Sequence[Mapping[str, Any]]) -> go.Figure:
+    """Accuracy and flagged share per run over time (oldest left)."""
+    points = [r for r in runs if r.get("created_at")]
+    if not points:
+        return empty_figure("No test runs yet — run one on the Test page", height=320)
+    points = sorted(points, key=lambda r: str(r["created_at"]))
+    when = [pd.Timestamp(r["created_at"]) for r in points]
+    labels = [f"{r.get('run_id', '')}<br>model {r.get('model_id')}" for r in points]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=when,
+            y=[r.get("accuracy") for r in points],
+            mode="lines+markers",
+            name="accuracy",
+            line={"color": ACCENT},
+            customdata=labels,
+            hovertemplate="%{customdata}<br>accuracy %{y:.1%}<extra></extra>",
+        )
+    )
+    shares = [r.get("flagged_share") for r in points]
+    if any(s is not None for s in shares):
+        fig.add_trace(
+            go.Scatter(
+                x=when,
+                y=shares,
+                mode="lines+markers",
+                name="flagged share",
+                line={"color": DANGER, "dash": "dot"},
+                customdata=labels,
+                hovertemplate="%{customdata}<br>flagged %{y:.1%}<extra></extra>",
+            )
+        )
+    fig.update_yaxes(range=[0, 1.02], tickformat=".0%")
+    span = when[-1] - when[0]
+    if span < pd.Timedelta(minutes=10):  # a few runs seconds apart: show them in context
+        pad = (pd.Timedelta(minutes=10) - span) / 2
+        fig.update_xaxes(range=[when[0] - pad, when[-1] + pad])
+    return _styled(fig, title_text="Accuracy and flagged share per run", height=320)

@@ -1,0 +1,93 @@
+"""Overview page: where things stand (data sets, models, runs, service health) and the loop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, html
+from dashboard.api_client import ApiError, get_client
+from dashboard.views.common import card, error_alert, kpi, page_header
+
+dash.register_page(__name__, path="/", name="Overview", title="Iris monitor", order=0)
+
+_STEPS = [
+    ("Data", "/data", "Upload a CSV or pick the bundled 1,200-row data set; explore it."),
+    ("Models", "/models", "Create a model with your hyper-parameters and watch it train."),
+    ("Score", "/score", "Classify one flower; see every class's probability."),
+    ("Test", "/test", "Test on a data set, flip some labels to provoke the flagger."),
+    ("Monitoring", "/monitoring", "Watch the flagged records arrive; retrain and compare."),
+]
+
+
+def layout(**_: Any) -> html.Div:
+    steps = dbc.Row(
+        [
+            dbc.Col(
+                dbc.Card(
+                    dbc.CardBody(
+                        [
+                            html.Div(f"{i + 1}", className="step-number"),
+                            html.H5(dbc.NavLink(name, href=href, className="p-0 stretched-link")),
+                            html.P(text, className="small text-muted mb-0"),
+                        ]
+                    ),
+                    className="h-100 step-card shadow-sm",
+                ),
+                md=True,
+            )
+            for i, (name, href, text) in enumerate(_STEPS)
+        ],
+        className="g-3",
+    )
+    return html.Div(
+        [
+            page_header(
+                "Overview",
+                "Train, score and batch-test the iris classifier; every "
+                "test prediction is logged and problem records are flagged "
+                "for retraining.",
+            ),
+            html.Div(id="home-kpis", className="mb-4"),
+            card("The loop", steps),
+        ]
+    )
+
+
+@callback(Output("home-kpis", "children"), Input("home-kpis", "id"))
+def show_counts(_id: str) -> Any:
+    client = get_client()
+    try:
+        datasets = client.list_datasets()
+        models = client.list_models()
+        runs = client.list_runs(limit=1)
+    except ApiError as exc:
+        return error_alert(exc, "The model service is not answering")
+    ready = sum(1 for m in models if m.get("status") == "ready")
+    busy = sum(1 for m in models if m.get("status") in ("queued", "training"))
+    latest = (runs.get("items") or [{}])[0]
+    acc = latest.get("accuracy")
+    return dbc.Row(
+        [
+            dbc.Col(kpi("Data sets", str(len(datasets))), md=3),
+            dbc.Col(
+                kpi(
+                    "Models ready",
+                    f"{ready}" + (f" (+{busy} training)" if busy else ""),
+                    colour="success",
+                ),
+                md=3,
+            ),
+            dbc.Col(kpi("Test runs", str(runs.get("total", 0)), colour="secondary"), md=3),
+            dbc.Col(
+                kpi(
+                    "Latest run accuracy",
+                    f"{acc:.1%}" if isinstance(acc, int | float) else "—",
+                    colour="info",
+                ),
+                md=3,
+            ),
+        ],
+        className="g-3",
+    )

@@ -1,0 +1,185 @@
+"""Score page: one field per independent feature (the 11 derived ones computed and shown), or a
+pasted CSV line; shows the predicted class and the probability of every class."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, ctx, dcc, html
+from dash.exceptions import PreventUpdate
+from dashboard import features as ft
+from dashboard.api_client import get_client
+from dashboard.figures import probability_figure
+from dashboard.views import score_view as sv
+from dashboard.views.common import card, page_header
+
+dash.register_page(__name__, path="/score", name="Score", title="Score · Iris monitor", order=3)
+
+_INPUT_IDS = [f"score-in-{name}" for name in ft.INDEPENDENT]
+
+
+def _input(name: str) -> dbc.Col:
+    if name == "soil_type":
+        control: Any = dbc.Select(
+            id=f"score-in-{name}",
+            options=[
+                {"label": f"{code} · {label}", "value": str(code)}
+                for code, label in ft.SOIL_TYPES.items()
+            ],
+            value="0",
+        )
+    else:
+        control = dbc.Input(id=f"score-in-{name}", type="number", step="any", debounce=True)
+    return dbc.Col(
+        html.Div(
+            [
+                dbc.Label(
+                    ft.LABELS[name], html_for=f"score-in-{name}", className="mb-1 small fw-bold"
+                ),
+                control,
+            ]
+        ),
+        xs=6,
+        md=4,
+    )
+
+
+def layout(**_: Any) -> html.Div:
+    source = card(
+        "Model and example row",
+        dbc.Row(
+            [
+                dbc.Col(
+                    [
+                        dbc.Label("Model", className="small fw-bold mb-1"),
+                        dcc.Dropdown(
+                            options=[],
+                            id="score-model",
+                            placeholder="Choose a ready model",
+                            clearable=False,
+                        ),
+                    ],
+                    md=5,
+                ),
+                dbc.Col(
+                    [
+                        dbc.Label("Prefill from data set", className="small fw-bold mb-1"),
+                        dcc.Dropdown(options=[], id="score-dataset", clearable=False),
+                    ],
+                    md=4,
+                ),
+                dbc.Col(
+                    [
+                        dbc.Label("Row", className="small fw-bold mb-1", html_for="score-row"),
+                        dbc.InputGroup(
+                            [
+                                dbc.Input(id="score-row", type="number", min=0, step=1, value=0),
+                                dbc.Button(
+                                    "Prefill", id="score-prefill", color="secondary", outline=True
+                                ),
+                            ]
+                        ),
+                    ],
+                    md=3,
+                ),
+            ],
+            className="g-3",
+        ),
+    )
+    form = card(
+        "Features",
+        [
+            dbc.Row([_input(name) for name in ft.INDEPENDENT], className="g-3 mb-3"),
+            dbc.Button("Score", id="score-submit", color="primary", className="px-4"),
+        ],
+        subtitle="The 9 independent inputs; the other 11 are derived from the 4 measurements",
+    )
+    derived = card(
+        "Derived features",
+        html.Div(id="score-derived"),
+        subtitle="Computed as the data set defines them",
+    )
+    csv = card(
+        "Or paste a CSV line",
+        [
+            dbc.Textarea(
+                id="score-csv",
+                rows=3,
+                className="font-monospace small mb-2",
+                placeholder="20 comma-separated values in CSV column order "
+                "(a leading species name is ignored)",
+            ),
+            dbc.Button("Score CSV line", id="score-csv-submit", color="primary", outline=True),
+        ],
+    )
+    result = card(
+        "Prediction",
+        dcc.Loading(
+            html.Div(
+                dcc.Graph(figure=probability_figure({}, None), config={"displaylogo": False}),
+                id="score-result",
+            )
+        ),
+    )
+    return html.Div(
+        [
+            page_header("Score", "Classify one flower with a trained model."),
+            dcc.Store(id="score-actual"),
+            html.Div(id="score-alert"),
+            source,
+            dbc.Row([dbc.Col([form, csv], lg=7), dbc.Col([result, derived], lg=5)]),
+        ]
+    )
+
+
+@callback(
+    Output("score-model", "options"),
+    Output("score-model", "value"),
+    Output("score-dataset", "options"),
+    Output("score-dataset", "value"),
+    Output("score-alert", "children"),
+    Input("score-model", "id"),
+    State("sel-model", "data"),
+    State("sel-dataset", "data"),
+)
+def fill_pickers(_id, remembered_model, remembered_dataset):
+    return sv.pickers(get_client(), remembered_model, remembered_dataset)
+
+
+@callback(
+    [Output(i, "value") for i in _INPUT_IDS],
+    Output("score-actual", "data"),
+    Output("score-csv", "value"),
+    Output("score-alert", "children", allow_duplicate=True),
+    Input("score-prefill", "n_clicks"),
+    Input("score-dataset", "value"),
+    State("score-row", "value"),
+    prevent_initial_call=True,
+)
+def prefill(_n, dataset_id, row):
+    values, actual, csv_line, alert = sv.prefill(get_client(), dataset_id, row)
+    return *values, actual, csv_line, alert
+
+
+@callback(Output("score-derived", "children"), [Input(i, "value") for i in _INPUT_IDS])
+def show_derived(*values):
+    return sv.derived_table(values)
+
+
+@callback(
+    Output("score-result", "children"),
+    Input("score-submit", "n_clicks"),
+    Input("score-csv-submit", "n_clicks"),
+    State("score-model", "value"),
+    [State(i, "value") for i in _INPUT_IDS],
+    State("score-csv", "value"),
+    State("score-actual", "data"),
+    prevent_initial_call=True,
+)
+def do_score(form_clicks, csv_clicks, model_id, *rest):
+    if not (form_clicks or csv_clicks):  # a page render, not a click
+        raise PreventUpdate
+    *values, csv_line, actual = rest
+    return sv.score(get_client(), ctx.triggered_id, model_id, values, csv_line, actual)

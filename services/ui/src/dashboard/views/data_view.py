@@ -1,0 +1,247 @@
+"""Logic of the Data page: decoding uploads, the data frame, column choices and table props."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import html, no_update
+from dash.dash_table.Format import Format, Scheme, Trim
+
+from dashboard.api_client import ApiClient, ApiError
+from dashboard.features import LABEL
+from dashboard.figures import empty_figure, histogram_figure, scatter_figure
+from dashboard.views.common import (
+    dataset_options,
+    error_alert,
+    fmt_time,
+    pick_value,
+    success_alert,
+)
+
+TABLE_PAGE_SIZE = 15
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+class UploadError(ValueError):
+    """The dropped file cannot be sent (not a CSV, unreadable, too large)."""
+
+
+def decode_upload(contents: str | None, filename: str | None) -> bytes:
+    """dcc.Upload hands over ``data:<mime>;base64,<payload>``; return the raw file bytes."""
+    if not contents:
+        raise UploadError("No file received")
+    if filename and not filename.lower().endswith((".csv", ".txt")):
+        raise UploadError(f"{filename!r} is not a CSV file")
+    _, _, payload = contents.partition(",")
+    try:
+        raw = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise UploadError("The file could not be read") from exc
+    if not raw.strip():
+        raise UploadError(f"{filename or 'The file'} is empty")
+    if len(raw) > MAX_UPLOAD_BYTES:
+        raise UploadError(f"{filename or 'The file'} is larger than {MAX_UPLOAD_BYTES >> 20} MB")
+    return raw
+
+
+def load_frame(
+    client: ApiClient, dataset_id: int, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """The whole data set as a data frame, columns in the data set's order."""
+    rows = client.all_rows(dataset_id)
+    frame = pd.DataFrame.from_records(rows)
+    if columns:
+        frame = frame.reindex(columns=[c for c in columns if c in frame.columns] or frame.columns)
+    return frame
+
+
+def summary_of(dataset: Mapping[str, Any]) -> dict[str, Any]:
+    """What the page keeps about the loaded data set (no rows: those stay on the server)."""
+    return {
+        "id": int(dataset["id"]),
+        "name": dataset.get("name"),
+        "rows": dataset.get("rows"),
+        "columns": list(dataset.get("columns") or []),
+        "class_counts": dict(dataset.get("class_counts") or {}),
+        "created_at": dataset.get("created_at"),
+    }
+
+
+def numeric_columns(current: Mapping[str, Any] | None) -> list[str]:
+    """Plot-able columns come from the data set itself (never hard-coded): all but the label."""
+    columns = list((current or {}).get("columns") or [])
+    return [c for c in columns if c != LABEL]
+
+
+def column_choices(
+    current: Mapping[str, Any] | None, hist: str | None, x: str | None, y: str | None
+) -> tuple[list[dict[str, str]], str | None, str | None, str | None]:
+    """Options for the three column dropdowns and their values, keeping valid user choices."""
+    numeric = numeric_columns(current)
+    options = [{"label": c, "value": c} for c in numeric]
+    if not numeric:
+        return [], None, None, None
+
+    def keep(value: str | None, default_index: int) -> str:
+        if value in numeric:
+            return str(value)
+        return numeric[min(default_index, len(numeric) - 1)]
+
+    defaults = {
+        name: numeric.index(name) for name in ("petal_length", "petal_width") if name in numeric
+    }
+    return (
+        options,
+        keep(hist, defaults.get("petal_length", 0)),
+        keep(x, defaults.get("petal_length", 0)),
+        keep(y, defaults.get("petal_width", 1)),
+    )
+
+
+def table_columns(columns: Sequence[str], numeric: Sequence[str]) -> list[dict[str, Any]]:
+    """DataTable column specs: numbers typed (numeric sorting) and shown with 4 digits."""
+    out: list[dict[str, Any]] = []
+    for c in columns:
+        if c in numeric:
+            fmt = Format(precision=4, scheme=Scheme.decimal_or_exponent, trim=Trim.yes)
+            out.append({"name": c, "id": c, "type": "numeric", "format": fmt})
+        else:
+            out.append({"name": c, "id": c, "type": "text"})
+    return out
+
+
+def sorted_page(
+    frame: pd.DataFrame, page: int, sort_by: Sequence[Mapping[str, str]] | None, size: int
+) -> pd.DataFrame:
+    """One page of the frame after the table's sort (server-side paging: the browser only ever
+    holds one page, not 1,200 rows)."""
+    keys = [s for s in (sort_by or []) if s.get("column_id") in frame.columns]
+    if keys:
+        frame = frame.sort_values(
+            [k["column_id"] for k in keys],
+            ascending=[k.get("direction", "asc") == "asc" for k in keys],
+            kind="stable",
+        )
+    return frame.iloc[page * size : (page + 1) * size]
+
+
+def class_count_text(current: Mapping[str, Any]) -> str:
+    counts = current.get("class_counts") or {}
+    return " · ".join(f"{k}: {v}" for k, v in counts.items()) or "no label column"
+
+
+# --- callback bodies (the page's callbacks only add ``get_client()`` and ``ctx``) -------------
+
+
+def refresh_datasets(
+    client: ApiClient,
+    trigger: str | None,
+    contents: str | None,
+    filename: str | None,
+    current: int | None,
+    remembered: int | None,
+) -> tuple[Any, Any, Any]:
+    """Fill the picker; after a drop, upload the file first and select the new data set."""
+    alert: Any = None
+    new_id: int | None = None
+    if trigger == "data-upload" and contents:
+        try:
+            raw = decode_upload(contents, filename)
+            created = client.upload_dataset(filename or "upload.csv", raw, name=filename)
+            new_id = int(created["id"])
+            alert = success_alert(
+                f"Uploaded {filename}: data set #{new_id} with {created.get('rows')} rows."
+            )
+        except (ApiError, UploadError) as exc:
+            alert = error_alert(exc, "Upload failed")
+    try:
+        options = dataset_options(client.list_datasets())
+    except ApiError as exc:
+        return no_update, no_update, error_alert(exc, "Could not list data sets")
+    return options, pick_value(options, new_id, current, remembered), alert
+
+
+def load_dataset(client: ApiClient, dataset_id: int | None) -> tuple[Any, Any, Any]:
+    """The chosen data set's summary (for the store), a summary strip, and the tab selection."""
+    if dataset_id is None:
+        return None, None, no_update
+    try:
+        current = summary_of(client.get_dataset(dataset_id))
+    except ApiError as exc:
+        return None, error_alert(exc, "Could not load the data set"), no_update
+    strip = html.Div(
+        [
+            dbc.Badge(f"#{current['id']}", color="primary", className="me-2"),
+            html.Strong(current["name"] or "unnamed", className="me-3"),
+            html.Span(
+                f"{current['rows']} rows · {len(current['columns'])} columns", className="me-3"
+            ),
+            html.Span(class_count_text(current), className="text-muted me-3"),
+            html.Small(f"added {fmt_time(current['created_at'])} UTC", className="text-muted"),
+        ],
+        className="summary-strip mb-4",
+        id="data-summary-strip",
+    )
+    return current, strip, current["id"]
+
+
+def histogram_for(
+    client: ApiClient, current: Mapping[str, Any] | None, column: str | None
+) -> go.Figure:
+    if not current:
+        return empty_figure("Choose or upload a data set")
+    try:
+        frame = load_frame(client, current["id"], current.get("columns"))
+    except ApiError as exc:
+        return empty_figure(f"Could not load rows: {exc.message}")
+    return histogram_figure(frame, column)
+
+
+def scatter_for(
+    client: ApiClient, current: Mapping[str, Any] | None, x: str | None, y: str | None
+) -> go.Figure:
+    if not current:
+        return empty_figure("Choose or upload a data set")
+    try:
+        frame = load_frame(client, current["id"], current.get("columns"))
+    except ApiError as exc:
+        return empty_figure(f"Could not load rows: {exc.message}")
+    return scatter_figure(frame, x, y)
+
+
+def table_for(
+    client: ApiClient,
+    current: Mapping[str, Any] | None,
+    page: int | None,
+    sort_by: Sequence[Mapping[str, str]] | None,
+    first_page: bool,
+) -> tuple[Any, Any, int, int]:
+    """One page of rows (data, columns, page count, page); a new data set or sort starts at 0.
+
+    Unsorted pages are read straight from the API (``offset``/``limit``); a sorted view needs
+    every row, sorted here.
+    """
+    if not current:
+        return [], [], 1, 0
+    size = TABLE_PAGE_SIZE
+    page = 0 if first_page or not page or page < 0 else int(page)
+    total = int(current.get("rows") or 0)
+    pages = max(1, -(-total // size))
+    page = min(page, pages - 1)
+    columns = list(current.get("columns") or [])
+    try:
+        if sort_by:
+            frame = sorted_page(load_frame(client, current["id"], columns), page, sort_by, size)
+        else:
+            rows = client.dataset_rows(current["id"], offset=page * size, limit=size)["rows"]
+            frame = pd.DataFrame.from_records(rows, columns=columns or None)
+    except ApiError:
+        return [], [], pages, page
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+    return frame.to_dict("records"), table_columns(frame.columns, numeric), pages, page

@@ -1,0 +1,160 @@
+"""Logic of the Score page: prefilling the 9 inputs, the derived features, and scoring."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html, no_update
+
+from dashboard import features as ft
+from dashboard.api_client import ApiClient, ApiError
+from dashboard.figures import colour_map, probability_figure
+from dashboard.views.common import (
+    dataset_options,
+    error_alert,
+    fmt_pct,
+    model_options,
+    pick_value,
+)
+
+
+def pickers(
+    client: ApiClient, remembered_model: int | None, remembered_dataset: int | None
+) -> tuple[Any, Any, Any, Any, Any]:
+    """Ready models (others disabled) and data sets, preselecting this tab's choices."""
+    try:
+        models = model_options(client.list_models(), ready_only=True)
+        datasets = dataset_options(client.list_datasets())
+    except ApiError as exc:
+        return [], None, [], None, error_alert(exc, "Could not reach the model service")
+    return (
+        models,
+        pick_value(models, remembered_model),
+        datasets,
+        pick_value(datasets, remembered_dataset),
+        None,
+    )
+
+
+def prefill(client: ApiClient, dataset_id: int | None, row: Any) -> tuple[list[Any], Any, Any, Any]:
+    """The 9 inputs from a data set row, the row's label, the whole row as a CSV line, an alert."""
+    blank = [no_update] * len(ft.INDEPENDENT)
+    if dataset_id is None:
+        return blank, no_update, no_update, None
+    try:
+        index = int(row or 0)
+        if index < 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        return blank, no_update, no_update, error_alert("Row must be a whole number ≥ 0", "Prefill")
+    try:
+        page = client.dataset_rows(dataset_id, offset=index, limit=1)
+    except ApiError as exc:
+        return blank, no_update, no_update, error_alert(exc, "Could not read the row")
+    rows = page.get("rows") or []
+    if not rows:
+        total = page.get("total")
+        return (
+            blank,
+            no_update,
+            no_update,
+            error_alert(
+                f"Data set #{dataset_id} has {total} rows; row {index} does not exist", "Prefill"
+            ),
+        )
+    record = rows[0]
+    inputs = ft.inputs_from_row(record)
+    values: list[Any] = [inputs.get(name, no_update) for name in ft.INDEPENDENT]
+    if "soil_type" in inputs:  # the soil select's option values are "0", "1", "2"
+        values[ft.INDEPENDENT.index("soil_type")] = str(int(inputs["soil_type"]))
+    csv_line = ",".join(str(record[n]) for n in ft.FEATURE_ORDER if n in record)
+    actual = {"label": record.get(ft.LABEL), "dataset_id": dataset_id, "row": index}
+    return values, actual, csv_line, None
+
+
+def derived_table(values: Sequence[Any]) -> Any:
+    """The 11 derived features of the typed inputs, or why they cannot be computed yet."""
+    try:
+        row = ft.full_row(dict(zip(ft.INDEPENDENT, values, strict=True)))
+    except ft.FeatureError as exc:
+        return dbc.Alert(str(exc), color="warning", className="mb-0 small")
+    body = [
+        html.Tr(
+            [
+                html.Td(name, className="text-muted"),
+                html.Td(f"{row[name]:.6g}", className="text-end font-monospace"),
+            ]
+        )
+        for name in ft.DERIVED
+    ]
+    return dbc.Table(
+        html.Tbody(body), size="sm", className="mb-0 derived-table", id="score-derived-table"
+    )
+
+
+def score(
+    client: ApiClient,
+    trigger: str | None,
+    model_id: int | None,
+    values: Sequence[Any],
+    csv_line: str | None,
+    actual: Mapping[str, Any] | None,
+) -> Any:
+    """Score the form (9 inputs + derived) or the pasted CSV line; render the result card body."""
+    if model_id is None:
+        return error_alert("Choose a ready model first (train one on the Models page)", "Score")
+    try:
+        if trigger == "score-csv-submit":
+            result = client.score(model_id, values=ft.parse_csv_line(csv_line or ""))
+            source = "the pasted CSV line"
+        else:
+            result = client.score(
+                model_id, features=ft.full_row(dict(zip(ft.INDEPENDENT, values, strict=True)))
+            )
+            source = "the form"
+    except ft.FeatureError as exc:
+        return error_alert(exc, "Check the input")
+    except ApiError as exc:
+        return error_alert(exc, "Scoring failed")
+    return result_view(result, source, actual if trigger != "score-csv-submit" else None)
+
+
+def result_view(
+    result: Mapping[str, Any], source: str, actual: Mapping[str, Any] | None = None
+) -> list[Any]:
+    """Predicted class, its probability, the label of the prefilled row if any, and the bars."""
+    predicted = str(result.get("class_name"))
+    probabilities = {str(k): float(v) for k, v in (result.get("probabilities") or {}).items()}
+    colour = colour_map(list(probabilities) or [predicted]).get(predicted, "#2c3e50")
+    head: list[Any] = [
+        html.Div("Predicted class", className="kpi-title"),
+        html.Div(
+            predicted, className="predicted-class", style={"color": colour}, id="score-predicted"
+        ),
+        html.Div(
+            f"{fmt_pct(probabilities.get(predicted))} confident · model "
+            f"#{result.get('model_id')} · from {source}",
+            className="text-muted small",
+        ),
+    ]
+    label = (actual or {}).get("label")
+    if label:
+        match = label == predicted
+        head.append(
+            dbc.Badge(
+                f"prefilled from row {actual['row']} of data set #{actual['dataset_id']}: "
+                f"actual {label}",
+                color="success" if match else "danger",
+                className="mt-2",
+            )
+        )
+    return [
+        html.Div(head, className="mb-2"),
+        dcc.Graph(
+            figure=probability_figure(probabilities, predicted),
+            config={"displaylogo": False},
+            id="score-prob-graph",
+        ),
+    ]

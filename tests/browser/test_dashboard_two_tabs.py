@@ -1,0 +1,40 @@
+"""Two browser tabs keep their own selections: per-user state lives in the tab, not the server."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
+BUNDLED_CSV = REPO / "services/model_api/src/model_api/data/iris_extended_encoded.csv"
+
+
+def test_two_tabs_do_not_share_their_data_set_choice(ui) -> None:
+    from selenium.webdriver.common.by import By
+
+    d = ui.d
+    d.get(ui.base_url + "/data")
+    first_choice = ui.wait_for(lambda _d: ui.dropdown_value("data-dataset"), what="a data set")
+    first_tab = d.current_window_handle
+
+    d.switch_to.new_window("tab")  # a second tab of the same browser (same cookies)
+    d.get(ui.base_url + "/data")
+    ui.wait_for(lambda _d: ui.dropdown_value("data-dataset"), what="data sets listed")
+    d.find_element(By.CSS_SELECTOR, "#data-upload input[type=file]").send_keys(str(BUNDLED_CSV))
+    alert = ui.wait_text("data-alert", lambda t: "Uploaded" in t)
+    new_id = int(re.search(r"data set #(\d+)", alert).group(1))
+    ui.go("/models")
+    ui.wait_for(
+        lambda _d: f"#{new_id} " in ui.dropdown_value("models-dataset"),
+        what="second tab: its upload preselected",
+    )
+
+    d.switch_to.window(first_tab)
+    ui.go("/models")
+    ui.wait_for(lambda _d: ui.dropdown_value("models-dataset"), what="first tab: a data set")
+    assert ui.dropdown_value("models-dataset") == first_choice
+    assert not ui.severe_console_errors()

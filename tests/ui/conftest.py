@@ -1,0 +1,291 @@
+"""A test double of model_api for the dashboard's unit tests: an in-memory implementation of the
+contract's routes behind ``httpx.MockTransport``, recording every request it receives."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from dashboard.api_client import ApiClient
+
+REPO = Path(__file__).resolve().parents[2]
+BUNDLED_CSV = REPO / "services/model_api/src/model_api/data/iris_extended_encoded.csv"
+
+
+def bundled_rows() -> list[dict[str, Any]]:
+    """The bundled CSV as the API serves rows: numbers as numbers, the label as a string."""
+    with BUNDLED_CSV.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    out = []
+    for row in rows:
+        out.append(
+            {
+                k: (v if k == "species" else (int(v) if k == "soil_type" else float(v)))
+                for k, v in row.items()
+            }
+        )
+    return out
+
+
+def _error(status: int, code: str, message: str, details: Any = None) -> httpx.Response:
+    body = {"error": {"code": code, "message": message, "details": details}}
+    return httpx.Response(status, json=body)
+
+
+@dataclass
+class FakeApi:
+    """Enough of model_api for the pages' logic; ``fail`` makes a route answer an error."""
+
+    datasets: dict[int, dict[str, Any]] = field(default_factory=dict)
+    rows: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    models: dict[int, dict[str, Any]] = field(default_factory=dict)
+    runs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    candidates: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    requests: list[httpx.Request] = field(default_factory=list)
+    fail: dict[str, httpx.Response] = field(default_factory=dict)
+    page_cap: int = 1000
+
+    def add_dataset(self, rows: list[dict[str, Any]], name: str = "iris.csv") -> int:
+        ident = len(self.datasets)
+        columns = list(rows[0]) if rows else []
+        counts: dict[str, int] = {}
+        for r in rows:
+            counts[r["species"]] = counts.get(r["species"], 0) + 1
+        self.datasets[ident] = {
+            "id": ident,
+            "name": name,
+            "created_at": "2026-11-25T03:15:09.123Z",
+            "rows": len(rows),
+            "columns": columns,
+            "feature_names": [c for c in columns if c != "species"],
+            "class_counts": counts,
+            "stats": {},
+        }
+        self.rows[ident] = rows
+        return ident
+
+    def calls(self, method: str, path_prefix: str) -> list[httpx.Request]:
+        return [
+            r for r in self.requests if r.method == method and r.url.path.startswith(path_prefix)
+        ]
+
+    # --- the transport ---------------------------------------------------------------------
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        key = f"{request.method} {request.url.path}"
+        for pattern, response in self.fail.items():
+            if key.startswith(pattern):
+                return response
+        parts = request.url.path.strip("/").split("/")
+        route: Callable[..., httpx.Response] | None = getattr(
+            self, f"_{request.method.lower()}_{parts[1] if len(parts) > 1 else parts[0]}", None
+        )
+        if route is None:
+            return _error(404, "not_found", f"no route {key}")
+        return route(request, parts[2:])
+
+    def _get_ready(self, request: httpx.Request, rest: list[str]) -> httpx.Response:
+        return httpx.Response(200, json={"status": "ready", "checks": {"tables": "ok"}})
+
+    def _get_datasets(self, request: httpx.Request, rest: list[str]) -> httpx.Response:
+        if not rest:
+            return httpx.Response(200, json=list(self.datasets.values()))
+        ident = int(rest[0])
+        if ident not in self.datasets:
+            return _error(404, "dataset_not_found", f"data set {ident} does not exist")
+        if len(rest) == 1:
+            return httpx.Response(200, json=self.datasets[ident])
+        offset = int(request.url.params.get("offset", 0))
+        limit = min(int(request.url.params.get("limit", 100)), self.page_cap)
+        rows = self.rows[ident]
+        return httpx.Response(
+            200,
+            json={
+                "total": len(rows),
+                "offset": offset,
+                "limit": limit,
+                "rows": rows[offset : offset + limit],
+            },
+        )
+
+    def _post_datasets(self, request: httpx.Request, rest: list[str]) -> httpx.Response:
+        body = request.content.decode()
+        if "species" not in body:
+            return _error(422, "invalid_csv", "the CSV has no species column")
+        start = body.index("species")
+        text = body[start : body.index("\r\n--", start)]
+        reader = csv.DictReader(text.splitlines())
+        rows = [{k: (v if k == "species" else float(v)) for k, v in r.items()} for r in reader]
+        ident = self.add_dataset(rows, name="uploaded.csv")
+        return httpx.Response(201, json=self.datasets[ident])
+
+    def _get_models(self, request: httpx.Request, rest: list[str]) -> httpx.Response:
+        if not rest:
+            return httpx.Response(200, json=list(self.models.values()))
+        ident = int(rest[0])
+        if ident not in self.models:
+            return _error(404, "model_not_found", f"model {ident} does not exist")
+        return httpx.Response(200, json=self.models[ident])
+
+    def _post_models(self, request: httpx.Request, rest: list[str]) -> httpx.Response:
+        body = json.loads(request.content or b"{}")
+        if not rest:
+            ident = len(self.models)
+            self.models[ident] = model_json(ident, body["dataset_id"], status="queued", params=body)
+            return httpx.Response(202, json=self.models[ident])
+        ident = int(rest[0])
+        if rest[1] == "score":
+            probs = {"setosa": 0.9, "versicolor": 0.07, "virginica": 0.03}
+            return httpx.Response(
+                200,
+                json={
+                    "model_id": ident,
+                    "class_name": "setosa",
+                    "class_index": 0,
+                    "probabilities": probs,
+                    "classes": list(probs),
+                },
+            )
+        if rest[1] == "train":
+            self.models[ident]["status"] = "training"
+            return httpx.Response(202, json=self.models[ident])
+        if rest[1] == "tests":
+            run = run_json(ident, body["dataset_id"])
+            self.runs[run["run_id"]] = run
+            return httpx.Response(201, json=run)
+        return _error(404, "not_found", "no route")
+
+    def _get_runs(self, request: httpx.Request, rest: list[str]) -> httpx.Response:
+        if not rest:
+            items = list(self.runs.values())
+            return httpx.Response(200, json={"items": items, "total": len(items)})
+        run_id = rest[0]
+        if len(rest) > 1:  # records are read from the score table by partition key
+            return self._page(request, self.records.get(run_id, []))
+        if run_id not in self.runs:
+            return _error(404, "run_not_found", f"run {run_id} does not exist")
+        return httpx.Response(200, json=self.runs[run_id])
+
+    def _get_retrain(self, request: httpx.Request, rest: list[str]) -> httpx.Response:
+        return self._page(request, self.candidates.get(request.url.params.get("run_id", ""), []))
+
+    def _page(self, request: httpx.Request, items: list[dict[str, Any]]) -> httpx.Response:
+        start = int(request.url.params.get("cursor") or 0)
+        limit = min(int(request.url.params.get("limit", 100)), self.page_cap)
+        end = start + limit
+        cursor = str(end) if end < len(items) else None
+        return httpx.Response(200, json={"items": items[start:end], "next_cursor": cursor})
+
+
+def model_json(ident: int, dataset_id: int, status: str = "ready", params: dict | None = None):
+    return {
+        "id": ident,
+        "name": f"model-{ident}",
+        "status": status,
+        "dataset_id": dataset_id,
+        "classes": ["setosa", "versicolor", "virginica"],
+        "feature_names": [],
+        "params": params
+        or {"hidden_layers": [10, 10], "epochs": 3, "batch_size": 32, "learning_rate": 0.01},
+        "progress": {
+            "epoch": 3 if status == "ready" else 1,
+            "epochs": 3,
+            "loss": 0.2,
+            "accuracy": 0.9,
+            "val_loss": 0.25,
+            "val_accuracy": 0.88,
+        },
+        "history": {
+            "loss": [0.9, 0.5, 0.2],
+            "accuracy": [0.5, 0.8, 0.9],
+            "val_loss": [1.0, 0.6, 0.25],
+            "val_accuracy": [0.4, 0.7, 0.88],
+        },
+        "metrics": {
+            "holdout_accuracy": 0.95,
+            "holdout_loss": 0.2,
+            "train_accuracy": 0.96,
+            "holdout_rows": 240,
+        }
+        if status == "ready"
+        else {},
+        "error": None,
+        "version": 1,
+        "created_at": "2026-11-25T03:00:00Z",
+        "updated_at": "2026-11-25T03:01:00Z",
+    }
+
+
+def run_json(model_id: int, dataset_id: int, run_id: str = "20261125T031509123Z-7f3a"):
+    return {
+        "run_id": run_id,
+        "model_id": model_id,
+        "dataset_id": dataset_id,
+        "created_at": "2026-11-25T03:15:09.123Z",
+        "rows": 10,
+        "accuracy": 0.8,
+        "labels": ["setosa", "versicolor", "virginica"],
+        "confusion_matrix": [[3, 1, 0], [0, 3, 0], [1, 0, 2]],
+        "per_class": {
+            "setosa": {"precision": 0.75, "recall": 0.75, "f1": 0.75, "support": 4},
+            "versicolor": {"precision": 0.75, "recall": 1.0, "f1": 0.857, "support": 3},
+            "virginica": {"precision": 1.0, "recall": 0.667, "f1": 0.8, "support": 3},
+        },
+        "actual": [],
+        "predicted": [],
+        "probability": [],
+        "flipped": [1, 7],
+        "logging": {"total": 10, "written": 4, "pending": 6, "failed": 0, "state": "writing"},
+    }
+
+
+def score_item(run_id: str, row: int, predicted: str, actual: str, p: float) -> dict[str, Any]:
+    return {
+        "partition_key": run_id,
+        "sort_key": f"{row:06d}",
+        "Class": predicted,
+        "Actual": actual,
+        "Probability": str(p),
+        "Features": "{}",
+        "model_id": 0,
+        "dataset_id": 0,
+        "created_at": "2026-11-25T03:15:10.000Z",
+    }
+
+
+@pytest.fixture
+def fake_api() -> FakeApi:
+    return FakeApi()
+
+
+@pytest.fixture
+def client(fake_api: FakeApi) -> ApiClient:
+    api = ApiClient("http://model-api.test", transport=httpx.MockTransport(fake_api.handle))
+    yield api
+    api.close()
+
+
+@pytest.fixture
+def make() -> Any:
+    """The JSON builders above, for tests (conftest modules are not importable by name)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        model=model_json,
+        run=run_json,
+        score_item=score_item,
+        bundled_rows=bundled_rows,
+        csv_path=BUNDLED_CSV,
+    )
+
+
+@pytest.fixture(scope="session")
+def bundled() -> list[dict[str, Any]]:
+    return bundled_rows()

@@ -1,0 +1,77 @@
+"""The Dash app as a whole: its pages, its layout, a callback over HTTP, and what it imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from dashboard import api_client, config
+
+
+@pytest.fixture(scope="module")
+def app():
+    """One app per module: page modules register their callbacks globally on import."""
+    from infra.dynamodb_local import free_port
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("IRIS_API_URL", f"http://127.0.0.1:{free_port()}")  # nobody answers there
+    config.get_settings.cache_clear()
+    api_client.get_client.cache_clear()
+    from dashboard.app import create_app
+
+    yield create_app()
+    mp.undo()
+    config.get_settings.cache_clear()
+    api_client.get_client.cache_clear()
+
+
+def test_the_six_pages_are_registered_in_order(app) -> None:
+    import dash
+
+    pages = sorted(dash.page_registry.values(), key=lambda p: p["order"])
+    assert [(p["name"], p["path"]) for p in pages] == [
+        ("Overview", "/"),
+        ("Data", "/data"),
+        ("Models", "/models"),
+        ("Score", "/score"),
+        ("Test", "/test"),
+        ("Monitoring", "/monitoring"),
+    ]
+    for page in pages:  # every layout builds without the API
+        assert page["layout"]() is not None
+
+
+def test_pages_and_assets_are_served_locally(app) -> None:
+    web = app.server.test_client()
+    for path in ("/", "/data", "/models", "/score", "/test", "/monitoring"):
+        response = web.get(path)
+        assert response.status_code == 200, path
+        assert b"00-bootstrap-flatly" in response.data  # the bundled CSS, no CDN
+    assert web.get("/_dash-layout").status_code == 200
+
+
+def test_a_callback_over_http_reports_an_unreachable_api(app) -> None:
+    payload = {
+        "output": "api-status.children",
+        "outputs": {"id": "api-status", "property": "children"},
+        "inputs": [{"id": "api-status-poll", "property": "n_intervals", "value": 1}],
+        "changedPropIds": ["api-status-poll.n_intervals"],
+        "state": [],
+    }
+    response = app.server.test_client().post("/_dash-update-component", json=payload)
+    assert response.status_code == 200
+    assert "API unreachable" in json.dumps(response.get_json())
+
+
+def test_the_dashboard_never_loads_tensorflow_or_model_api() -> None:
+    code = (
+        "import sys; from dashboard.app import create_app; create_app(); "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', "
+        "'model_api')); print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

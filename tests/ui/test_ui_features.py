@@ -1,0 +1,61 @@
+"""dashboard.features against every row of the bundled CSV, and the CSV-line parser."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from dashboard import features as ft
+
+
+def test_feature_lists_partition_the_twenty_csv_columns(bundled) -> None:
+    csv_features = [c for c in bundled[0] if c != "species"]
+    assert list(ft.FEATURE_ORDER) == csv_features
+    assert len(ft.INDEPENDENT) == 9 and len(ft.DERIVED) == 11
+    assert set(ft.INDEPENDENT) | set(ft.DERIVED) == set(csv_features)
+
+
+def test_derived_features_match_every_bundled_row(bundled) -> None:
+    assert len(bundled) == 1200
+    for index, row in enumerate(bundled):
+        computed = ft.full_row(ft.inputs_from_row(row))
+        assert list(computed) == list(ft.FEATURE_ORDER)
+        for name in ft.FEATURE_ORDER:
+            assert math.isclose(computed[name], row[name], rel_tol=1e-9, abs_tol=1e-9), (
+                f"row {index} {name}: computed {computed[name]!r}, CSV {row[name]!r}"
+            )
+
+
+def test_full_row_rejects_missing_non_numeric_and_non_positive_inputs(bundled) -> None:
+    inputs = ft.inputs_from_row(bundled[0])
+    with pytest.raises(ft.FeatureError, match="Petal width"):
+        ft.full_row(inputs | {"petal_width": 0})
+    with pytest.raises(ft.FeatureError, match="missing"):
+        ft.full_row(inputs | {"elevation": None})
+    with pytest.raises(ft.FeatureError, match="must be a number"):
+        ft.full_row(inputs | {"leaf_area_cm2": "abc"})
+    with pytest.raises(ft.FeatureError, match="Soil type"):
+        ft.full_row(inputs | {"soil_type": 7})
+    assert ft.full_row(inputs | {"soil_type": "2"})["soil_type"] == 2.0  # the select's string
+
+
+def test_parse_csv_line_accepts_twenty_values_or_a_labelled_row(make) -> None:
+    lines = make.csv_path.read_text().splitlines()
+    labelled = lines[1]
+    values = ft.parse_csv_line(labelled)
+    assert len(values) == 20 and values[0] == 161.8
+    assert ft.parse_csv_line(labelled.split(",", 1)[1]) == values
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("", "got 0"),
+        ("1,2,3", "got 3"),
+        (",".join(["1"] * 19 + ["x"]), "#20 'x'"),
+        (",".join(["1"] * 19 + ["nan"]), "Not a finite number"),
+    ],
+)
+def test_parse_csv_line_explains_what_is_wrong(line: str, message: str) -> None:
+    with pytest.raises(ft.FeatureError, match=message):
+        ft.parse_csv_line(line)

@@ -1,0 +1,406 @@
+"""The pages' callback logic, called directly with a client talking to the fake model_api."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import httpx
+from dash import no_update
+from dashboard import features as ft
+from dashboard.views import data_view as dv
+from dashboard.views import models_view as mv
+from dashboard.views import monitoring_view as mon
+from dashboard.views import score_view as sv
+from dashboard.views import test_view as tv
+
+RUN = "20261125T031509123Z-7f3a"
+
+
+def text_of(component: Any) -> str:
+    """All the text a Dash component tree would show."""
+    if component is None or component is no_update:
+        return ""
+    if isinstance(component, str | int | float):
+        return str(component)
+    if isinstance(component, list | tuple):
+        return " ".join(text_of(c) for c in component)
+    return text_of(getattr(component, "children", None))
+
+
+def is_error(component: Any) -> bool:
+    return isinstance(component, dbc.Alert) and component.color == "danger"
+
+
+def upload_contents(path) -> str:
+    return "data:text/csv;base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+# --- Data ----------------------------------------------------------------------------------
+
+
+def test_dropping_a_csv_uploads_it_and_selects_the_new_data_set(client, fake_api, make, bundled):
+    fake_api.add_dataset(bundled[:30], name="small.csv")
+    contents = upload_contents(make.csv_path)
+    options, value, alert = dv.refresh_datasets(client, "data-upload", contents, "iris.csv", 0, 0)
+    assert value == 1 and [o["value"] for o in options] == [1, 0]  # newest first
+    assert "data set #1 with 1200 rows" in text_of(alert)
+    # the refresh button (no upload) keeps the user's choice
+    _, value, alert = dv.refresh_datasets(client, "data-refresh", contents, "iris.csv", 0, None)
+    assert value == 0 and alert is None
+    assert len(fake_api.calls("POST", "/api/datasets")) == 1
+
+
+def test_a_bad_drop_is_an_alert_and_nothing_is_sent(client, fake_api, bundled) -> None:
+    fake_api.add_dataset(bundled[:5])
+    _options, value, alert = dv.refresh_datasets(
+        client, "data-upload", "data:image/png;base64,AAAA", "photo.png", None, None
+    )
+    assert is_error(alert) and "not a CSV" in text_of(alert)
+    assert value == 0 and fake_api.calls("POST", "/api/datasets") == []
+
+
+def test_a_rejected_upload_shows_the_api_message(client, fake_api) -> None:
+    contents = "data:text/csv;base64," + base64.b64encode(b"a,b\n1,2\n").decode()
+    _, _, alert = dv.refresh_datasets(client, "data-upload", contents, "x.csv", None, None)
+    assert is_error(alert) and "the CSV has no species column" in text_of(alert)
+
+
+def test_listing_failure_leaves_the_picker_alone(client, fake_api) -> None:
+    fake_api.fail["GET /api/datasets"] = httpx.Response(
+        503, json={"error": {"code": "unavailable", "message": "storage down", "details": None}}
+    )
+    options, value, alert = dv.refresh_datasets(client, None, None, None, 3, None)
+    assert options is no_update and value is no_update and "storage down" in text_of(alert)
+
+
+def test_loading_a_data_set_drives_the_controls_figures_and_table(client, fake_api, bundled):
+    ident = fake_api.add_dataset(bundled)
+    current, strip, remembered = dv.load_dataset(client, ident)
+    assert remembered == ident and current["rows"] == 1200
+    assert "setosa: 400" in text_of(strip)
+
+    options, hist, x, y = dv.column_choices(current, None, None, None)
+    assert [o["value"] for o in options] == [c for c in bundled[0] if c != "species"]
+    assert (hist, x, y) == ("petal_length", "petal_length", "petal_width")
+    # valid user choices survive another data set with the same columns; unknown ones reset
+    assert dv.column_choices(current, "elevation", "nope", "sepal_width")[1:] == (
+        "elevation",
+        "petal_length",
+        "sepal_width",
+    )
+
+    hist_fig = dv.histogram_for(client, current, "sepal_width")
+    assert [t.name for t in hist_fig.data] == ["setosa", "versicolor", "virginica"]
+    assert sum(len(t.x) for t in hist_fig.data) == 1200
+    scatter = dv.scatter_for(client, current, "petal_length", "petal_width")
+    assert {t.name: len(t.x) for t in scatter.data} == {
+        "setosa": 400,
+        "versicolor": 400,
+        "virginica": 400,
+    }
+    data, columns, pages, page = dv.table_for(client, current, 3, [], False)
+    assert (pages, page, len(data)) == (80, 3, 15) and data[0] == bundled[45]
+    kinds = {c["id"]: c["type"] for c in columns}
+    assert kinds["species"] == "text" and kinds["elevation"] == "numeric"
+    # the unsorted page came straight from the API: one small read, not the whole data set
+    assert fake_api.requests[-1].url.params["limit"] == "15"
+
+
+def test_the_table_sorts_and_pages_on_the_server(client, fake_api, bundled) -> None:
+    ident = fake_api.add_dataset(bundled)
+    current, _, _ = dv.load_dataset(client, ident)
+    sort = [{"column_id": "elevation", "direction": "desc"}]
+    data, _, pages, page = dv.table_for(client, current, 0, sort, True)
+    everything = sorted((r["elevation"] for r in bundled), reverse=True)
+    assert (pages, page) == (80, 0) and [r["elevation"] for r in data] == everything[:15]
+    data, _, _, page = dv.table_for(client, current, 79, sort, False)
+    assert page == 79 and [r["elevation"] for r in data] == everything[-15:]
+    data, _, _, page = dv.table_for(client, current, 500, [], False)  # past the end: last page
+    assert page == 79 and len(data) == 15
+    _, _, _, page = dv.table_for(client, current, 7, [], True)  # another data set: page 0
+    assert page == 0
+
+
+def test_another_data_set_gives_other_columns(client, fake_api, bundled) -> None:
+    rows = [
+        {"species": r["species"], "elevation": r["elevation"], "leaf": r["leaf_area_cm2"]}
+        for r in bundled[:50]
+    ]
+    ident = fake_api.add_dataset(rows)
+    current, _, _ = dv.load_dataset(client, ident)
+    options, hist, x, y = dv.column_choices(current, "petal_length", None, None)
+    assert [o["value"] for o in options] == ["elevation", "leaf"]
+    assert (hist, x, y) == ("elevation", "elevation", "leaf")
+
+
+def test_a_missing_data_set_is_an_alert(client) -> None:
+    current, strip, remembered = dv.load_dataset(client, 42)
+    assert current is None and is_error(strip) and remembered is no_update
+
+
+# --- Models --------------------------------------------------------------------------------
+
+
+def test_create_spec_validates_the_form() -> None:
+    spec = mv.create_spec(0, "16, 8", "12", 16, "0.005", 0.25, "")
+    assert spec == {
+        "dataset_id": 0,
+        "hidden_layers": [16, 8],
+        "epochs": 12,
+        "batch_size": 16,
+        "learning_rate": 0.005,
+        "validation_split": 0.25,
+        "seed": None,
+    }
+    for bad in [
+        (None, "10", 5, 32, 0.01, 0.2, None),
+        (0, "ten", 5, 32, 0.01, 0.2, None),
+        (0, "10", 0, 32, 0.01, 0.2, None),
+        (0, "10", 2.5, 32, 0.01, 0.2, None),
+        (0, "10", 5, 32, 0.01, 0.95, None),
+        (0, "", 5, 32, 0.01, 0.2, None),
+    ]:
+        try:
+            mv.create_spec(*bad)
+        except mv.FormError:
+            continue
+        raise AssertionError(f"accepted {bad}")
+
+
+def test_a_bad_form_never_reaches_the_api(client, fake_api) -> None:
+    alert, chosen = mv.act(
+        client, "models-create", None, (0, "10,x", 5, 32, 0.01, 0.2, None), (None, None, None, None)
+    )
+    assert is_error(alert) and chosen is no_update
+    assert fake_api.requests == []
+
+
+def test_create_posts_the_spec_and_selects_the_new_model(client, fake_api, bundled) -> None:
+    fake_api.add_dataset(bundled[:10])
+    alert, chosen = mv.act(
+        client, "models-create", None, (0, "10, 10", 5, 32, 0.01, 0.2, 7), (None, None, None, None)
+    )
+    assert chosen == 0 and "queued" in text_of(alert)
+    body = json.loads(fake_api.calls("POST", "/api/models")[0].content)
+    assert body["hidden_layers"] == [10, 10] and body["epochs"] == 5 and body["seed"] == 7
+
+
+def test_retrain_needs_a_selected_model_and_sends_only_what_was_typed(client, fake_api, make):
+    alert, _ = mv.act(client, "models-retrain", None, (), (0, None, None, None))
+    assert is_error(alert) and "Select a model" in text_of(alert)
+    fake_api.models[0] = make.model(0, 0)
+    alert, chosen = mv.act(client, "models-retrain", 0, (), (0, 4, "", None))
+    assert chosen == 0
+    assert json.loads(fake_api.calls("POST", "/api/models/0/train")[0].content) == {
+        "dataset_id": 0,
+        "epochs": 4,
+    }
+
+
+def test_refresh_keeps_polling_only_while_something_trains(client, fake_api, make) -> None:
+    fake_api.models[0] = make.model(0, 0)
+    fake_api.models[1] = make.model(1, 0, status="training")
+    rows, selected, stop, _alert = mv.refresh(client, None, None, 0)
+    assert [r["id"] for r in rows] == [1, 0] and selected == [1] and stop is False
+    assert rows[0]["epochs"] == "1/3" and rows[1]["holdout_accuracy"] == "95.0%"
+    fake_api.models[1]["status"] = "ready"
+    _, selected, stop, _ = mv.refresh(client, 1, 0, None)  # a new model wins over the old one
+    assert selected == [0] and stop is True
+    assert mv.selection(rows, [1]) == 0 and mv.selection(rows, []) is None
+
+
+def test_detail_shows_progress_metrics_and_curves(client, fake_api, make) -> None:
+    fake_api.models[0] = make.model(0, 0, status="training")
+    body, busy = mv.detail_for(client, 0)
+    assert busy is True
+    assert "epoch 1/3" in [getattr(c, "label", None) for c in body]
+    graph = body[-1]
+    assert [t.name for t in graph.figure.data] == [
+        "loss (train)",
+        "loss (validation)",
+        "accuracy (train)",
+        "accuracy (validation)",
+    ]
+    body, busy = mv.detail_for(client, 7)
+    assert busy is True and is_error(body)
+
+
+# --- Score ---------------------------------------------------------------------------------
+
+
+def test_prefill_takes_the_nine_inputs_of_a_row(client, fake_api, bundled) -> None:
+    ident = fake_api.add_dataset(bundled)
+    values, actual, csv_line, alert = sv.prefill(client, ident, 600)
+    row = bundled[600]
+    expected = [row[n] for n in ft.INDEPENDENT]
+    expected[ft.INDEPENDENT.index("soil_type")] = str(row["soil_type"])
+    assert values == expected and alert is None
+    assert actual == {"label": "versicolor", "dataset_id": ident, "row": 600}
+    assert ft.parse_csv_line(csv_line) == [row[n] for n in ft.FEATURE_ORDER]
+    _, _, _, alert = sv.prefill(client, ident, 5000)
+    assert is_error(alert) and "has 1200 rows" in text_of(alert)
+
+
+def test_scoring_the_form_sends_all_twenty_features(client, fake_api, bundled) -> None:
+    row = bundled[0]
+    values = [row[n] for n in ft.INDEPENDENT]
+    result = sv.score(
+        client, "score-submit", 0, values, None, {"label": "setosa", "row": 0, "dataset_id": 0}
+    )
+    sent = json.loads(fake_api.calls("POST", "/api/models/0/score")[0].content)["features"]
+    assert list(sent) == list(ft.FEATURE_ORDER)
+    assert abs(sent["area_ratios"] - row["area_ratios"]) < 1e-9
+    assert "setosa" in text_of(result) and "90.0% confident" in text_of(result)
+    figure = result[-1].figure
+    assert list(figure.data[0].y) == ["setosa", "versicolor", "virginica"]
+
+
+def test_scoring_a_csv_line_sends_values_and_bad_input_sends_nothing(client, fake_api, make):
+    line = make.csv_path.read_text().splitlines()[1]
+    sv.score(client, "score-csv-submit", 0, [None] * 9, line, None)
+    assert len(json.loads(fake_api.requests[-1].content)["values"]) == 20
+    before = len(fake_api.requests)
+    assert is_error(sv.score(client, "score-csv-submit", 0, [None] * 9, "1,2", None))
+    assert is_error(sv.score(client, "score-submit", 0, [None] * 9, None, None))
+    assert is_error(sv.score(client, "score-submit", None, [1] * 9, None, None))
+    assert len(fake_api.requests) == before
+
+
+def test_derived_table_lists_eleven_features_or_says_what_is_missing(bundled) -> None:
+    row = bundled[0]
+    table = sv.derived_table([row[n] for n in ft.INDEPENDENT])
+    assert len(table.children.children) == 11
+    warning = sv.derived_table([*[row[n] for n in ft.INDEPENDENT][:-1], None])
+    assert isinstance(warning, dbc.Alert) and "Leaf area" in text_of(warning)
+
+
+# --- Test ----------------------------------------------------------------------------------
+
+
+def test_run_test_shows_metrics_and_remembers_the_run(client, fake_api, make) -> None:
+    fake_api.models[0] = make.model(0, 0)
+    body, run_id, alert = tv.run_test(client, 0, 0, "0.2", "11")
+    assert run_id == RUN and alert is None
+    sent = json.loads(fake_api.calls("POST", "/api/models/0/tests")[0].content)
+    assert sent == {"dataset_id": 0, "flip_fraction": 0.2, "seed": 11}
+    text = text_of(body)
+    assert "80.0%" in text and "Flipped labels 2" in text
+    heatmap = body[1].children[0].children.figure.data[0]
+    assert [list(r) for r in heatmap.z] == [[3, 1, 0], [0, 3, 0], [1, 0, 2]]
+    rows = tv.per_class_rows(fake_api.runs[RUN]["per_class"])
+    assert rows[1] == {
+        "class": "versicolor",
+        "precision": "75.0%",
+        "recall": "100.0%",
+        "f1": "85.7%",
+        "support": 3,
+    }
+
+
+def test_run_test_rejects_a_bad_share_without_calling(client, fake_api) -> None:
+    for flip in ("1.5", "-0.1", "abc"):
+        _, _, alert = tv.run_test(client, 0, 0, flip, None)
+        assert is_error(alert)
+    assert fake_api.requests == []
+
+
+def test_logging_progress_polls_until_the_run_is_written(client, fake_api, make) -> None:
+    fake_api.runs[RUN] = make.run(0, 0)
+    view, stop = tv.poll_logging(client, RUN)
+    assert stop is False and "4/10 records written" in text_of(view)
+    fake_api.runs[RUN]["logging"] |= {"written": 10, "pending": 0, "state": "complete"}
+    view, stop = tv.poll_logging(client, RUN)
+    assert stop is True and "10/10" in text_of(view)
+    assert tv.logging_done({"total": 5, "written": 3, "failed": 2, "pending": 0, "state": "x"})
+
+
+# --- Monitoring ----------------------------------------------------------------------------
+
+
+def _seed_run(fake_api, make, flagged: int) -> None:
+    fake_api.runs[RUN] = make.run(0, 0)
+    fake_api.records[RUN] = [
+        make.score_item(RUN, i, "setosa", "versicolor" if i < flagged else "setosa", 0.97)
+        for i in range(10)
+    ]
+    fake_api.candidates[RUN] = [
+        fake_api.records[RUN][i] | {"reasons": ["misclassified"], "flagged_at": "2026-11-25T03:16"}
+        for i in range(flagged)
+    ]
+
+
+def test_overview_plots_accuracy_and_flagged_share_per_run(client, fake_api, make) -> None:
+    _seed_run(fake_api, make, flagged=3)
+    figure, table, alert = mon.overview(client)
+    assert alert is None
+    assert [t.name for t in figure.data] == ["accuracy", "flagged share"]
+    assert list(figure.data[1].y) == [0.3]
+    assert table[0]["flagged"] == 3 and table[0]["flagged_share"] == "30.0%"
+
+
+def test_the_run_picker_prefers_the_users_run_then_the_tabs_then_the_newest(client, fake_api, make):
+    older = make.run(0, 0, run_id="20261125T020000000Z-aaaa") | {"created_at": "2026-11-25T02:00Z"}
+    fake_api.runs[older["run_id"]] = older
+    fake_api.runs[RUN] = make.run(0, 0)
+    options, value = mon.run_picker(client, None, None)
+    assert [o["value"] for o in options] == [RUN, older["run_id"]] and value == RUN
+    assert mon.run_picker(client, None, older["run_id"])[1] == older["run_id"]
+    assert mon.run_picker(client, "gone", older["run_id"])[1] == older["run_id"]
+
+
+def test_run_detail_resends_candidates_only_when_more_arrived(client, fake_api, make) -> None:
+    _seed_run(fake_api, make, flagged=2)
+    summary, candidates, shown, alert = mon.run_detail(client, RUN, None)
+    assert len(candidates) == 2 and alert is None and shown["records"] == 10
+    assert candidates[0] == {
+        "row": 0,
+        "predicted": "setosa",
+        "actual": "versicolor",
+        "probability": 0.97,
+        "reasons": "misclassified",
+        "flagged_at": "2026-11-25 03:16",
+    }
+    assert "misclassified: 2" in text_of(summary)
+    _, candidates, unchanged, _ = mon.run_detail(client, RUN, shown)
+    assert candidates is no_update and unchanged is no_update
+    _seed_run(fake_api, make, flagged=5)  # the stream caught up
+    _, candidates, shown, _ = mon.run_detail(client, RUN, shown)
+    assert len(candidates) == 5 and shown["candidates"] == 5
+
+
+def test_records_are_paged_and_sorted_on_the_server(client, fake_api, make) -> None:
+    _seed_run(fake_api, make, flagged=3)
+    fake_api.records[RUN] += [
+        make.score_item(RUN, i, "virginica", "virginica", 0.5 + i / 100) for i in range(10, 25)
+    ]
+    data, pages, page = mon.records_page(client, RUN, 0, [])
+    assert (pages, page) == (3, 0) and [r["row"] for r in data] == list(range(10))
+    data, _, page = mon.records_page(
+        client, RUN, 9, [{"column_id": "probability", "direction": "asc"}]
+    )
+    assert page == 2 and len(data) == 5 and data[-1]["probability"] == 0.97
+    data, _, _ = mon.records_page(
+        client, RUN, 0, [{"column_id": "probability", "direction": "asc"}]
+    )
+    assert [r["probability"] for r in data][:2] == [0.6, 0.61]
+
+
+def test_run_detail_failure_keeps_the_tables(client, fake_api) -> None:
+    _, candidates, shown, alert = mon.run_detail(client, "nope", {"run_id": "nope"})
+    assert candidates is no_update and shown is no_update and is_error(alert)
+
+
+def test_a_fully_written_run_is_not_reread_from_the_score_table(client, fake_api, make) -> None:
+    _seed_run(fake_api, make, flagged=2)
+    fake_api.runs[RUN]["rows"] = 10
+    fake_api.runs[RUN]["logging"] |= {"written": 10, "pending": 0, "state": "complete"}
+    _, _, shown, _ = mon.run_detail(client, RUN, None)
+    assert shown["records"] == 10
+    reads = len(fake_api.calls("GET", f"/api/runs/{RUN}/records"))
+    summary, _, unchanged, _ = mon.run_detail(client, RUN, shown)
+    assert unchanged is no_update
+    assert len(fake_api.calls("GET", f"/api/runs/{RUN}/records")) == reads
+    assert "10/10" in text_of(summary)
