@@ -97,23 +97,29 @@ async def test_two_runs_in_the_same_millisecond_do_not_collide(
     assert {pk for pk, _ in keys} == {r.run_id for r in runs}
 
 
+ROWS = 2000
+
+
 async def test_records_pending_at_shutdown_arrive_after_restart(
     tmp_path: Path, tables: dict[str, str], aws_env: Any, ddb: Any
 ) -> None:
     run = Run(run_id=new_run_id())
     first = score_log(tmp_path, tables, aws_env, concurrency=1)
     # Submitted while the writer is not running: durable in the outbox only.
-    await first.submit(run, scored_rows(500))
+    await first.submit(run, scored_rows(ROWS))
     assert first.status(run.run_id)["state"] == "queued"
     await first.start()
-    await asyncio.sleep(0.3)
-    await first.stop(timeout=0)  # stop before it drains, as a crash or restart would
+    # Stop as soon as the first chunk is confirmed, long before one request at a time can
+    # drain ROWS / 25 chunks: as a crash or restart would (no fixed sleep, no race).
+    while first.status(run.run_id)["written"] == 0:  # noqa: ASYNC110 - polling a status
+        await asyncio.sleep(0.002)
+    await first.stop(timeout=0)
     left = ScoreLog(tmp_path / "var", tables["score"]).status(run.run_id)
-    assert left["total"] == 500
+    assert left["total"] == ROWS
     assert left["pending"] > 0, "the writer drained before it was stopped: nothing to test"
     # A request cancelled in flight may still have reached the table; it was not marked
     # written, so it is sent again after the restart and rewrites the same item.
-    assert left["written"] <= count_items(ddb, tables["score"]) < 500
+    assert left["written"] <= count_items(ddb, tables["score"]) < ROWS
 
     second = score_log(tmp_path, tables, aws_env)
     await second.start()
@@ -123,8 +129,8 @@ async def test_records_pending_at_shutdown_arrive_after_restart(
     finally:
         await second.stop()
     keys = scan_keys(ddb, tables["score"])
-    assert len(keys) == len(set(keys)) == 500
-    assert count_items(ddb, tables["score"]) == 500
+    assert len(keys) == len(set(keys)) == ROWS
+    assert count_items(ddb, tables["score"]) == ROWS
 
 
 async def test_rejected_items_are_failed_with_the_reason_and_the_rest_written(
