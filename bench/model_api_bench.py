@@ -35,6 +35,22 @@ def _ms(samples: list[float]) -> str:
     )
 
 
+def _course_http_scorer(course: object, fields: str) -> Callable[[], object]:
+    """The course's scoring route: parse ``fields`` and call ``model.predict`` per request."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    app = FastAPI()
+
+    @app.get("/iris/model/{n}/score")
+    def score(n: int, fields: str) -> str:
+        row = np.array([[float(v) for v in fields.split(",")]], dtype=np.float32)
+        return ["setosa", "versicolor", "virginica"][int(course.predict(row, verbose=0).argmax())]
+
+    client = TestClient(app)
+    return lambda: client.get("/iris/model/0/score", params={"fields": fields})
+
+
 def main() -> None:
     import keras
     from model_api import network
@@ -97,7 +113,15 @@ def main() -> None:
                 time.sleep(0.2)
             body = {"values": [float(v) for v in x[0]]}
             post = lambda: client.post(f"/api/models/{m['id']}/score", json=body)  # noqa: E731
-            rows.append(("score via HTTP POST /api/models/{id}/score", _ms(_timed(post, 300))))
+            ours_http = _timed(post, 300)
+            rows.append(("score via HTTP POST /api/models/{id}/score", _ms(ours_http)))
+            fields = ",".join(str(float(v)) for v in x[0])
+            get = lambda: client.get(f"/iris/model/{m['id']}/score", params={"fields": fields})  # noqa: E731
+            rows.append(("score via HTTP GET /iris/model/{n}/score", _ms(_timed(get, 300))))
+            course_http = _timed(_course_http_scorer(course, fields), 50)
+            rows.append(("score via HTTP: course (model.predict per request)", _ms(course_http)))
+            speedup = statistics.median(course_http) / statistics.median(ours_http)
+            rows.append(("HTTP scoring speed-up, p50", f"{speedup:9.1f} x"))
             test = lambda: client.post(f"/api/models/{m['id']}/tests", json={"dataset_id": 0})  # noqa: E731
             rows.append(("batch test 1,200 rows via HTTP (score log off)", _ms(_timed(test, 10))))
 
@@ -114,6 +138,13 @@ def main() -> None:
 
     rows.append(("batch test 1,200 rows: course model.predict", _ms(_timed(course_test, 10))))
     rows.append(("batch test 1,200 rows: product run_batch_test", _ms(_timed(ours_test, 10))))
+    big = df.sample(n=10_000, replace=True, random_state=0).reset_index(drop=True)
+
+    def ours_test_10k() -> None:
+        run_batch_test(run_id="bench", model_id=0, dataset_id=0, df=big, predictor=predictor,
+                       classes=classes)  # fmt: skip
+
+    rows.append(("batch test 10,000 rows: product run_batch_test", _ms(_timed(ours_test_10k, 5))))
 
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  median (p95)")

@@ -204,3 +204,17 @@ def test_full_loop_in_the_browser(ui) -> None:
     )
     ui.screenshot("05-monitoring")
     assert not ui.severe_console_errors(), "the page raised errors in the browser"
+
+    # --- Close the loop: retrain the run's model on its flagged records and compare ----------
+    ui.wait_for(lambda _d: ui.dropdown_value("mon-rt-base"), what="base data set defaulted")
+    ui.click("mon-rt-go")
+    compare = ui.wait_text(
+        "mon-rt-compare",
+        lambda t: t.count("→") >= 2 and "counting" not in t,
+        timeout=TRAIN_TIMEOUT_S + STREAM_TIMEOUT_S,
+        what="before/after comparison, the new run's flagged records counted",
+    )
+    assert "ACCURACY" in compare.upper() and "FLAGGED SHARE" in compare.upper()
+    assert "flipped labels" in ui.text("mon-rt-status")
+    ui.screenshot("06-monitoring-retrain")
+    assert not ui.severe_console_errors(), "the page raised errors in the browser"

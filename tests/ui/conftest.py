@@ -51,6 +51,7 @@ class FakeApi:
     requests: list[httpx.Request] = field(default_factory=list)
     fail: dict[str, httpx.Response] = field(default_factory=dict)
     page_cap: int = 1000
+    test_accuracy: float | None = None  # what the next batch test scores, when set
 
     def add_dataset(self, rows: list[dict[str, Any]], name: str = "iris.csv") -> int:
         ident = len(self.datasets)
@@ -116,6 +117,8 @@ class FakeApi:
         )
 
     def _post_datasets(self, request: httpx.Request, rest: list[str]) -> httpx.Response:
+        if rest == ["from-retrain"]:
+            return self._from_retrain(json.loads(request.content or b"{}"))
         body = request.content.decode()
         if "species" not in body:
             return _error(422, "invalid_csv", "the CSV has no species column")
@@ -125,6 +128,29 @@ class FakeApi:
         rows = [{k: (v if k == "species" else float(v)) for k, v in r.items()} for r in reader]
         ident = self.add_dataset(rows, name="uploaded.csv")
         return httpx.Response(201, json=self.datasets[ident])
+
+    def _from_retrain(self, body: dict[str, Any]) -> httpx.Response:
+        """The run's candidates as rows labelled with their Actual class, after the base's rows."""
+        base = body.get("base_dataset_id")
+        if base is not None and base not in self.datasets:
+            return _error(404, "dataset_not_found", f"data set {base} does not exist")
+        items = self.candidates.get(body.get("run_id") or "", [])
+        if not items:
+            return _error(422, "no_candidates", "no retrain candidates match", body)
+        rows = list(self.rows[base]) if base is not None else []
+        rows += [{**json.loads(c.get("Features") or "{}"), "species": c["Actual"]} for c in items]
+        ident = self.add_dataset(rows, name=body.get("name") or "retrain")
+        return httpx.Response(201, json=self.datasets[ident])
+
+    def finish_training(self, ident: int, status: str = "ready") -> None:
+        """What model_api's background task does at the end of a (re)training."""
+        model = self.models[ident]
+        model["status"] = status
+        if status == "ready":
+            model["progress"] = dict(model["progress"], epoch=model["progress"]["epochs"])
+            model["version"] = int(model.get("version") or 1) + 1
+        else:
+            model["error"] = "training diverged"
 
     def _get_models(self, request: httpx.Request, rest: list[str]) -> httpx.Response:
         if not rest:
@@ -155,9 +181,17 @@ class FakeApi:
             )
         if rest[1] == "train":
             self.models[ident]["status"] = "training"
+            self.models[ident]["train_dataset_id"] = body["dataset_id"]
+            self.models[ident]["progress"] = dict(self.models[ident]["progress"], epoch=1)
             return httpx.Response(202, json=self.models[ident])
         if rest[1] == "tests":
             run = run_json(ident, body["dataset_id"])
+            if run["run_id"] in self.runs:  # a second test is a new run
+                run["run_id"] = f"{run['run_id']}-{len(self.runs)}"
+            run["flip_fraction"] = body.get("flip_fraction", 0.0)
+            run["seed"] = body.get("seed")
+            if self.test_accuracy is not None:
+                run["accuracy"] = self.test_accuracy
             self.runs[run["run_id"]] = run
             return httpx.Response(201, json=run)
         return _error(404, "not_found", "no route")

@@ -160,6 +160,23 @@ class ApiClient:
         files = {"file": (filename or "upload.csv", content, "text/csv")}
         return self._request("POST", "/api/datasets", files=files, data=data)
 
+    def dataset_from_retrain(
+        self,
+        run_id: str | None = None,
+        model_id: int | None = None,
+        base_dataset_id: int | None = None,
+        name: str | None = None,
+    ) -> Json:
+        """``POST /api/datasets/from-retrain``: a data set of the flagged records (label = Actual),
+        optionally appended to a base data set; 422 ``no_candidates`` when none match."""
+        body: Json = {"run_id": run_id, "name": name}
+        if model_id is not None:
+            body["model_id"] = int(model_id)
+        if base_dataset_id is not None:
+            body["base_dataset_id"] = int(base_dataset_id)
+        body = {k: v for k, v in body.items() if v is not None}
+        return self._request("POST", "/api/datasets/from-retrain", json=body)
+
     def delete_dataset(self, dataset_id: int) -> None:
         self._request("DELETE", f"/api/datasets/{int(dataset_id)}")
 

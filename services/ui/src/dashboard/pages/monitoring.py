@@ -38,6 +38,44 @@ def _table(table_id: str, columns: list[tuple[str, str]], page_size: int = 10, *
     )
 
 
+def _retrain_card() -> dbc.Card:
+    """Close the loop: the run's flagged records → a data set → retrain → re-test → compare."""
+    controls = dbc.Row(
+        [
+            dbc.Col(
+                [
+                    dbc.Label("Append to base data set (optional)", html_for="mon-rt-base"),
+                    dcc.Dropdown(
+                        options=[],
+                        id="mon-rt-base",
+                        placeholder="None: train on the flagged records only",
+                        clearable=True,
+                    ),
+                ],
+                md=8,
+            ),
+            dbc.Col(
+                dbc.Button("Retrain on flagged records", id="mon-rt-go", color="primary"),
+                md=4,
+                className="d-flex align-items-end mt-2 mt-md-0",
+            ),
+        ],
+        className="g-2 mb-3",
+    )
+    return card(
+        "Retrain on flagged records",
+        [
+            dcc.Store(id="mon-rt-job"),
+            dcc.Store(id="mon-rt-base-for"),
+            dcc.Interval(id="mon-rt-poll", interval=get_settings().training_poll_ms, disabled=True),
+            html.Div(id="mon-rt-alert"),
+            controls,
+            html.Div(mon.retrain_view(None), id="mon-rt-status"),
+        ],
+        subtitle="Retrain the selected run's model on its flagged records, then compare",
+    )
+
+
 def layout(**_: Any) -> html.Div:
     runs_table = _table(
         "mon-runs-table",
@@ -133,6 +171,7 @@ def layout(**_: Any) -> html.Div:
                 ],
                 subtitle="Refreshes every few seconds while the stream catches up",
             ),
+            _retrain_card(),
             dbc.Row(
                 [
                     dbc.Col(
@@ -221,3 +260,33 @@ def records_page(_shown, page, sort_by, _tick, run_id, showing):
     if ctx.triggered_id == "mon-poll" and (showing or not run_id):
         raise PreventUpdate
     return mon.records_page(get_client(), run_id, page, sort_by)
+
+
+@callback(
+    Output("mon-rt-base", "options"),
+    Output("mon-rt-base", "value"),
+    Output("mon-rt-base-for", "data"),
+    Output("mon-rt-alert", "children"),
+    Input("mon-run", "value"),
+    State("mon-rt-base", "value"),
+    State("mon-rt-base-for", "data"),
+)
+def retrain_base(run_id, current, current_for):
+    return mon.retrain_base_options(get_client(), run_id, current, current_for)
+
+
+@callback(
+    Output("mon-rt-job", "data"),
+    Output("mon-rt-status", "children"),
+    Output("mon-rt-poll", "disabled"),
+    Output("mon-rt-go", "disabled"),
+    Output("mon-rt-alert", "children", allow_duplicate=True),
+    Input("mon-rt-go", "n_clicks"),
+    Input("mon-rt-poll", "n_intervals"),
+    State("mon-run", "value"),
+    State("mon-rt-base", "value"),
+    State("mon-rt-job", "data"),
+    prevent_initial_call=True,
+)
+def retrain_on_flagged(_clicks, _n, run_id, base_dataset_id, job):
+    return mon.retrain_step(get_client(), ctx.triggered_id, run_id, base_dataset_id, job)
