@@ -210,7 +210,7 @@ def test_full_loop_in_the_browser(ui) -> None:
     ui.click("mon-rt-go")
     compare = ui.wait_text(
         "mon-rt-compare",
-        lambda t: t.count("→") >= 2 and "counting" not in t,
+        lambda t: t.count("→") >= 2 and "COUNTING" not in t.upper(),
         timeout=TRAIN_TIMEOUT_S + STREAM_TIMEOUT_S,
         what="before/after comparison, the new run's flagged records counted",
     )

@@ -18,12 +18,17 @@ def test_two_tabs_do_not_share_their_data_set_choice(ui) -> None:
 
     d = ui.d
     d.get(ui.base_url + "/data")
-    first_choice = ui.wait_for(lambda _d: ui.dropdown_value("data-dataset"), what="a data set")
+    # Data set labels start with "#<id>"; anything else is the dropdown's placeholder.
+    first_choice = ui.wait_for(
+        lambda _d: (v := ui.dropdown_value("data-dataset")).startswith("#") and v, what="a data set"
+    )
     first_tab = d.current_window_handle
 
     d.switch_to.new_window("tab")  # a second tab of the same browser (same cookies)
     d.get(ui.base_url + "/data")
-    ui.wait_for(lambda _d: ui.dropdown_value("data-dataset"), what="data sets listed")
+    ui.wait_for(
+        lambda _d: ui.dropdown_value("data-dataset").startswith("#"), what="data sets listed"
+    )
     d.find_element(By.CSS_SELECTOR, "#data-upload input[type=file]").send_keys(str(BUNDLED_CSV))
     alert = ui.wait_text("data-alert", lambda t: "Uploaded" in t)
     new_id = int(re.search(r"data set #(\d+)", alert).group(1))
@@ -35,6 +40,9 @@ def test_two_tabs_do_not_share_their_data_set_choice(ui) -> None:
 
     d.switch_to.window(first_tab)
     ui.go("/models")
-    ui.wait_for(lambda _d: ui.dropdown_value("models-dataset"), what="first tab: a data set")
+    ui.wait_for(
+        lambda _d: ui.dropdown_value("models-dataset").startswith("#"),
+        what="first tab: a data set",
+    )
     assert ui.dropdown_value("models-dataset") == first_choice
     assert not ui.severe_console_errors()
