@@ -13,7 +13,7 @@ from dashboard import features as ft
 from dashboard.api_client import get_client
 from dashboard.figures import probability_figure
 from dashboard.views import score_view as sv
-from dashboard.views.common import card, page_header
+from dashboard.views.common import card, page_header, pickers
 
 dash.register_page(__name__, path="/score", name="Score", title="Score · Iris monitor", order=3)
 
@@ -145,7 +145,7 @@ def layout(**_: Any) -> html.Div:
     State("sel-dataset", "data"),
 )
 def fill_pickers(_id, remembered_model, remembered_dataset):
-    return sv.pickers(get_client(), remembered_model, remembered_dataset)
+    return pickers(get_client(), remembered_model, remembered_dataset)
 
 
 @callback(

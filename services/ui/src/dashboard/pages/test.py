@@ -12,7 +12,7 @@ from dash.exceptions import PreventUpdate
 from dashboard.api_client import get_client
 from dashboard.config import get_settings
 from dashboard.views import test_view as tv
-from dashboard.views.common import card, page_header
+from dashboard.views.common import card, page_header, pickers
 
 dash.register_page(__name__, path="/test", name="Test", title="Test · Iris monitor", order=4)
 
@@ -113,7 +113,7 @@ def layout(**_: Any) -> html.Div:
     State("sel-dataset", "data"),
 )
 def fill_pickers(_id, remembered_model, remembered_dataset):
-    return tv.pickers(get_client(), remembered_model, remembered_dataset)
+    return pickers(get_client(), remembered_model, remembered_dataset)
 
 
 @callback(

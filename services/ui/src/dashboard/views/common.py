@@ -9,6 +9,8 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import html
 
+from dashboard.api_client import ApiClient, ApiError
+
 Option = dict[str, Any]
 
 STATUS_COLOURS: dict[str, str] = {
@@ -148,3 +150,25 @@ def card(
 
 def page_header(title: str, lead: str) -> html.Div:
     return html.Div([html.H2(title, className="mb-1"), html.P(lead, className="text-muted mb-4")])
+
+
+def pickers(
+    client: ApiClient, remembered_model: int | None, remembered_dataset: int | None
+) -> tuple[Any, Any, Any, Any, Any]:
+    """Ready models (others disabled) and data sets, preselecting this tab's choices.
+
+    Returns (model options, model value, data set options, data set value, alert) for the
+    Score and Test pages, which pick the same way.
+    """
+    try:
+        models = model_options(client.list_models(), ready_only=True)
+        datasets = dataset_options(client.list_datasets())
+    except ApiError as exc:
+        return [], None, [], None, error_alert(exc, "Could not reach the model service")
+    return (
+        models,
+        pick_value(models, remembered_model),
+        datasets,
+        pick_value(datasets, remembered_dataset),
+        None,
+    )

@@ -12,30 +12,9 @@ from dashboard import features as ft
 from dashboard.api_client import ApiClient, ApiError
 from dashboard.figures import colour_map, probability_figure
 from dashboard.views.common import (
-    dataset_options,
     error_alert,
     fmt_pct,
-    model_options,
-    pick_value,
 )
-
-
-def pickers(
-    client: ApiClient, remembered_model: int | None, remembered_dataset: int | None
-) -> tuple[Any, Any, Any, Any, Any]:
-    """Ready models (others disabled) and data sets, preselecting this tab's choices."""
-    try:
-        models = model_options(client.list_models(), ready_only=True)
-        datasets = dataset_options(client.list_datasets())
-    except ApiError as exc:
-        return [], None, [], None, error_alert(exc, "Could not reach the model service")
-    return (
-        models,
-        pick_value(models, remembered_model),
-        datasets,
-        pick_value(datasets, remembered_dataset),
-        None,
-    )
 
 
 def prefill(client: ApiClient, dataset_id: int | None, row: Any) -> tuple[list[Any], Any, Any, Any]:

@@ -11,33 +11,13 @@ from dash import dcc, html, no_update
 from dashboard.api_client import ApiClient, ApiError
 from dashboard.figures import confusion_figure
 from dashboard.views.common import (
-    dataset_options,
     error_alert,
     fmt_pct,
     fmt_time,
     kpi,
-    model_options,
-    pick_value,
 )
 
 DONE_STATES = frozenset({"done", "complete", "completed", "written", "failed", "disabled"})
-
-
-def pickers(
-    client: ApiClient, remembered_model: int | None, remembered_dataset: int | None
-) -> tuple[Any, Any, Any, Any, Any]:
-    try:
-        models = model_options(client.list_models(), ready_only=True)
-        datasets = dataset_options(client.list_datasets())
-    except ApiError as exc:
-        return [], None, [], None, error_alert(exc, "Could not reach the model service")
-    return (
-        models,
-        pick_value(models, remembered_model),
-        datasets,
-        pick_value(datasets, remembered_dataset),
-        None,
-    )
 
 
 def per_class_rows(per_class: Mapping[str, Mapping[str, Any]] | None) -> list[dict[str, Any]]:
