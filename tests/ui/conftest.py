@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,8 @@ from typing import Any
 import httpx
 import pytest
 from dashboard.api_client import ApiClient
+
+sys.path.insert(0, str(Path(__file__).parent))  # for ``ui_kit``
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLED_CSV = REPO / "services/model_api/src/model_api/data/iris_extended_encoded.csv"

@@ -7,24 +7,10 @@ import json
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import no_update
 from dashboard.views import monitoring_view as mon
+from ui_kit import is_error, text_of
 
 RUN = "20261125T031509123Z-7f3a"
-
-
-def text_of(component: Any) -> str:
-    if component is None or component is no_update:
-        return ""
-    if isinstance(component, str | int | float):
-        return str(component)
-    if isinstance(component, list | tuple):
-        return " ".join(text_of(c) for c in component)
-    return text_of(getattr(component, "children", None))
-
-
-def is_error(component: Any) -> bool:
-    return isinstance(component, dbc.Alert) and component.color == "danger"
 
 
 def delta_colours(component: Any) -> list[str]:

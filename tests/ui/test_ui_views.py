@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
 
 import dash_bootstrap_components as dbc
 import httpx
@@ -15,23 +14,9 @@ from dashboard.views import models_view as mv
 from dashboard.views import monitoring_view as mon
 from dashboard.views import score_view as sv
 from dashboard.views import test_view as tv
+from ui_kit import is_error, text_of
 
 RUN = "20261125T031509123Z-7f3a"
-
-
-def text_of(component: Any) -> str:
-    """All the text a Dash component tree would show."""
-    if component is None or component is no_update:
-        return ""
-    if isinstance(component, str | int | float):
-        return str(component)
-    if isinstance(component, list | tuple):
-        return " ".join(text_of(c) for c in component)
-    return text_of(getattr(component, "children", None))
-
-
-def is_error(component: Any) -> bool:
-    return isinstance(component, dbc.Alert) and component.color == "danger"
 
 
 def upload_contents(path) -> str:
