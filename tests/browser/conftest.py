@@ -171,10 +171,17 @@ class Ui:
         )
 
     def text(self, element_id: str) -> str:
+        """The element's text now; re-finds it when Dash re-rendered it between find and read."""
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.common.by import By
 
-        found = self.d.find_elements(By.ID, element_id)
-        return found[0].text if found else ""
+        for _ in range(5):
+            found = self.d.find_elements(By.ID, element_id)
+            try:
+                return found[0].text if found else ""
+            except StaleElementReferenceException:
+                continue
+        return ""
 
     def wait_text(
         self, element_id: str, predicate: Callable[[str], bool], timeout: float = 30, what: str = ""
