@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from model_api.app import create_app
 from model_api.config import ApiSettings
+from model_api.flagged import FlaggedCounter
 
 _spec = importlib.util.spec_from_file_location(
     "model_api_helpers", Path(__file__).with_name("model_api_helpers.py")
@@ -73,7 +74,7 @@ def test_ready_checks_the_tables(api: TestClient, aws_env: Any, tmp_path: Path) 
         assert r.status_code == 503
         assert r.json()["status"] == "not_ready"
         assert r.json()["checks"]["score_table"].startswith("error")
-        r = other.get("/api/runs/r/records")
+        r = other.get("/api/retrain", params={"run_id": "r"})
         assert r.status_code == 503 and r.json()["error"]["code"] == "table_not_found"
 
 
@@ -107,7 +108,9 @@ def test_batch_test_records_reach_the_score_table(api: TestClient) -> None:
     assert {i for i, r in enumerate(records) if r["Actual"] != rows[i]["species"]} == set(
         run["flipped"]
     )
-    assert api.get("/api/runs/nope/records").json() == {"items": [], "next_cursor": None}
+    unknown = api.get("/api/runs/nope/records")
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "run_not_found"
+    assert api.get("/api/runs/nope").status_code == 404
     bad = api.get(f"/api/runs/{run['run_id']}/records", params={"cursor": "garbage!"})
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_cursor"
 
@@ -181,3 +184,60 @@ def test_retrain_candidates_become_a_dataset(
     assert only["rows"] == 4
     none = api.post("/api/datasets/from-retrain", json={"run_id": "nothing-here"})
     assert none.status_code == 422 and none.json()["error"]["code"] == "no_candidates"
+
+
+def test_runs_keep_seed_and_flip_and_count_flagged_records(
+    aws_env: Any, provisioned_tables: dict[str, str], tmp_path: Path
+) -> None:
+    """A run stores the seed it flipped with (drawn when none was sent), so a re-test with the
+    run's ``seed`` and ``flip_fraction`` flips the same rows; ``flagged`` is counted from the
+    retrain table and cached once the run is written and the count is stable."""
+    settings = ApiSettings(
+        data_dir=tmp_path,
+        score_table=provisioned_tables["score"],
+        retrain_table=provisioned_tables["retrain"],
+        flagged_settle_seconds=10,
+    )
+    ddb = boto3.client("dynamodb", **aws_env.client_kwargs())
+    now = [0.0]
+    app = create_app(settings)
+    app.state.services.flagged = FlaggedCounter(10, clock=lambda: now[0])
+    with TestClient(app) as api:
+        ds = api.post("/api/datasets", data={"csv": helpers.sample_csv(10, seed=3)}).json()
+        model = api.post("/api/models", json={"dataset_id": ds["id"], "epochs": 2}).json()
+        assert helpers.wait_for_model(api, model["id"])["status"] == "ready"
+        body = {"dataset_id": ds["id"], "flip_fraction": 0.3}
+        first = api.post(f"/api/models/{model['id']}/tests", json=body).json()
+        assert isinstance(first["seed"], int) and first["flip_fraction"] == 0.3
+        assert len(first["flipped"]) == 9 and first["flagged"] is None
+        again = api.post(
+            f"/api/models/{model['id']}/tests",
+            json={**body, "seed": first["seed"], "flip_fraction": first["flip_fraction"]},
+        ).json()
+        assert again["flipped"] == first["flipped"] and again["actual"] == first["actual"]
+        other = api.post(f"/api/models/{model['id']}/tests", json=body).json()
+        assert other["seed"] != first["seed"]  # drawn from 2**31 values
+
+        run_id = first["run_id"]
+        wait_logged(api, run_id)
+        summary = api.get(f"/api/runs/{run_id}").json()
+        assert summary["seed"] == first["seed"] and summary["flip_fraction"] == 0.3
+        assert summary["flagged"] == 0 and summary["flagged_share"] == 0.0
+
+        def flag(position: int) -> None:
+            ddb.put_item(
+                TableName=provisioned_tables["retrain"],
+                Item={"partition_key": {"S": run_id}, "sort_key": {"S": f"{position:06d}"}},
+            )
+
+        for i in range(3):
+            flag(i)
+        assert api.get(f"/api/runs/{run_id}").json()["flagged"] == 3  # changed: not final
+        listed = api.get("/api/runs", params={"model_id": model["id"]}).json()["items"]
+        mine = next(r for r in listed if r["run_id"] == run_id)
+        assert mine["flagged"] == 3 and mine["flagged_share"] == pytest.approx(3 / 30)
+        now[0] = 10.0  # unchanged for settle_seconds after the run was written: final
+        assert api.get(f"/api/runs/{run_id}").json()["flagged"] == 3
+        flag(29)
+        assert len(all_pages(api, "/api/retrain", {"run_id": run_id})) == 4
+        assert api.get(f"/api/runs/{run_id}").json()["flagged"] == 3  # cached, not re-queried

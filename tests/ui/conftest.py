@@ -199,16 +199,22 @@ class FakeApi:
             return httpx.Response(201, json=run)
         return _error(404, "not_found", "no route")
 
+    def _summary(self, run: dict[str, Any]) -> dict[str, Any]:
+        """A run as the API returns it: ``flagged`` counted from the retrain table."""
+        flagged = len(self.candidates.get(run["run_id"], []))
+        rows = int(run.get("rows") or 0)
+        return {**run, "flagged": flagged, "flagged_share": flagged / rows if rows else None}
+
     def _get_runs(self, request: httpx.Request, rest: list[str]) -> httpx.Response:
         if not rest:
-            items = list(self.runs.values())
+            items = [self._summary(r) for r in self.runs.values()]
             return httpx.Response(200, json={"items": items, "total": len(items)})
         run_id = rest[0]
         if len(rest) > 1:  # records are read from the score table by partition key
             return self._page(request, self.records.get(run_id, []))
         if run_id not in self.runs:
             return _error(404, "run_not_found", f"run {run_id} does not exist")
-        return httpx.Response(200, json=self.runs[run_id])
+        return httpx.Response(200, json=self._summary(self.runs[run_id]))
 
     def _get_retrain(self, request: httpx.Request, rest: list[str]) -> httpx.Response:
         return self._page(request, self.candidates.get(request.url.params.get("run_id", ""), []))

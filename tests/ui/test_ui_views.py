@@ -324,6 +324,7 @@ def test_overview_plots_accuracy_and_flagged_share_per_run(client, fake_api, mak
     assert [t.name for t in figure.data] == ["accuracy", "flagged share"]
     assert list(figure.data[1].y) == [0.3]
     assert table[0]["flagged"] == 3 and table[0]["flagged_share"] == "30.0%"
+    assert fake_api.calls("GET", "/api/retrain") == []  # the API counts; no paging to count
 
 
 def test_the_run_picker_prefers_the_users_run_then_the_tabs_then_the_newest(client, fake_api, make):

@@ -2,11 +2,13 @@
 
 ``flip_fraction`` relabels that share of rows to another of the model's classes first, so that
 a test can deliberately produce misclassified records for the retrain flagger (the course's
-"hack a small test data set" tip, made repeatable with a seed).
+"hack a small test data set" tip, made repeatable with a seed). Without a seed one is drawn and
+stored in the run, so a re-test with the run's ``seed`` and ``flip_fraction`` flips the same rows.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +21,8 @@ from model_api.features import LABEL, feature_matrix
 from model_api.metrics import confusion, per_class
 from model_api.network import Predictor
 from model_api.scorelog.items import iso_utc
+
+MAX_SEED = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,8 @@ def run_batch_test(
             {"unknown": unknown, "model_classes": classes},
             code="unknown_classes",
         )
+    if seed is None:
+        seed = secrets.randbelow(MAX_SEED + 1)
     flipped = flip_labels(actual, classes, flip_fraction, np.random.default_rng(seed))
     probs = predictor.probabilities(feature_matrix(df))
     best = probs.argmax(axis=1)
@@ -103,6 +109,7 @@ def run_batch_test(
         "rows": len(df),
         "accuracy": correct / len(df) if len(df) else 0.0,
         "flip_fraction": flip_fraction,
+        "seed": seed,
         "labels": list(classes),
         "confusion_matrix": matrix,
         "per_class": per_class(matrix, classes),

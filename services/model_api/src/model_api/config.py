@@ -35,6 +35,8 @@ class ApiSettings(BaseSettings):
     scorelog_enabled: bool = True
     scorelog_concurrency: int = Field(default=8, ge=1, le=32)
     scorelog_drain_seconds: float = Field(default=10.0, ge=0)
+    # a run's flagged count is cached once unchanged this long after its records are written
+    flagged_settle_seconds: float = Field(default=30.0, ge=0)
 
     # --- limits (bad input gets a clear 4xx instead of exhausting the 2-core machine) ---
     max_upload_bytes: int = 20 * 1024 * 1024

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,38 @@ class ApiError(Exception):
         self.code = code
         self.message = message
         self.details = details
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorResponse(BaseModel):
+    """The body of every 4xx/5xx answer."""
+
+    error: ErrorDetail
+
+
+_DESCRIPTIONS = {
+    400: "Malformed request (e.g. a cursor this service did not hand out)",
+    404: "No such data set, model or run",
+    409: "Clashes with the current state (e.g. a model still training)",
+    413: "The upload is larger than the configured limit",
+    422: "The input is well-formed but invalid; ``details`` says where",
+    429: "Too much work queued; retry after ``Retry-After`` seconds",
+    500: "Unexpected server error",
+    503: "A dependency (DynamoDB, the score log, storage) is unavailable",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for a route's error statuses, all with the one error model."""
+    return {
+        status: {"model": ErrorResponse, "description": _DESCRIPTIONS.get(status, "Error")}
+        for status in statuses
+    }
 
 
 def not_found(kind: str, ident: object) -> ApiError:

@@ -9,8 +9,10 @@ from typing import Any
 from model_api.batch_test import run_batch_test
 from model_api.config import ApiSettings
 from model_api.datasets import DatasetStore
+from model_api.flagged import FlaggedCounter
 from model_api.runs import RunStore
 from model_api.scorelog.items import new_run_id
+from model_api.scorelog.queries import RecordReader
 from model_api.scorelog.service import ScoreLog
 from model_api.training import ModelRegistry
 
@@ -28,6 +30,7 @@ class Services:
     models: ModelRegistry
     runs: RunStore
     scorelog: ScoreLog | None  # None when IRIS_SCORELOG_ENABLED=false
+    flagged: FlaggedCounter
 
     @classmethod
     def build(cls, settings: ApiSettings) -> Services:
@@ -49,12 +52,31 @@ class Services:
             models=ModelRegistry(root / "models", datasets, settings.max_epochs),
             runs=RunStore(root / "runs", status=scorelog.status if scorelog else None),
             scorelog=scorelog,
+            flagged=FlaggedCounter(settings.flagged_settle_seconds),
         )
 
     @property
     def dynamodb(self) -> Any:
         """The shared aioboto3 DynamoDB client, or None (score log disabled or not started)."""
         return self.scorelog.client if self.scorelog else None
+
+    @property
+    def reader(self) -> RecordReader | None:
+        """Reads of the score and retrain tables, or None while the score log is not running."""
+        if self.scorelog is None or self.scorelog.client is None:
+            return None
+        return self.scorelog.reader()
+
+    async def run_summary(self, run_id: str) -> dict[str, Any]:
+        """A run's summary with its live ``logging`` and its ``flagged`` count."""
+        run = self.runs.get(run_id)
+        await self.flagged.annotate(self.reader, [run])
+        return run
+
+    async def run_summaries(self, model_id: int | None, limit: int, offset: int) -> dict[str, Any]:
+        page = self.runs.list(model_id, limit, offset)
+        await self.flagged.annotate(self.reader, page["items"])
+        return page
 
     async def start(self) -> None:
         if self.scorelog is not None:
@@ -86,6 +108,7 @@ class Services:
             seed=seed,
         )
         run = result.run
+        run.update(flagged=None, flagged_share=None)  # counted once the flagger has run
         if self.scorelog is not None:
             # Durable before the response: a crash after this still writes every record.
             run["logging"] = await self.scorelog.submit(result.info, result.rows)

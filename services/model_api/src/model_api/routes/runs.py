@@ -22,9 +22,9 @@ async def list_runs(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    return services.runs.list(model_id, limit, offset)
+    return await services.run_summaries(model_id, limit, offset)
 
 
 @router.get("/runs/{run_id}")
 async def get_run(services: ServicesDep, run_id: str) -> dict[str, Any]:
-    return services.runs.get(run_id)
+    return await services.run_summary(run_id)

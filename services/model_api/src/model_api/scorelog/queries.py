@@ -154,6 +154,25 @@ class RecordReader:
             return await self._query(self.retrain_table, run_id, model_id, limit, cursor)
         return await self._scan(self.retrain_table, model_id, limit, cursor)
 
+    async def count_retrain(self, run_id: str) -> int:
+        """How many retrain candidates a run has: a ``Select=COUNT`` query of its partition,
+        followed page by page (DynamoDB counts at most 1 MB of items per request)."""
+        if self.retrain_table is None:
+            raise TableUnavailable("table_not_configured", "no retrain table is configured")
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": "partition_key = :p",
+            "ExpressionAttributeValues": {":p": {"S": run_id}},
+            "Select": "COUNT",
+        }
+        total = 0
+        while True:
+            response = await self._call("query", self.retrain_table, None, **kwargs)
+            total += int(response.get("Count", 0))
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return total
+            kwargs["ExclusiveStartKey"] = start
+
     async def _query(
         self, table: str, run_id: str, model_id: int | None, limit: int, cursor: str | None
     ) -> Page:

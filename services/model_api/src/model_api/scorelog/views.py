@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
 
-from model_api.errors import ApiError
+from model_api.errors import ApiError, not_found
 from model_api.scorelog.queries import BadCursor, Page, RecordReader, TableUnavailable
 from model_api.scorelog.service import ScoreLog
 
@@ -54,12 +54,17 @@ async def _page(call: Any) -> RecordPage:
 
 @router.get("/runs/{run_id}/records", response_model=RecordPage)
 async def run_records(
+    request: Request,
     run_id: Annotated[str, Path(min_length=1, max_length=256)],
     reader: ReaderDep,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> RecordPage:
-    """A run's records from the score table, in row order."""
+    """A run's records from the score table, in row order; 404 for a run the app never made
+    (as ``GET /api/runs/{run_id}``), when the app keeps runs (``app.state.services.runs``)."""
+    services = getattr(request.app.state, "services", None)
+    if services is not None and not services.runs.exists(run_id):
+        raise not_found("run", run_id)
     return await _page(reader.run_records(run_id, limit, cursor))
 
 

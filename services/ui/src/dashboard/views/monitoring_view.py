@@ -30,7 +30,6 @@ from dashboard.views.models_view import progress_text
 from dashboard.views.test_view import logging_done, logging_view
 
 RUNS_SHOWN = 50
-FLAGGED_COUNTED_RUNS = 10  # flagged share is counted for the newest runs only (one query each)
 MAX_RECORDS = 5000
 RECORDS_PAGE_SIZE = 10
 RECORD_COLUMNS = ("row", "predicted", "actual", "probability", "match", "created_at")
@@ -82,17 +81,10 @@ def candidate_row(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def runs_overview(client: ApiClient) -> tuple[list[dict[str, Any]], Any]:
-    """Recent runs with their flagged share (candidates / rows) for the newest few."""
+    """Recent runs; each carries ``flagged`` and ``flagged_share``, counted by the API."""
     page = client.list_runs(limit=RUNS_SHOWN)
     runs = [dict(r) for r in page.get("items", [])]
     newest = sorted(runs, key=lambda r: str(r.get("created_at", "")), reverse=True)
-    for run in newest[:FLAGGED_COUNTED_RUNS]:
-        rows = int(run.get("rows") or 0)
-        flagged = len(
-            client.all_retrain_candidates(str(run["run_id"]), max_items=rows or MAX_RECORDS)
-        )
-        run["flagged"] = flagged
-        run["flagged_share"] = flagged / rows if rows else None
     return newest, page.get("total", len(runs))
 
 
@@ -259,11 +251,10 @@ FLIPPED_NOTE = (
 )
 
 
-def flagged_share(client: ApiClient, run: Mapping[str, Any]) -> tuple[int, float | None]:
-    """How many of a run's records the flagger copied to the retrain table, and their share."""
-    rows = int(run.get("rows") or 0)
-    flagged = len(client.all_retrain_candidates(str(run["run_id"]), max_items=rows or MAX_RECORDS))
-    return flagged, (flagged / rows if rows else None)
+def flagged_share(run: Mapping[str, Any]) -> tuple[int | None, float | None]:
+    """How many of a run's records the flagger copied to the retrain table, and their share
+    (the API counts them; None while the retrain table cannot be read)."""
+    return run.get("flagged"), run.get("flagged_share")
 
 
 def retrain_base_options(
@@ -315,7 +306,7 @@ def start_retrain(
                 f"model #{model_id} is {model.get('status')}; wait until it is ready",
                 "Cannot retrain",
             )
-        flagged, share = flagged_share(client, run)
+        flagged, share = flagged_share(run)
         dataset = client.dataset_from_retrain(
             run_id=run_id, base_dataset_id=base_dataset_id, name=f"retrain-{run_id}"
         )
@@ -372,7 +363,7 @@ def advance_retrain(client: ApiClient, job: Mapping[str, Any] | None) -> tuple[A
             new["after"] = {"run_id": run["run_id"], "accuracy": run.get("accuracy")}
             return new, None
         run = client.get_run(str(job["after"]["run_id"]))
-        flagged, share = flagged_share(client, run)
+        flagged, share = flagged_share(run)
     except ApiError as exc:
         new["stage"] = "failed"
         return new, error_alert(exc, "Retraining stopped")
