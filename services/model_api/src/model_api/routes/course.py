@@ -1,18 +1,25 @@
-"""The course's ``/iris`` routes, same paths and shapes, for clients written against the lab.
+"""The course's ``/iris`` routes, same paths and bytes, for clients written against the lab.
 
-They are synchronous as the lab's were (training waits for the job); the JSON API is the
-non-blocking way. Errors use the service's one error shape instead of a crash.
+Course clients parse these answers literally (``int(r.text)``, ``int(text.split('=')[-1])``,
+``pd.read_json(r.text)``), so this layer only translates the ``/api`` results into the lab's
+shapes: plain-text indices, ``Score done, class=<index>``, class INDICES in sorted class-name
+order (scikit-learn's ``LabelEncoder``). They are synchronous as the lab's were (training waits
+for the job); the JSON API is the non-blocking way. Errors use the service's one error shape.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from starlette.datastructures import UploadFile
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import BaseModel
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from model_api.errors import ApiError, invalid
+from model_api.errors import ApiError, error_responses, invalid
 from model_api.features import FEATURE_NAMES
 from model_api.routes.deps import ServicesDep
 from model_api.routes.models import score
@@ -21,15 +28,43 @@ from model_api.schemas import ModelCreate, TrainRequest
 router = APIRouter(prefix="/iris", tags=["course"])
 
 
-async def _form_value(request: Request, field: str, limit: int) -> bytes | str | None:
-    form = await request.form()
-    value = form.get(field)
-    if isinstance(value, UploadFile):
-        data = await value.read(limit + 1)
-        if len(data) > limit:
-            raise ApiError(413, "too_large", f"the CSV is larger than {limit} bytes")
-        return data
-    return value
+class CourseTest(BaseModel):
+    """The lab's batch-test answer: class indices (sorted class names) per row."""
+
+    accuracy: float
+    actual: list[int]
+    predicted: list[int]
+
+
+def _text(description: str, example: str) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {
+            "description": description,
+            "content": {"text/plain": {"schema": {"type": "string"}, "example": example}},
+        }
+    }
+
+
+def _form_body(fields: dict[str, dict[str, Any]], required: list[str], json_too: bool = False):
+    """The OpenAPI request body of a route that reads its form itself (to set the size limit)."""
+    schema = {"type": "object", "properties": fields, "required": required}
+    content = {
+        "multipart/form-data": {"schema": schema},
+        "application/x-www-form-urlencoded": {"schema": schema},
+    }
+    if json_too:
+        content["application/json"] = {"schema": schema}
+    return {"requestBody": {"required": not json_too, "content": content}}
+
+
+async def _form(request: Request, limit: int) -> FormData:
+    """The form, with text fields allowed up to ``limit`` bytes (Starlette's default is 1 MiB)."""
+    try:
+        return await request.form(max_part_size=limit)
+    except StarletteHTTPException as exc:  # Starlette's parser answers 400 on any part limit
+        if "maximum size" in str(exc.detail):
+            raise ApiError(413, "too_large", f"the CSV is larger than {limit} bytes") from exc
+        raise
 
 
 def _int_field(value: Any, field: str) -> int:
@@ -50,36 +85,84 @@ async def _wait_ready(services: ServicesDep, model_id: int, future: Any) -> dict
     return record
 
 
-@router.post("/datasets")
-async def upload_dataset(services: ServicesDep, request: Request) -> int:
-    data = await _form_value(request, "train", services.settings.max_upload_bytes)
+@router.post(
+    "/datasets",
+    response_class=PlainTextResponse,
+    responses={**_text("The new data set's index", "1"), **error_responses(400, 413, 422)},
+    openapi_extra=_form_body(
+        {"train": {"type": "string", "description": "the CSV, as text or as a file part"}},
+        ["train"],
+    ),
+)
+async def upload_dataset(services: ServicesDep, request: Request) -> PlainTextResponse:
+    """Upload a CSV (form field ``train``, text or file, up to ``IRIS_MAX_UPLOAD_BYTES``)."""
+    limit = services.settings.max_upload_bytes
+    value = (await _form(request, limit)).get("train")
+    if isinstance(value, UploadFile):
+        data: bytes | str | None = await value.read(limit + 1)
+    else:
+        data = value
     if data is None:
         raise invalid("send the CSV in the form field 'train' (text or file)", code="no_csv")
+    if len(data) > limit:
+        raise ApiError(413, "too_large", f"the CSV is larger than {limit} bytes")
     meta = await asyncio.to_thread(services.datasets.create, data, None)
-    return int(meta["id"])
+    return PlainTextResponse(str(int(meta["id"])))
 
 
-@router.post("/model")
-async def build_and_train(services: ServicesDep, request: Request) -> int:
-    form = await request.form()
-    # the lab sent a form field; some clients put it in the query string
-    dataset_id = _int_field(form.get("dataset", request.query_params.get("dataset")), "dataset")
+async def _dataset_param(request: Request, limit: int) -> Any:
+    """``dataset`` from the form (the lab), the query string, or a JSON body (some clients)."""
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError as exc:
+            raise invalid("the JSON body cannot be parsed", code="invalid_json") from exc
+        if isinstance(body, dict) and "dataset" in body:
+            return body["dataset"]
+    else:
+        form = await _form(request, limit)
+        if "dataset" in form:
+            return form["dataset"]
+    return request.query_params.get("dataset")
+
+
+@router.post(
+    "/model",
+    response_class=PlainTextResponse,
+    responses={**_text("The new model's index", "0"), **error_responses(404, 422, 500)},
+    openapi_extra=_form_body(
+        {"dataset": {"type": "integer", "minimum": 0, "description": "the data set's index"}},
+        ["dataset"],
+        json_too=True,
+    ),
+)
+async def build_and_train(services: ServicesDep, request: Request) -> PlainTextResponse:
+    """Build a model on data set ``dataset`` and train it (waits for the training)."""
+    value = await _dataset_param(request, 64 * 1024)
+    dataset_id = _int_field(value, "dataset")
     record, future = await asyncio.to_thread(
         services.models.create, ModelCreate(dataset_id=dataset_id)
     )
     await _wait_ready(services, record["id"], future)
-    return int(record["id"])
+    return PlainTextResponse(str(int(record["id"])))
 
 
-@router.put("/model/{model_id}")
+# JSON answers are sent as ``json.dumps`` writes them (as Flask did), not re-serialised by
+# pydantic, whose float text can differ; ``response_model`` still documents them.
+@router.put(
+    "/model/{model_id}",
+    response_model=dict[str, list[float]],
+    responses=error_responses(404, 409, 422, 500),
+)
 async def retrain(
     services: ServicesDep, model_id: int, dataset: Annotated[int, Query(ge=0)]
-) -> dict[str, list[float]]:
+) -> JSONResponse:
+    """Retrain model ``model_id`` on data set ``dataset``; the Keras ``history.history``."""
     _, future = await asyncio.to_thread(
         services.models.retrain, model_id, TrainRequest(dataset_id=dataset)
     )
     done = await _wait_ready(services, model_id, future)
-    return {k: v for k, v in done["history"].items() if v}
+    return JSONResponse({k: v for k, v in done["history"].items() if v})
 
 
 def _fields_row(fields: str) -> Any:
@@ -100,19 +183,48 @@ def _fields_row(fields: str) -> Any:
     return row
 
 
-@router.get("/model/{model_id}/score")
-async def score_fields(services: ServicesDep, model_id: int, fields: str) -> str:
-    return score(services, model_id, _fields_row(fields))["class_name"]
+def _score_text(services: ServicesDep, model_id: int, fields: str) -> PlainTextResponse:
+    result = score(services, model_id, _fields_row(fields))
+    index = sorted(result["classes"]).index(result["class_name"])
+    return PlainTextResponse(f"Score done, class={index}")
 
 
-@router.get("/model/{model_id}")
-async def score_fields_old(services: ServicesDep, model_id: int, fields: str) -> str:
-    return score(services, model_id, _fields_row(fields))["class_name"]
+_SCORE = {
+    "response_class": PlainTextResponse,
+    "responses": {
+        **_text("The predicted class INDEX (sorted class names)", "Score done, class=0"),
+        **error_responses(404, 409, 422),
+    },
+}
+Fields = Annotated[str, Query(description="the 20 features, comma-separated, CSV column order")]
 
 
-@router.get("/model/{model_id}/test")
+@router.get("/model/{model_id}/score", **_SCORE)
+async def score_fields(services: ServicesDep, model_id: int, fields: Fields) -> PlainTextResponse:
+    """Score one row: ``Score done, class=<index>``."""
+    return _score_text(services, model_id, fields)
+
+
+@router.get("/model/{model_id}", **_SCORE)
+async def score_fields_old(
+    services: ServicesDep, model_id: int, fields: Fields
+) -> PlainTextResponse:
+    """The older scoring path of the lab, same answer."""
+    return _score_text(services, model_id, fields)
+
+
+@router.get(
+    "/model/{model_id}/test", response_model=CourseTest, responses=error_responses(404, 409, 422)
+)
 async def test(
     services: ServicesDep, model_id: int, dataset: Annotated[int, Query(ge=0)]
-) -> dict[str, Any]:
+) -> JSONResponse:
+    """Batch-test a model on a data set (also logged as a run); class indices per row."""
     run = await services.batch_test(model_id, dataset, 0.0, None)
-    return {"accuracy": run["accuracy"], "actual": run["actual"], "predicted": run["predicted"]}
+    index = {name: i for i, name in enumerate(sorted(run["labels"]))}
+    body = CourseTest(
+        accuracy=run["accuracy"],
+        actual=[index[a] for a in run["actual"]],
+        predicted=[index[p] for p in run["predicted"]],
+    )
+    return JSONResponse(body.model_dump())
