@@ -10,6 +10,7 @@ from model_api.batch_test import run_batch_test
 from model_api.config import ApiSettings
 from model_api.datasets import DatasetStore
 from model_api.flagged import FlaggedCounter
+from model_api.retrain.service import RetrainService
 from model_api.runs import RunStore
 from model_api.scorelog.items import new_run_id
 from model_api.scorelog.queries import RecordReader
@@ -31,6 +32,7 @@ class Services:
     runs: RunStore
     scorelog: ScoreLog | None  # None when IRIS_SCORELOG_ENABLED=false
     flagged: FlaggedCounter
+    retrain: RetrainService
 
     @classmethod
     def build(cls, settings: ApiSettings) -> Services:
@@ -46,13 +48,16 @@ class Services:
                 region=settings.aws_region,
                 concurrency=settings.scorelog_concurrency,
             )
+        models = ModelRegistry(root / "models", datasets, settings.max_epochs)
+        runs = RunStore(root / "runs", status=scorelog.status if scorelog else None)
         return cls(
             settings=settings,
             datasets=datasets,
-            models=ModelRegistry(root / "models", datasets, settings.max_epochs),
-            runs=RunStore(root / "runs", status=scorelog.status if scorelog else None),
+            models=models,
+            runs=runs,
             scorelog=scorelog,
             flagged=FlaggedCounter(settings.flagged_settle_seconds),
+            retrain=RetrainService(runs, models, settings.retrain_table),
         )
 
     @property

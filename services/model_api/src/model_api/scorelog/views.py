@@ -1,4 +1,5 @@
-"""HTTP routes for the score log's reads: ``app.include_router(scorelog.views.router)``.
+"""HTTP routes for the score log's reads: ``app.include_router(scorelog.views.router)``
+(or only ``records_router``, when the app serves ``/api/retrain`` itself).
 
 The app must set ``app.state.score_log`` to a started ``ScoreLog`` and install
 ``model_api.errors.install_error_handlers`` (errors are ``{"error": {code, message, details}}``).
@@ -15,7 +16,10 @@ from model_api.errors import ApiError, not_found
 from model_api.scorelog.queries import BadCursor, Page, RecordReader, TableUnavailable
 from model_api.scorelog.service import ScoreLog
 
-router = APIRouter(prefix="/api", tags=["score log"])
+records_router = APIRouter(prefix="/api", tags=["score log"])
+# The raw retrain-table read; model_api serves /api/retrain from model_api.retrain.routes instead
+# (the same items plus triage and review), so only a bare score-log app includes this one.
+raw_retrain_router = APIRouter(prefix="/api", tags=["score log"])
 
 MAX_LIMIT = 1000
 
@@ -52,7 +56,7 @@ async def _page(call: Any) -> RecordPage:
     return RecordPage(items=page.items, next_cursor=page.next_cursor)
 
 
-@router.get("/runs/{run_id}/records", response_model=RecordPage)
+@records_router.get("/runs/{run_id}/records", response_model=RecordPage)
 async def run_records(
     request: Request,
     run_id: Annotated[str, Path(min_length=1, max_length=256)],
@@ -68,7 +72,7 @@ async def run_records(
     return await _page(reader.run_records(run_id, limit, cursor))
 
 
-@router.get("/retrain", response_model=RecordPage)
+@raw_retrain_router.get("/retrain", response_model=RecordPage)
 async def retrain_candidates(
     reader: ReaderDep,
     run_id: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
@@ -78,3 +82,8 @@ async def retrain_candidates(
 ) -> RecordPage:
     """Retrain candidates of a run, of a model, or all of them."""
     return await _page(reader.retrain(run_id, model_id, limit, cursor))
+
+
+router = APIRouter()
+router.include_router(records_router)
+router.include_router(raw_retrain_router)

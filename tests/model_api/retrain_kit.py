@@ -1,0 +1,65 @@
+"""Helpers for the retrain-loop tests (imported by path: pytest runs in importlib mode)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flagger.config import FlaggerConfig
+from flagger.handler import Flagger
+
+
+def wait_logged(client: Any, run_id: str, deadline_s: float = 120.0) -> None:
+    end = time.monotonic() + deadline_s
+    while client.get(f"/api/runs/{run_id}").json()["logging"]["pending"]:
+        if time.monotonic() > end:
+            raise AssertionError(f"run {run_id} still logging after {deadline_s}s")
+        time.sleep(0.2)
+
+
+def flag_run(ddb: Any, score_table: str, retrain_table: str, run_id: str) -> int:
+    """Feed the run's score items to the real flagger handler as one INSERT stream batch
+    per page (what the event source mapping does); returns how many records it saw."""
+    flagger = Flagger(FlaggerConfig(retrain_table=retrain_table, threshold=0.9), lambda: ddb)
+    seen, start = 0, None
+    while True:
+        kwargs: dict[str, Any] = {
+            "TableName": score_table,
+            "KeyConditionExpression": "partition_key = :p",
+            "ExpressionAttributeValues": {":p": {"S": run_id}},
+            "Limit": 100,
+        }
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        page = ddb.query(**kwargs)
+        records = [
+            {
+                "eventID": f"{run_id}-{seen + i}",
+                "eventName": "INSERT",
+                "dynamodb": {
+                    "Keys": {k: item[k] for k in ("partition_key", "sort_key")},
+                    "NewImage": item,
+                    "SequenceNumber": f"{seen + i:021d}",
+                },
+            }
+            for i, item in enumerate(page["Items"])
+        ]
+        result = flagger.handle({"Records": records}, None)
+        assert result == {"batchItemFailures": []}, result
+        seen += len(records)
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return seen
+
+
+def all_candidates(client: Any, **params: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        query = {**params, "limit": 1000, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/retrain", params=query)
+        assert page.status_code == 200, page.text
+        items += page.json()["items"]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            return items
