@@ -47,5 +47,6 @@ class ScoreRequest(_Strict):
 
 class BatchTestRequest(_Strict):
     dataset_id: int = Field(ge=0)
+    version: int | None = Field(default=None, ge=1, description="default: the promoted version")
     flip_fraction: float = Field(default=0.0, ge=0, le=1)
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)

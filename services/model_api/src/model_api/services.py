@@ -10,6 +10,8 @@ from model_api.batch_test import run_batch_test
 from model_api.config import ApiSettings
 from model_api.datasets import DatasetStore
 from model_api.flagged import FlaggedCounter
+from model_api.models.service import VersionService
+from model_api.retrain.flows import RetrainFlow
 from model_api.retrain.service import RetrainService
 from model_api.runs import RunStore
 from model_api.scorelog.items import new_run_id
@@ -33,6 +35,8 @@ class Services:
     scorelog: ScoreLog | None  # None when IRIS_SCORELOG_ENABLED=false
     flagged: FlaggedCounter
     retrain: RetrainService
+    versions: VersionService
+    flow: RetrainFlow
 
     @classmethod
     def build(cls, settings: ApiSettings) -> Services:
@@ -50,6 +54,8 @@ class Services:
             )
         models = ModelRegistry(root / "models", datasets, settings.max_epochs)
         runs = RunStore(root / "runs", status=scorelog.status if scorelog else None)
+        versions = VersionService(root / "models", models, datasets)
+        retrain = RetrainService(runs, models, settings.retrain_table)
         return cls(
             settings=settings,
             datasets=datasets,
@@ -57,7 +63,11 @@ class Services:
             runs=runs,
             scorelog=scorelog,
             flagged=FlaggedCounter(settings.flagged_settle_seconds),
-            retrain=RetrainService(runs, models, settings.retrain_table),
+            retrain=retrain,
+            versions=versions,
+            flow=RetrainFlow(
+                root / "jobs", models, versions, datasets, runs, retrain, settings.max_epochs
+            ),
         )
 
     @property
@@ -86,18 +96,26 @@ class Services:
     async def start(self) -> None:
         if self.scorelog is not None:
             await self.scorelog.start()
+        self.flow.runner.start()  # jobs left queued or cut off by a restart run again
 
     async def stop(self) -> None:
         """Drain the score log (bounded; the rest stays durable in its outbox), stop training."""
         if self.scorelog is not None:
             await self.scorelog.stop(timeout=self.settings.scorelog_drain_seconds)
+        self.flow.runner.stop()
         self.models.shutdown()
 
     async def batch_test(
-        self, model_id: int, dataset_id: int, flip_fraction: float, seed: int | None
+        self,
+        model_id: int,
+        dataset_id: int,
+        flip_fraction: float,
+        seed: int | None,
+        version: int | None = None,
     ) -> dict[str, Any]:
-        """Run a batch test, store the run and hand its records to the score log."""
-        predictor, classes = self.models.predictor(model_id)
+        """Run a batch test (the promoted version unless one is named), store the run and
+        hand its records to the score log."""
+        predictor, classes, version = self.versions.predictor(model_id, version)
         df = self.datasets.frame(dataset_id)
         run_id = new_run_id()
         while self.runs.exists(run_id):
@@ -114,6 +132,7 @@ class Services:
         )
         run = result.run
         run.update(flagged=None, flagged_share=None)  # counted once the flagger has run
+        run["model_version"] = version
         if self.scorelog is not None:
             # Durable before the response: a crash after this still writes every record.
             run["logging"] = await self.scorelog.submit(result.info, result.rows)

@@ -14,6 +14,7 @@ import copy
 import logging
 import shutil
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,9 @@ class ModelRegistry:
         self._jobs: dict[int, int] = {}  # model id → dataset id its queued or running job uses
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="train")
         self._next_id = 0
+        # Called (under the lock) when a job finishes: keeps the files as a version and returns
+        # its number (model_api.models.service.VersionService.record_training).
+        self.on_trained: Callable[[int, Path, dict[str, Any]], int] | None = None
         self._load()
 
     # ----- persistence -----
@@ -201,6 +205,10 @@ class ModelRegistry:
             self._jobs.pop(ident, None)
             shutil.rmtree(self.root / str(ident), ignore_errors=True)
 
+    def submit(self, fn: Callable[..., None], *args: Any) -> Future[None]:
+        """Queue other work that trains (a retrain flow's job) on the one training worker."""
+        return self._executor.submit(fn, *args)
+
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
@@ -285,6 +293,8 @@ class ModelRegistry:
                 metrics=metrics,
                 version=rec["version"] + 1,
             )
+            if self.on_trained is not None:
+                rec["version"] = self.on_trained(ident, folder, rec)
             self._save(rec)
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from model_api.errors import invalid
@@ -15,6 +15,20 @@ from model_api.schemas import BatchTestRequest, ModelCreate, ScoreRequest, Train
 from model_api.services import Services
 
 router = APIRouter(prefix="/api/models", tags=["models"])
+VersionQuery = Annotated[
+    int | None, Query(ge=1, description="a version of the model; default: the promoted one")
+]
+
+
+def with_versions(services: Services, rec: dict[str, Any]) -> dict[str, Any]:
+    """The model with which version scores (``promoted_version``) and how many it has."""
+    numbers = services.versions.store.numbers(rec["id"])
+    return {
+        **rec,
+        "promoted_version": services.versions.store.promoted(rec["id"]),
+        "versions": len(numbers),
+        "latest_version": max(numbers, default=None),
+    }
 
 
 @router.post("", status_code=202)
@@ -25,17 +39,18 @@ async def create_model(services: ServicesDep, body: ModelCreate) -> dict[str, An
 
 @router.get("")
 async def list_models(services: ServicesDep) -> list[dict[str, Any]]:
-    return services.models.list()
+    return [with_versions(services, m) for m in services.models.list()]
 
 
 @router.get("/{model_id}")
 async def get_model(services: ServicesDep, model_id: int) -> dict[str, Any]:
-    return services.models.get(model_id)
+    return with_versions(services, services.models.get(model_id))
 
 
 @router.delete("/{model_id}", status_code=204)
 async def delete_model(services: ServicesDep, model_id: int) -> Response:
     services.models.delete(model_id)
+    services.versions.store.forget(model_id)
     return Response(status_code=204)
 
 
@@ -70,13 +85,17 @@ def feature_row(body: ScoreRequest) -> np.ndarray:
     return row
 
 
-def score(services: Services, model_id: int, row: np.ndarray) -> dict[str, Any]:
-    """Predict one row with the numpy forward pass (no ``model.predict`` per request)."""
-    predictor, classes = services.models.predictor(model_id)
+def score(
+    services: Services, model_id: int, row: np.ndarray, version: int | None = None
+) -> dict[str, Any]:
+    """Predict one row with the numpy forward pass (no ``model.predict`` per request), with
+    the promoted version unless one is named."""
+    predictor, classes, version = services.versions.predictor(model_id, version)
     probs = predictor.probabilities(row)[0]
     best = int(probs.argmax())
     return {
         "model_id": model_id,
+        "version": version,
         "class_name": classes[best],
         "class_index": best,
         "probabilities": {c: float(p) for c, p in zip(classes, probs, strict=True)},
@@ -85,12 +104,16 @@ def score(services: Services, model_id: int, row: np.ndarray) -> dict[str, Any]:
 
 
 @router.post("/{model_id}/score")
-async def score_model(services: ServicesDep, model_id: int, body: ScoreRequest) -> dict[str, Any]:
-    return score(services, model_id, feature_row(body))
+async def score_model(
+    services: ServicesDep, model_id: int, body: ScoreRequest, version: VersionQuery = None
+) -> dict[str, Any]:
+    return score(services, model_id, feature_row(body), version)
 
 
 @router.post("/{model_id}/tests", status_code=201)
 async def test_model(
     services: ServicesDep, model_id: int, body: BatchTestRequest
 ) -> dict[str, Any]:
-    return await services.batch_test(model_id, body.dataset_id, body.flip_fraction, body.seed)
+    return await services.batch_test(
+        model_id, body.dataset_id, body.flip_fraction, body.seed, body.version
+    )
