@@ -183,6 +183,27 @@ class Ui:
                 continue
         return ""
 
+    def text_of_css(self, selector: str) -> str:
+        """The text of the first element matching a CSS selector ('' if none)."""
+        return self.d.execute_script(
+            "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';", selector
+        )
+
+    def grid_column(self, grid_id: str, column: str) -> list[str]:
+        """One column of an AG Grid's rendered rows, top to bottom (the DOM order of AG Grid's
+        rows is not their order on screen: sort by ``row-index``)."""
+        return self.d.execute_script(
+            """const rows = Array.from(document.querySelectorAll(
+                   '#' + arguments[0] + ' .ag-center-cols-container .ag-row[row-index]'));
+               rows.sort((a, b) => a.getAttribute('row-index') - b.getAttribute('row-index'));
+               return rows.map(r => {
+                   const c = r.querySelector('[col-id="' + arguments[1] + '"]');
+                   return c ? c.innerText.trim() : '';
+               });""",
+            grid_id,
+            column,
+        )
+
     def wait_text(
         self, element_id: str, predicate: Callable[[str], bool], timeout: float = 30, what: str = ""
     ) -> str:

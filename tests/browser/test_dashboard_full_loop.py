@@ -59,23 +59,19 @@ def test_full_loop_in_the_browser(ui) -> None:
         lambda d: "petal_width vs elevation" in d.find_element(By.ID, "data-scatter").text,
         what="scatter redrawn",
     )
-    # the table pages through 1,200 rows, 15 a page, and sorts by a clicked header
+    # the grid pages through 1,200 rows, 15 a page, and sorts by a clicked header (server side)
     ui.wait_for(
-        lambda d: (
-            "/ 80" in d.find_element(By.ID, "data-table").text
-            or "80" in d.find_element(By.CSS_SELECTOR, "#data-table .page-number").text
-        ),
+        lambda d: "Page 1 of 80" in ui.text_of_css("#data-table .ag-paging-panel"),
         what="80 pages of rows",
     )
     sort = d.find_element(
-        By.CSS_SELECTOR, "#data-table th[data-dash-column='elevation'] .column-header--sort"
+        By.CSS_SELECTOR, "#data-table .ag-header-cell[col-id='elevation'] .ag-header-cell-label"
     )
     ui.click_element(sort)
     lowest = min(float(line.split(",")[1]) for line in BUNDLED_CSV.read_text().splitlines()[1:])
 
-    def elevations(d) -> list[float]:  # a WebDriver; [] while the table re-renders
-        cells = d.find_elements(By.CSS_SELECTOR, "#data-table td[data-dash-column='elevation']")
-        texts = [c.text for c in cells]
+    def elevations(_d) -> list[float]:  # [] while the grid loads a block
+        texts = ui.grid_column("data-table", "elevation")
         return [float(t) for t in texts] if texts and all(texts) else []
 
     ui.wait_for(
@@ -84,11 +80,18 @@ def test_full_loop_in_the_browser(ui) -> None:
     )
     values = elevations(d)
     assert len(values) == 15 and values == sorted(values)
-    ui.click_element(d.find_element(By.CSS_SELECTOR, "#data-table button.next-page"))
+    ui.click_element(
+        d.find_element(By.CSS_SELECTOR, "#data-table .ag-paging-button[data-ref=btNext]")
+    )
     ui.wait_for(
-        lambda d: elevations(d) and elevations(d)[0] >= values[-1],
+        lambda d: (
+            "Page 2 of 80" in ui.text_of_css("#data-table .ag-paging-panel")
+            and elevations(d)
+            and elevations(d)[0] >= values[-1]
+        ),
         what="page 2 continues the sorted order",
     )
+    assert len(elevations(d)) == 15
     ui.screenshot("01-data")
     assert not ui.severe_console_errors(), "the page raised errors in the browser"
 
@@ -113,8 +116,8 @@ def test_full_loop_in_the_browser(ui) -> None:
         timeout=TRAIN_TIMEOUT_S,
         what="model trained",
     )
-    selected = d.find_elements(By.CSS_SELECTOR, "#models-table input[type=radio]:checked")
-    assert len(selected) == 1
+    selected = d.find_elements(By.CSS_SELECTOR, "#models-table .ag-row-selected")
+    assert len(selected) == 1 and selected[0].get_attribute("row-id") == str(model_id)
     ui.wait_for(
         lambda d: len(d.find_elements(By.CSS_SELECTOR, "#model-history .scatterlayer .trace")) >= 2,
         what="loss/accuracy curves drawn",
@@ -167,7 +170,7 @@ def test_full_loop_in_the_browser(ui) -> None:
     assert run_id
     heat = d.find_elements(By.CSS_SELECTOR, "#test-confusion .heatmaplayer, #test-confusion .hm")
     assert heat, "confusion heat map drawn"
-    assert len(d.find_elements(By.CSS_SELECTOR, "#test-per-class tbody tr")) >= 3
+    assert len(ui.grid_column("test-per-class", "class")) == 3
     ui.wait_text(
         "test-logging-text",
         lambda t: t.startswith("1200/1200"),
@@ -189,9 +192,7 @@ def test_full_loop_in_the_browser(ui) -> None:
     )
     assert _number(count) <= 1200
     ui.wait_for(
-        lambda d: (
-            len(d.find_elements(By.CSS_SELECTOR, "#mon-records td[data-dash-column='row']")) == 10
-        ),
+        lambda _d: ui.grid_column("mon-records", "row") == [str(i) for i in range(10)],
         what="the first page of the run's score records",
     )
     ui.wait_for(

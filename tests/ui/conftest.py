@@ -106,6 +106,8 @@ class FakeApi:
             return _error(404, "dataset_not_found", f"data set {ident} does not exist")
         if len(rest) == 1:
             return httpx.Response(200, json=self.datasets[ident])
+        if rest[1] in ("histogram", "columns") or request.url.params.get_list("sort"):
+            return self._dataset_view(request, ident, rest[1])
         offset = int(request.url.params.get("offset", 0))
         limit = min(int(request.url.params.get("limit", 100)), self.page_cap)
         rows = self.rows[ident]
@@ -118,6 +120,32 @@ class FakeApi:
                 "rows": rows[offset : offset + limit],
             },
         )
+
+    def _dataset_view(self, request: httpx.Request, ident: int, view: str) -> httpx.Response:
+        """Histogram bins, plotted columns and sorted pages: model_api's own functions on the
+        rows (the same answers as the real service, not a second implementation)."""
+        import pandas as pd
+        from model_api import dataset_views
+        from model_api.errors import ApiError as ServiceError
+
+        frame = pd.DataFrame.from_records(self.rows[ident])
+        params = request.url.params
+        try:
+            if view == "histogram":
+                bins = int(params["bins"]) if "bins" in params else None
+                body = dataset_views.histogram(frame, params["column"], bins)
+            elif view == "columns":
+                body = dataset_views.columns(frame, params.get_list("name"))
+            else:
+                ordered = dataset_views.sorted_frame(frame, params.get_list("sort"))
+                offset = int(params.get("offset", 0))
+                limit = min(int(params.get("limit", 100)), self.page_cap)
+                page = ordered.iloc[offset : offset + limit].astype(object)
+                body = {"total": len(frame), "offset": offset, "limit": limit}
+                body["rows"] = page.to_dict(orient="records")
+        except ServiceError as exc:
+            return _error(exc.status, exc.code, exc.message, exc.details)
+        return httpx.Response(200, json={"dataset_id": ident} | body)
 
     def _post_datasets(self, request: httpx.Request, rest: list[str]) -> httpx.Response:
         if rest == ["from-retrain"]:

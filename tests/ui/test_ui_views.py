@@ -77,36 +77,51 @@ def test_loading_a_data_set_drives_the_controls_figures_and_table(client, fake_a
         "sepal_width",
     )
 
+    fake_api.requests.clear()
     hist_fig = dv.histogram_for(client, current, "sepal_width")
     assert [t.name for t in hist_fig.data] == ["setosa", "versicolor", "virginica"]
-    assert sum(len(t.x) for t in hist_fig.data) == 1200
+    assert sum(sum(t.y) for t in hist_fig.data) == 1200  # bin counts, every row once
+    assert all(t.type == "bar" for t in hist_fig.data)
     scatter = dv.scatter_for(client, current, "petal_length", "petal_width")
     assert {t.name: len(t.x) for t in scatter.data} == {
         "setosa": 400,
         "versicolor": 400,
         "virginica": 400,
     }
-    data, columns, pages, page = dv.table_for(client, current, 3, [], False)
-    assert (pages, page, len(data)) == (80, 3, 15) and data[0] == bundled[45]
-    kinds = {c["id"]: c["type"] for c in columns}
-    assert kinds["species"] == "text" and kinds["elevation"] == "numeric"
-    # the unsorted page came straight from the API: one small read, not the whole data set
+    assert all(t.type == "scattergl" for t in scatter.data)
+    # neither figure downloaded the rows: bins, and only the two plotted columns
+    assert [r.url.path.rsplit("/", 1)[-1] for r in fake_api.requests] == ["histogram", "columns"]
+    assert fake_api.requests[-1].url.params.get_list("name") == ["petal_length", "petal_width"]
+
+    block = dv.table_block(client, current, {"startRow": 45, "endRow": 60, "sortModel": []})
+    assert block["rowCount"] == 1200 and block["rowData"] == bundled[45:60]
+    kinds = {c["field"]: c.get("type") for c in dv.table_columns(current)}
+    assert kinds["species"] is None and kinds["elevation"] == "numericColumn"
+    # the page came straight from the API: one small read, not the whole data set
     assert fake_api.requests[-1].url.params["limit"] == "15"
 
 
-def test_the_table_sorts_and_pages_on_the_server(client, fake_api, bundled) -> None:
+def test_the_grid_sorts_and_pages_on_the_server(client, fake_api, bundled) -> None:
     ident = fake_api.add_dataset(bundled)
     current, _, _ = dv.load_dataset(client, ident)
-    sort = [{"column_id": "elevation", "direction": "desc"}]
-    data, _, pages, page = dv.table_for(client, current, 0, sort, True)
+    sort = [{"colId": "elevation", "sort": "desc"}]
     everything = sorted((r["elevation"] for r in bundled), reverse=True)
-    assert (pages, page) == (80, 0) and [r["elevation"] for r in data] == everything[:15]
-    data, _, _, page = dv.table_for(client, current, 79, sort, False)
-    assert page == 79 and [r["elevation"] for r in data] == everything[-15:]
-    data, _, _, page = dv.table_for(client, current, 500, [], False)  # past the end: last page
-    assert page == 79 and len(data) == 15
-    _, _, _, page = dv.table_for(client, current, 7, [], True)  # another data set: page 0
-    assert page == 0
+    block = dv.table_block(client, current, {"startRow": 0, "endRow": 15, "sortModel": sort})
+    assert [r["elevation"] for r in block["rowData"]] == everything[:15]
+    last = dv.table_block(client, current, {"startRow": 1185, "endRow": 1200, "sortModel": sort})
+    assert [r["elevation"] for r in last["rowData"]] == everything[-15:]
+    assert fake_api.requests[-1].url.params.get_list("sort") == ["elevation:desc"]
+    assert fake_api.requests[-1].url.params["limit"] == "15"  # one page, sorted by model_api
+    # several headers (shift-click): sorted by the first, then the second
+    two = [{"colId": "species", "sort": "asc"}, {"colId": "elevation", "sort": "asc"}]
+    rows = dv.table_block(client, current, {"startRow": 0, "endRow": 15, "sortModel": two})
+    expected = sorted(bundled, key=lambda r: (r["species"], r["elevation"]))[:15]
+    assert rows["rowData"] == expected
+    # a header that is not a column of this data set is ignored, not sent
+    odd = dv.table_block(
+        client, current, {"startRow": 0, "endRow": 15, "sortModel": [{"colId": "x"}]}
+    )
+    assert odd["rowData"] == bundled[:15]
 
 
 def test_another_data_set_gives_other_columns(client, fake_api, bundled) -> None:
@@ -189,12 +204,13 @@ def test_refresh_keeps_polling_only_while_something_trains(client, fake_api, mak
     fake_api.models[0] = make.model(0, 0)
     fake_api.models[1] = make.model(1, 0, status="training")
     rows, selected, stop, _alert = mv.refresh(client, None, None, 0)
-    assert [r["id"] for r in rows] == [1, 0] and selected == [1] and stop is False
+    assert [r["id"] for r in rows] == [1, 0] and selected == {"ids": ["0"]} and stop is False
     assert rows[0]["epochs"] == "1/3" and rows[1]["holdout_accuracy"] == "95.0%"
     fake_api.models[1]["status"] = "ready"
     _, selected, stop, _ = mv.refresh(client, 1, 0, None)  # a new model wins over the old one
-    assert selected == [0] and stop is True
-    assert mv.selection(rows, [1]) == 0 and mv.selection(rows, []) is None
+    assert selected == {"ids": ["1"]} and stop is True
+    assert mv.selection([{"id": 0, "name": "model-0"}]) == 0 and mv.selection([]) is None
+    assert mv.selected_model(selected) == 1 and mv.selected_model({"ids": []}) is None
 
 
 def test_detail_shows_progress_metrics_and_curves(client, fake_api, make) -> None:
@@ -319,29 +335,56 @@ def _seed_run(fake_api, make, flagged: int) -> None:
 
 def test_overview_plots_accuracy_and_flagged_share_per_run(client, fake_api, make) -> None:
     _seed_run(fake_api, make, flagged=3)
-    figure, table, alert = mon.overview(client)
-    assert alert is None
+    figure, table, alert, options, value, summary, shown = mon.overview(client, None, None, None)
+    assert alert is None and value == RUN and [o["value"] for o in options] == [RUN]
+    # a new selection is drawn from its summary in the list, with no second round trip
+    assert shown == {"run_id": RUN, "records": 4, "candidates": 3} and "4/10" in text_of(summary)
     assert [t.name for t in figure.data] == ["accuracy", "flagged share"]
     assert list(figure.data[1].y) == [0.3]
     assert table[0]["flagged"] == 3 and table[0]["flagged_share"] == "30.0%"
-    assert fake_api.calls("GET", "/api/retrain") == []  # the API counts; no paging to count
+    # one GET /api/runs and nothing else: the summaries carry the flagged counts
+    assert [r.url.path for r in fake_api.requests] == ["/api/runs"]
+    # an unchanged picker is not re-sent (no redraw chain every 10 s)
+    _, _, _, same_options, same_value, same_summary, _ = mon.overview(client, RUN, None, options)
+    assert same_options is no_update and same_value is no_update and same_summary is no_update
 
 
 def test_the_run_picker_prefers_the_users_run_then_the_tabs_then_the_newest(client, fake_api, make):
     older = make.run(0, 0, run_id="20261125T020000000Z-aaaa") | {"created_at": "2026-11-25T02:00Z"}
     fake_api.runs[older["run_id"]] = older
     fake_api.runs[RUN] = make.run(0, 0)
-    options, value = mon.run_picker(client, None, None)
+    _, _, _, options, value, _, _ = mon.overview(client, None, None, None)
     assert [o["value"] for o in options] == [RUN, older["run_id"]] and value == RUN
-    assert mon.run_picker(client, None, older["run_id"])[1] == older["run_id"]
-    assert mon.run_picker(client, "gone", older["run_id"])[1] == older["run_id"]
+    assert mon.overview(client, None, older["run_id"], None)[4] == older["run_id"]
+    assert mon.overview(client, "gone", older["run_id"], None)[4] == older["run_id"]
 
 
-def test_run_detail_resends_candidates_only_when_more_arrived(client, fake_api, make) -> None:
+def test_run_detail_counts_from_the_summary_and_changes_only_when_a_count_did(
+    client, fake_api, make
+) -> None:
     _seed_run(fake_api, make, flagged=2)
-    summary, candidates, shown, alert = mon.run_detail(client, RUN, None)
-    assert len(candidates) == 2 and alert is None and shown["records"] == 10
-    assert candidates[0] == {
+    summary, shown, alert = mon.run_detail(client, RUN, None)
+    assert alert is None and shown == {"run_id": RUN, "records": 4, "candidates": 2}
+    assert "4/10" in text_of(summary) and "20.0%" in text_of(summary)
+    # one small call per tick: the summary, never the candidates or the records
+    assert [r.url.path for r in fake_api.requests] == [f"/api/runs/{RUN}"]
+    _, unchanged, _ = mon.run_detail(client, RUN, shown)
+    assert unchanged is no_update
+    _seed_run(fake_api, make, flagged=5)  # the stream caught up
+    _, shown, _ = mon.run_detail(client, RUN, shown)
+    assert shown["candidates"] == 5
+
+
+def test_an_unknown_flagged_count_is_shown_as_unknown(make) -> None:
+    run = make.run(0, 0) | {"flagged": None, "flagged_share": None}  # retrain table unreadable
+    summary, shown = mon.run_view(run, None)
+    assert shown["candidates"] is None and "—" in text_of(summary)
+
+
+def test_candidates_are_listed_with_their_reasons(client, fake_api, make) -> None:
+    _seed_run(fake_api, make, flagged=2)
+    rows, reasons = mon.candidates_view(client, {"run_id": RUN, "records": 4, "candidates": 2})
+    assert rows[0] == {
         "row": 0,
         "predicted": "setosa",
         "actual": "versicolor",
@@ -349,12 +392,8 @@ def test_run_detail_resends_candidates_only_when_more_arrived(client, fake_api, 
         "reasons": "misclassified",
         "flagged_at": "2026-11-25 03:16",
     }
-    assert "misclassified: 2" in text_of(summary)
-    _, candidates, unchanged, _ = mon.run_detail(client, RUN, shown)
-    assert candidates is no_update and unchanged is no_update
-    _seed_run(fake_api, make, flagged=5)  # the stream caught up
-    _, candidates, shown, _ = mon.run_detail(client, RUN, shown)
-    assert len(candidates) == 5 and shown["candidates"] == 5
+    assert len(rows) == 2 and reasons == "Flag reasons — misclassified: 2"
+    assert mon.candidates_view(client, None) == ([], "Flag reasons — none yet")
 
 
 def test_records_are_paged_and_sorted_on_the_server(client, fake_api, make) -> None:
@@ -362,31 +401,32 @@ def test_records_are_paged_and_sorted_on_the_server(client, fake_api, make) -> N
     fake_api.records[RUN] += [
         make.score_item(RUN, i, "virginica", "virginica", 0.5 + i / 100) for i in range(10, 25)
     ]
-    data, pages, page = mon.records_page(client, RUN, 0, [])
-    assert (pages, page) == (3, 0) and [r["row"] for r in data] == list(range(10))
-    data, _, page = mon.records_page(
-        client, RUN, 9, [{"column_id": "probability", "direction": "asc"}]
-    )
-    assert page == 2 and len(data) == 5 and data[-1]["probability"] == 0.97
-    data, _, _ = mon.records_page(
-        client, RUN, 0, [{"column_id": "probability", "direction": "asc"}]
-    )
-    assert [r["probability"] for r in data][:2] == [0.6, 0.61]
+    shown = {"run_id": RUN, "records": 25, "candidates": 3}
+    fake_api.requests.clear()
+    block = mon.records_block(client, shown, {"startRow": 0, "endRow": 10, "sortModel": []})
+    assert block["rowCount"] == 25 and [r["row"] for r in block["rowData"]] == list(range(10))
+    # the first page unsorted is one read of ten records, not the whole run
+    assert [r.url.params["limit"] for r in fake_api.requests] == ["10"]
+    by_p = [{"colId": "probability", "sort": "asc"}]
+    block = mon.records_block(client, shown, {"startRow": 20, "endRow": 30, "sortModel": by_p})
+    assert len(block["rowData"]) == 5 and block["rowData"][-1]["probability"] == 0.97
+    assert block["rowCount"] == 25
+    block = mon.records_block(client, shown, {"startRow": 0, "endRow": 10, "sortModel": by_p})
+    assert [r["probability"] for r in block["rowData"]][:2] == [0.6, 0.61]
+    # more records than the summary said (still writing): the count follows what was read
+    short = {"run_id": RUN, "records": 5, "candidates": 3}
+    block = mon.records_block(client, short, {"startRow": 20, "endRow": 30, "sortModel": []})
+    assert block["rowCount"] == 25 and len(block["rowData"]) == 5
 
 
 def test_run_detail_failure_keeps_the_tables(client, fake_api) -> None:
-    _, candidates, shown, alert = mon.run_detail(client, "nope", {"run_id": "nope"})
-    assert candidates is no_update and shown is no_update and is_error(alert)
+    _, shown, alert = mon.run_detail(client, "nope", {"run_id": "nope"})
+    assert shown is no_update and is_error(alert)
 
 
-def test_a_fully_written_run_is_not_reread_from_the_score_table(client, fake_api, make) -> None:
+def test_a_fully_written_run_is_never_reread_from_the_score_table(client, fake_api, make) -> None:
     _seed_run(fake_api, make, flagged=2)
-    fake_api.runs[RUN]["rows"] = 10
     fake_api.runs[RUN]["logging"] |= {"written": 10, "pending": 0, "state": "complete"}
-    _, _, shown, _ = mon.run_detail(client, RUN, None)
-    assert shown["records"] == 10
-    reads = len(fake_api.calls("GET", f"/api/runs/{RUN}/records"))
-    summary, _, unchanged, _ = mon.run_detail(client, RUN, shown)
-    assert unchanged is no_update
-    assert len(fake_api.calls("GET", f"/api/runs/{RUN}/records")) == reads
-    assert "10/10" in text_of(summary)
+    summary, shown, _ = mon.run_detail(client, RUN, None)
+    assert shown["records"] == 10 and "10/10" in text_of(summary)
+    assert not fake_api.calls("GET", f"/api/runs/{RUN}/records")

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import shutil
 import threading
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from model_api.dataset_views import sorted_frame
 from model_api.errors import ApiError, not_found
 from model_api.features import FEATURE_NAMES, LABEL, parse_csv
 from model_api.storage import (
@@ -113,8 +115,8 @@ class DatasetStore:
                 self._frames[ident] = parse_csv((self.root / str(ident) / "data.csv").read_bytes())
             return self._frames[ident].copy()
 
-    def rows(self, ident: int, offset: int, limit: int) -> dict[str, Any]:
-        df = self.frame(ident)
+    def rows(self, ident: int, offset: int, limit: int, sort: Sequence[str] = ()) -> dict[str, Any]:
+        df = sorted_frame(self.frame(ident), sort)
         page = df.iloc[offset : offset + limit].astype(object)
         return {
             "total": len(df),

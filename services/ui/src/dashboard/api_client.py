@@ -138,9 +138,24 @@ class ApiClient:
     def get_dataset(self, dataset_id: int) -> Json:
         return self._request("GET", f"/api/datasets/{int(dataset_id)}")
 
-    def dataset_rows(self, dataset_id: int, offset: int = 0, limit: int = 100) -> Json:
-        params = {"offset": offset, "limit": limit}
+    def dataset_rows(
+        self, dataset_id: int, offset: int = 0, limit: int = 100, sort: list[str] | None = None
+    ) -> Json:
+        """One page of rows; ``sort`` (``"column:asc|desc"``) orders the whole set first."""
+        params: Json = {"offset": offset, "limit": limit}
+        if sort:
+            params["sort"] = sort
         return self._request("GET", f"/api/datasets/{int(dataset_id)}/rows", params=params)
+
+    def dataset_histogram(self, dataset_id: int, column: str, bins: int | None = None) -> Json:
+        """Per-class bin counts of one column (computed by model_api, not from every row)."""
+        params: Json = {"column": column} | ({"bins": bins} if bins else {})
+        return self._request("GET", f"/api/datasets/{int(dataset_id)}/histogram", params=params)
+
+    def dataset_columns(self, dataset_id: int, names: list[str]) -> Json:
+        """Only the named columns (and every row's label), e.g. for a scatter."""
+        params = {"name": list(names)}
+        return self._request("GET", f"/api/datasets/{int(dataset_id)}/columns", params=params)
 
     def all_rows(self, dataset_id: int) -> list[Json]:
         """Every row of a data set, following the API's paging."""

@@ -7,13 +7,12 @@ margins, and an explicit "nothing to show" figure instead of an empty axis grid.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
-
-from dashboard.features import LABEL
 
 SPECIES_COLOURS: dict[str, str] = {
     "setosa": "#2c7fb8",
@@ -66,52 +65,68 @@ def empty_figure(message: str, height: int = 320) -> go.Figure:
     return _styled(fig, height=height)
 
 
-def histogram_figure(frame: pd.DataFrame, column: str | None) -> go.Figure:
-    """The distribution of one column, stacked by species so class overlap is visible."""
-    if frame.empty or not column or column not in frame.columns:
+def histogram_figure(bins: Mapping[str, Any] | None) -> go.Figure:
+    """The distribution of one column, stacked by species so class overlap is visible.
+
+    Drawn from model_api's bin counts (``GET /api/datasets/{id}/histogram``): one bar per bin
+    and class, a few hundred numbers instead of every row.
+    """
+    bins = bins or {}
+    edges = [float(e) for e in bins.get("edges") or []]
+    counts = bins.get("counts") or {}
+    column = bins.get("column")
+    if len(edges) < 2 or not counts or not column:
         return empty_figure("Choose a column")
+    centres = [(a + b) / 2 for a, b in pairwise(edges)]
+    widths = [b - a for a, b in pairwise(edges)]
+    colours = colour_map(list(counts))
     fig = go.Figure()
-    if LABEL in frame.columns and column != LABEL:
-        classes = sorted(frame[LABEL].astype(str).unique())
-        colours = colour_map(classes)
-        for cls in classes:
-            fig.add_trace(
-                go.Histogram(
-                    x=frame.loc[frame[LABEL].astype(str) == cls, column],
-                    name=cls,
-                    marker_color=colours[cls],
-                    opacity=0.8,
-                )
+    for cls, values in counts.items():
+        fig.add_trace(
+            go.Bar(
+                x=centres,
+                y=list(values),
+                width=widths,
+                name=cls,
+                marker={"color": colours[cls], "line": {"width": 0}},
+                opacity=0.8,
+                hovertemplate=f"{cls}<br>%{{x:.4g}}: %{{y}} rows<extra></extra>",
             )
-        fig.update_layout(barmode="stack", legend_traceorder="normal")
-    else:
-        fig.add_trace(go.Histogram(x=frame[column], marker_color=ACCENT, name=column))
+        )
+    fig.update_layout(barmode="stack", bargap=0, legend_traceorder="normal")
     fig.update_xaxes(title_text=column)
     fig.update_yaxes(title_text="rows")
     return _styled(fig, title_text=f"Distribution of {column}", height=360)
 
 
-def scatter_figure(frame: pd.DataFrame, x: str | None, y: str | None) -> go.Figure:
-    """Two columns against each other, coloured by species."""
-    if frame.empty or not x or not y or x not in frame.columns or y not in frame.columns:
+def scatter_figure(data: Mapping[str, Any] | None, x: str | None, y: str | None) -> go.Figure:
+    """Two columns against each other, coloured by species (WebGL: ``scattergl``).
+
+    ``data`` is model_api's ``GET /api/datasets/{id}/columns`` answer: the two columns and the
+    rows' labels, not the whole data set.
+    """
+    columns = (data or {}).get("columns") or {}
+    if not x or not y or x not in columns or y not in columns:
         return empty_figure("Choose x and y columns")
+    xs, ys = list(columns[x]), list(columns[y])
+    labels = (data or {}).get("labels")
     fig = go.Figure()
-    if LABEL in frame.columns:
-        classes = sorted(frame[LABEL].astype(str).unique())
+    if labels:
+        classes = sorted({str(lbl) for lbl in labels})
         colours = colour_map(classes)
         for cls in classes:
-            part = frame[frame[LABEL].astype(str) == cls]
+            picked = [i for i, lbl in enumerate(labels) if str(lbl) == cls]
             fig.add_trace(
-                go.Scatter(
-                    x=part[x],
-                    y=part[y],
+                go.Scattergl(
+                    x=[xs[i] for i in picked],
+                    y=[ys[i] for i in picked],
                     mode="markers",
                     name=cls,
                     marker={"color": colours[cls], "size": 6, "opacity": 0.75},
                 )
             )
     else:
-        fig.add_trace(go.Scatter(x=frame[x], y=frame[y], mode="markers", marker_color=ACCENT))
+        fig.add_trace(go.Scattergl(x=xs, y=ys, mode="markers", marker_color=ACCENT))
     fig.update_xaxes(title_text=x)
     fig.update_yaxes(title_text=y)
     return _styled(fig, title_text=f"{y} vs {x}", height=360)

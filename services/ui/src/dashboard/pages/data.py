@@ -1,8 +1,9 @@
 """Data page: upload (drag and drop) or pick a data set; histogram, scatter and table.
 
 Chained callbacks: the picker loads the data set's summary into ``data-current``; that store
-drives the column dropdowns' options; figures and table redraw when either the store or their
-dropdowns change.
+drives the column dropdowns' options and the grid's columns; figures redraw when either the
+store or their dropdowns change. Nothing downloads the data set: the histogram comes as bin
+counts, the scatter as its two columns, the grid as one sorted page at a time (model_api).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dash_table, dcc, html
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dashboard.api_client import get_client
+from dashboard.components.grid import grid, reset_on_change
 from dashboard.figures import empty_figure
 from dashboard.views import data_view as dv
 from dashboard.views.common import card, page_header
@@ -95,27 +97,15 @@ def layout(**_: Any) -> html.Div:
     )
     table = card(
         "Rows",
-        dcc.Loading(
-            dash_table.DataTable(
-                id="data-table",
+        [
+            grid(
+                "data-table",
+                [],
                 page_size=dv.TABLE_PAGE_SIZE,
-                page_current=0,
-                page_action="custom",
-                sort_action="custom",
-                sort_mode="multi",
-                sort_by=[],
-                style_table={"overflowX": "auto"},
-                style_cell={
-                    "fontFamily": "inherit",
-                    "fontSize": "0.85rem",
-                    "padding": "4px 8px",
-                    "minWidth": "70px",
-                },
-                style_header={"fontWeight": "bold", "backgroundColor": "#ecf0f1"},
-                style_data_conditional=[{"if": {"row_index": "odd"}, "backgroundColor": "#f8f9fa"}],
-                style_cell_conditional=[{"if": {"column_type": "text"}, "textAlign": "left"}],
-            )
-        ),
+                server_side=True,
+            ),
+            dcc.Store(id="data-table-reset"),
+        ],
         subtitle="Click a header to sort (shift-click for several); 15 rows a page",
     )
     return html.Div(
@@ -135,20 +125,6 @@ def layout(**_: Any) -> html.Div:
     Output("data-dataset", "options"),
     Output("data-dataset", "value"),
     Output("data-alert", "children"),
-    Input("data-upload", "contents"),
-    Input("data-refresh", "n_clicks"),
-    State("data-upload", "filename"),
-    State("data-dataset", "value"),
-    State("sel-dataset", "data"),
-)
-def refresh_datasets(contents, _clicks, filename, current, remembered):
-    """Fill the picker; a dropped file is uploaded first and then selected."""
-    return dv.refresh_datasets(
-        get_client(), ctx.triggered_id, contents, filename, current, remembered
-    )
-
-
-@callback(
     Output("data-current", "data"),
     Output("data-summary", "children"),
     Output("sel-dataset", "data"),
@@ -158,21 +134,41 @@ def refresh_datasets(contents, _clicks, filename, current, remembered):
     Output("data-x", "value"),
     Output("data-y", "options"),
     Output("data-y", "value"),
+    Output("data-table", "columnDefs"),
+    Input("data-upload", "contents"),
+    Input("data-refresh", "n_clicks"),
     Input("data-dataset", "value"),
+    State("data-upload", "filename"),
+    State("sel-dataset", "data"),
     State("data-hist-col", "value"),
     State("data-x", "value"),
     State("data-y", "value"),
 )
-def load_dataset(dataset_id, hist, x, y):
-    """Load the chosen data set's summary and its columns as the dropdowns' options (never
-    hard-coded); figures and table redraw from these outputs."""
-    current, strip, remembered = dv.load_dataset(get_client(), dataset_id)
+def pick_dataset(contents, _clicks, chosen, filename, remembered, hist, x, y):
+    """Fill the picker (a dropped file is uploaded first and then selected) and load the chosen
+    data set's summary, its columns as the dropdowns' options (never hard-coded) and the grid's
+    columns — one round trip on page load; figures and grid redraw from these outputs."""
+    client = get_client()
+    trigger = ctx.triggered_id
+    picker: tuple = (no_update, no_update, no_update)
+    dataset_id = chosen
+    if trigger != "data-dataset":  # page load, refresh or upload: list the data sets first
+        picker = dv.refresh_datasets(client, trigger, contents, filename, chosen, remembered)
+        if picker[1] is not no_update:
+            dataset_id = picker[1]
+        if trigger is not None and dataset_id == chosen:
+            return *picker, *([no_update] * 10)  # same data set: nothing to redraw
+    current, strip, remembered = dv.load_dataset(client, dataset_id)
     options, hist_v, x_v, y_v = dv.column_choices(current, hist, x, y)
-    return current, strip, remembered, options, hist_v, options, x_v, options, y_v
+    columns = dv.table_columns(current)
+    return *picker, current, strip, remembered, options, hist_v, options, x_v, options, y_v, columns
 
 
 @callback(
-    Output("data-hist", "figure"), Input("data-hist-col", "value"), Input("data-current", "data")
+    Output("data-hist", "figure"),
+    Input("data-hist-col", "value"),
+    Input("data-current", "data"),
+    prevent_initial_call=True,  # nothing to draw before the data set is loaded
 )
 def draw_histogram(column, current):
     return dv.histogram_for(get_client(), current, column)
@@ -183,24 +179,24 @@ def draw_histogram(column, current):
     Input("data-x", "value"),
     Input("data-y", "value"),
     Input("data-current", "data"),
+    prevent_initial_call=True,
 )
 def draw_scatter(x, y, current):
     return dv.scatter_for(get_client(), current, x, y)
 
 
 @callback(
-    Output("data-table", "data"),
-    Output("data-table", "columns"),
-    Output("data-table", "page_count"),
-    Output("data-table", "page_current"),
-    Input("data-current", "data"),
-    Input("data-table", "page_current"),
-    Input("data-table", "sort_by"),
+    Output("data-table", "getRowsResponse"),
+    Input("data-table", "getRowsRequest"),
+    State("data-current", "data"),
+    prevent_initial_call=True,
 )
-def fill_table(current, page, sort_by):
-    """Server-side paging and sorting: the browser holds one page of rows at a time."""
-    triggered = ctx.triggered_prop_ids
-    first_page = (
-        not triggered or "data-current.data" in triggered or "data-table.sort_by" in triggered
-    )
-    return dv.table_for(get_client(), current, page, sort_by, first_page)
+def table_rows(request, current):
+    """Server-side paging and sorting: the grid asks for one block (15 rows) at a time."""
+    # before the data set is loaded: no rows yet (the grid asks again, reset below; never leave
+    # a block request unanswered: AG Grid would wait for it forever)
+    return dv.table_block(get_client(), current, request)
+
+
+# a new data set: the grid forgets its blocks and asks for page 1 (no round trip of its own)
+reset_on_change("data-table", Input("data-current", "data"), Output("data-table-reset", "data"))

@@ -10,9 +10,10 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dash_table, dcc, html
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from dashboard.api_client import get_client
+from dashboard.components.grid import STATUS_TEXT, grid
 from dashboard.config import get_settings
 from dashboard.views import models_view as mv
 from dashboard.views.common import card, page_header
@@ -20,16 +21,17 @@ from dashboard.views.common import card, page_header
 dash.register_page(__name__, path="/models", name="Models", title="Models · Iris monitor", order=2)
 
 _TABLE_COLUMNS = [
-    {"name": "#", "id": "id", "type": "numeric"},
-    {"name": "Name", "id": "name"},
-    {"name": "Status", "id": "status"},
-    {"name": "Data set", "id": "dataset", "type": "numeric"},
-    {"name": "Version", "id": "version", "type": "numeric"},
-    {"name": "Epoch", "id": "epochs"},
-    {"name": "Holdout acc.", "id": "holdout_accuracy"},
-    {"name": "Train acc.", "id": "train_accuracy"},
-    {"name": "Updated (UTC)", "id": "updated"},
+    ("#", "id"),
+    ("Name", "name"),
+    ("Status", "status"),
+    ("Data set", "dataset"),
+    ("Version", "version"),
+    ("Epoch", "epochs"),
+    ("Holdout acc.", "holdout_accuracy"),
+    ("Train acc.", "train_accuracy"),
+    ("Updated (UTC)", "updated"),
 ]
+_STATUS_STYLES = [(f"params.value === '{k}'", style) for k, style in STATUS_TEXT.items()]
 
 
 def _field(label: str, component: Any, help_text: str | None = None) -> html.Div:
@@ -154,39 +156,14 @@ def _retrain_form() -> list[Any]:
 
 
 def layout(**_: Any) -> html.Div:
-    table = dash_table.DataTable(
-        id="models-table",
-        columns=_TABLE_COLUMNS,
-        data=[],
-        row_selectable="single",
-        selected_rows=[],
-        sort_action="native",
+    table = grid(
+        "models-table",
+        _TABLE_COLUMNS,
+        rows=[],
         page_size=8,
-        style_table={"overflowX": "auto"},
-        style_cell={
-            "fontFamily": "inherit",
-            "fontSize": "0.85rem",
-            "padding": "6px 8px",
-            "textAlign": "left",
-        },
-        style_header={"fontWeight": "bold", "backgroundColor": "#ecf0f1"},
-        style_data_conditional=[
-            {
-                "if": {"filter_query": '{status} = "ready"', "column_id": "status"},
-                "color": "#18bc9c",
-                "fontWeight": "bold",
-            },
-            {
-                "if": {"filter_query": '{status} = "training"', "column_id": "status"},
-                "color": "#3498db",
-                "fontWeight": "bold",
-            },
-            {
-                "if": {"filter_query": '{status} = "failed"', "column_id": "status"},
-                "color": "#e74c3c",
-                "fontWeight": "bold",
-            },
-        ],
+        select_single=True,
+        row_id="key",
+        cell_styles={"status": _STATUS_STYLES},
     )
     return html.Div(
         [
@@ -294,28 +271,42 @@ def create_or_retrain(
 
 
 @callback(
-    Output("models-table", "data"),
-    Output("models-table", "selected_rows"),
+    Output("models-table", "rowData"),
+    Output("models-table", "selectedRows"),
     Output("models-poll", "disabled"),
     Output("models-list-alert", "children"),
+    Output("models-selected", "data", allow_duplicate=True),
+    Output("sel-model", "data", allow_duplicate=True),
     Input("models-poll", "n_intervals"),
     Input("models-want", "data"),
     State("models-selected", "data"),
     State("sel-model", "data"),
+    prevent_initial_call="initial_duplicate",
 )
 def refresh_models(_n, want, selected, remembered):
-    return mv.refresh(get_client(), want, selected, remembered)
+    """The grid's rows and selection; the selected model goes to ``models-selected`` straight
+    away (the detail loads in the same step, not after the grid echoes its selection back)."""
+    rows, chosen, stop, alert = mv.refresh(get_client(), want, selected, remembered)
+    model_id = mv.selected_model(chosen)
+    if model_id == selected and ctx.triggered_id is not None:  # the detail already shows it
+        return rows, chosen, stop, alert, no_update, no_update
+    return rows, chosen, stop, alert, model_id, no_update if model_id is None else model_id
 
 
 @callback(
     Output("models-selected", "data"),
     Output("sel-model", "data"),
-    Input("models-table", "selected_rows"),
-    State("models-table", "data"),
+    Input("models-table", "selectedRows"),
+    State("models-selected", "data"),
+    prevent_initial_call=True,
 )
-def select_model(selected_rows, rows):
-    model_id = mv.selection(rows, selected_rows)
-    return model_id, model_id if model_id is not None else dash.no_update
+def select_model(selected_rows, current):
+    """A row the user selected (the grid also echoes selections made by callbacks: those are
+    already in ``models-selected``)."""
+    model_id = mv.selection(selected_rows)
+    if model_id is None or model_id == current:
+        raise PreventUpdate
+    return model_id, model_id
 
 
 @callback(
@@ -323,6 +314,7 @@ def select_model(selected_rows, rows):
     Output("models-retrain", "disabled"),
     Input("models-selected", "data"),
     Input("models-poll", "n_intervals"),
+    prevent_initial_call=True,  # the grid's first refresh picks the model to show
 )
 def show_detail(model_id, _n):
     return mv.detail_for(get_client(), model_id)

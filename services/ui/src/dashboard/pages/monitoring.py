@@ -7,9 +7,9 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dash_table, dcc, html
-from dash.exceptions import PreventUpdate
+from dash import Input, Output, State, callback, ctx, dcc, html
 from dashboard.api_client import get_client
+from dashboard.components.grid import DANGER_ROW, DANGER_TEXT, grid, reset_on_change
 from dashboard.config import get_settings
 from dashboard.figures import empty_figure
 from dashboard.views import monitoring_view as mon
@@ -20,22 +20,6 @@ dash.register_page(
 )
 
 OVERVIEW_POLL_MS = 10_000
-_CELL = {"fontFamily": "inherit", "fontSize": "0.85rem", "padding": "4px 8px", "textAlign": "left"}
-_HEADER = {"fontWeight": "bold", "backgroundColor": "#ecf0f1"}
-
-
-def _table(table_id: str, columns: list[tuple[str, str]], page_size: int = 10, **kw: Any):
-    options = {"sort_action": "native", "filter_action": "native"} | kw
-    return dash_table.DataTable(
-        id=table_id,
-        columns=[{"name": n, "id": i} for n, i in columns],
-        data=[],
-        page_size=page_size,
-        style_table={"overflowX": "auto"},
-        style_cell=_CELL,
-        style_header=_HEADER,
-        **options,
-    )
 
 
 def _retrain_card() -> dbc.Card:
@@ -77,7 +61,7 @@ def _retrain_card() -> dbc.Card:
 
 
 def layout(**_: Any) -> html.Div:
-    runs_table = _table(
+    runs_table = grid(
         "mon-runs-table",
         [
             ("Run", "run_id"),
@@ -90,9 +74,11 @@ def layout(**_: Any) -> html.Div:
             ("Flagged", "flagged"),
             ("Flagged share", "flagged_share"),
         ],
+        rows=[],
         page_size=5,
+        filterable=True,
     )
-    candidates = _table(
+    candidates = grid(
         "mon-candidates",
         [
             ("Row", "row"),
@@ -102,14 +88,16 @@ def layout(**_: Any) -> html.Div:
             ("Reasons", "reasons"),
             ("Flagged at (UTC)", "flagged_at"),
         ],
-        style_data_conditional=[
-            {
-                "if": {"filter_query": '{reasons} contains "misclassified"'},
-                "backgroundColor": "#fdecea",
-            }
+        rows=[],
+        page_size=10,
+        numeric=["probability"],
+        filterable=True,
+        row_styles=[
+            ("String(params.data && params.data.reasons).includes('misclassified')", DANGER_ROW)
         ],
     )
-    records = _table(
+    # up to thousands of records: paged and sorted on the server, one page in the browser
+    records = grid(
         "mon-records",
         [
             ("Row", "row"),
@@ -120,13 +108,9 @@ def layout(**_: Any) -> html.Div:
             ("Logged at (UTC)", "created_at"),
         ],
         page_size=mon.RECORDS_PAGE_SIZE,
-        # up to thousands of records: paged and sorted on the server, one page in the browser
-        page_action="custom",
-        sort_action="custom",
-        filter_action="none",
-        sort_by=[],
-        page_current=0,
-        style_data_conditional=[{"if": {"filter_query": '{match} = "✗"'}, "color": "#e74c3c"}],
+        server_side=True,
+        numeric=["probability"],
+        row_styles=[("params.data && params.data.match === '✗'", DANGER_TEXT)],
     )
     controls = html.Div(
         [
@@ -168,6 +152,11 @@ def layout(**_: Any) -> html.Div:
                         className="mb-3",
                     ),
                     html.Div(id="mon-summary"),
+                    html.Div(
+                        "Flag reasons — none yet",
+                        className="small text-muted mt-1",
+                        id="mon-reasons",
+                    ),
                 ],
                 subtitle="Refreshes every few seconds while the stream catches up",
             ),
@@ -185,7 +174,7 @@ def layout(**_: Any) -> html.Div:
                     dbc.Col(
                         card(
                             "Score records",
-                            records,
+                            [records, dcc.Store(id="mon-records-reset")],
                             subtitle="Every prediction of the run, from the score table",
                         ),
                         lg=6,
@@ -200,6 +189,7 @@ def layout(**_: Any) -> html.Div:
     Output("mon-poll", "disabled"),
     Output("mon-poll-slow", "disabled"),
     Input("mon-auto", "value"),
+    prevent_initial_call=True,  # the intervals start enabled, as the switch does
 )
 def toggle_auto(auto):
     return not auto, not auto
@@ -207,59 +197,66 @@ def toggle_auto(auto):
 
 @callback(
     Output("mon-runs-graph", "figure"),
-    Output("mon-runs-table", "data"),
+    Output("mon-runs-table", "rowData"),
     Output("mon-alert", "children"),
-    Input("mon-poll-slow", "n_intervals"),
-    Input("mon-refresh", "n_clicks"),
-)
-def refresh_overview(_n, _clicks):
-    return mon.overview(get_client())
-
-
-@callback(
     Output("mon-run", "options"),
     Output("mon-run", "value"),
+    Output("mon-summary", "children"),
+    Output("mon-shown", "data"),
     Input("mon-poll-slow", "n_intervals"),
     Input("mon-refresh", "n_clicks"),
-    State("mon-run", "value"),
+    Input("mon-run", "value"),
     State("sel-run", "data"),
+    State("mon-run", "options"),
 )
-def refresh_run_picker(_n, _clicks, selected, remembered):
-    return mon.run_picker(get_client(), selected, remembered)
+def refresh_overview(_n, _clicks, selected, remembered, options):
+    """Runs, picker and — for a new or picked run — its KPIs, in one round trip. The picker's
+    value is an input here (not of the run's poll below): one writer of ``mon-shown`` per step,
+    so the grids that follow it are not held back waiting for a second one."""
+    picked = ctx.triggered_id == "mon-run"
+    return mon.overview(get_client(), selected, remembered, options, picked)
 
 
 @callback(
-    Output("mon-summary", "children"),
-    Output("mon-candidates", "data"),
-    Output("mon-shown", "data"),
+    Output("mon-summary", "children", allow_duplicate=True),
+    Output("mon-shown", "data", allow_duplicate=True),
     Output("mon-alert", "children", allow_duplicate=True),
-    Input("mon-run", "value"),
     Input("mon-poll", "n_intervals"),
     Input("mon-refresh", "n_clicks"),
+    State("mon-run", "value"),
     State("mon-shown", "data"),
-    prevent_initial_call="initial_duplicate",
+    prevent_initial_call=True,
 )
-def refresh_run(run_id, _n, _clicks, shown):
+def refresh_run(_n, _clicks, run_id, shown):
+    """The selected run's live counts every two seconds (one small call)."""
     return mon.run_detail(get_client(), run_id, shown)
 
 
 @callback(
-    Output("mon-records", "data"),
-    Output("mon-records", "page_count"),
-    Output("mon-records", "page_current"),
+    Output("mon-candidates", "rowData"),
+    Output("mon-reasons", "children"),
     Input("mon-shown", "data"),
-    Input("mon-records", "page_current"),
-    Input("mon-records", "sort_by"),
-    Input("mon-poll", "n_intervals"),
-    State("mon-run", "value"),
-    State("mon-records", "data"),
+    prevent_initial_call=True,
 )
-def records_page(_shown, page, sort_by, _tick, run_id, showing):
-    """Server-side paging of the run's score records: re-read when their number changes, or on
-    a tick while the table is still empty (a failed read heals itself)."""
-    if ctx.triggered_id == "mon-poll" and (showing or not run_id):
-        raise PreventUpdate
-    return mon.records_page(get_client(), run_id, page, sort_by)
+def refresh_candidates(shown):
+    """Re-read the candidates only when the run or their number changed."""
+    return mon.candidates_view(get_client(), shown)
+
+
+@callback(
+    Output("mon-records", "getRowsResponse"),
+    Input("mon-records", "getRowsRequest"),
+    State("mon-shown", "data"),
+    prevent_initial_call=True,
+)
+def records_block(request, shown):
+    """Server-side paging and sorting of the run's score records, one block at a time."""
+    # no run shown yet: no rows (asked again, reset below; a block request is always answered)
+    return mon.records_block(get_client(), shown, request)
+
+
+# the run or its number of records changed: the records grid asks for page 1 again
+reset_on_change("mon-records", Input("mon-shown", "data"), Output("mon-records-reset", "data"))
 
 
 @callback(

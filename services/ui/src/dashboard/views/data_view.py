@@ -1,19 +1,19 @@
-"""Logic of the Data page: decoding uploads, the data frame, column choices and table props."""
+"""Logic of the Data page: decoding uploads, column choices, figures from model_api's
+aggregates, and the grid's server-side blocks of rows."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import dash_bootstrap_components as dbc
-import pandas as pd
 import plotly.graph_objects as go
 from dash import html, no_update
-from dash.dash_table.Format import Format, Scheme, Trim
 
 from dashboard.api_client import ApiClient, ApiError
+from dashboard.components.grid import block_request, block_response, column_defs
 from dashboard.features import LABEL
 from dashboard.figures import empty_figure, histogram_figure, scatter_figure
 from dashboard.views.common import (
@@ -48,17 +48,6 @@ def decode_upload(contents: str | None, filename: str | None) -> bytes:
     if len(raw) > MAX_UPLOAD_BYTES:
         raise UploadError(f"{filename or 'The file'} is larger than {MAX_UPLOAD_BYTES >> 20} MB")
     return raw
-
-
-def load_frame(
-    client: ApiClient, dataset_id: int, columns: Sequence[str] | None = None
-) -> pd.DataFrame:
-    """The whole data set as a data frame, columns in the data set's order."""
-    rows = client.all_rows(dataset_id)
-    frame = pd.DataFrame.from_records(rows)
-    if columns:
-        frame = frame.reindex(columns=[c for c in columns if c in frame.columns] or frame.columns)
-    return frame
 
 
 def summary_of(dataset: Mapping[str, Any]) -> dict[str, Any]:
@@ -104,31 +93,11 @@ def column_choices(
     )
 
 
-def table_columns(columns: Sequence[str], numeric: Sequence[str]) -> list[dict[str, Any]]:
-    """DataTable column specs: numbers typed (numeric sorting) and shown with 4 digits."""
-    out: list[dict[str, Any]] = []
-    for c in columns:
-        if c in numeric:
-            fmt = Format(precision=4, scheme=Scheme.decimal_or_exponent, trim=Trim.yes)
-            out.append({"name": c, "id": c, "type": "numeric", "format": fmt})
-        else:
-            out.append({"name": c, "id": c, "type": "text"})
-    return out
-
-
-def sorted_page(
-    frame: pd.DataFrame, page: int, sort_by: Sequence[Mapping[str, str]] | None, size: int
-) -> pd.DataFrame:
-    """One page of the frame after the table's sort (server-side paging: the browser only ever
-    holds one page, not 1,200 rows)."""
-    keys = [s for s in (sort_by or []) if s.get("column_id") in frame.columns]
-    if keys:
-        frame = frame.sort_values(
-            [k["column_id"] for k in keys],
-            ascending=[k.get("direction", "asc") == "asc" for k in keys],
-            kind="stable",
-        )
-    return frame.iloc[page * size : (page + 1) * size]
+def table_columns(current: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """Grid columns of the data set, in its order: numbers right-aligned with four digits."""
+    columns = list((current or {}).get("columns") or [])
+    numeric = set(numeric_columns(current))
+    return column_defs([(c, c) for c in columns], numeric=[c for c in columns if c in numeric])
 
 
 def class_count_text(current: Mapping[str, Any]) -> str:
@@ -194,54 +163,46 @@ def load_dataset(client: ApiClient, dataset_id: int | None) -> tuple[Any, Any, A
 def histogram_for(
     client: ApiClient, current: Mapping[str, Any] | None, column: str | None
 ) -> go.Figure:
+    """The histogram from model_api's bin counts (not from the rows)."""
     if not current:
         return empty_figure("Choose or upload a data set")
+    if not column:
+        return empty_figure("Choose a column")
     try:
-        frame = load_frame(client, current["id"], current.get("columns"))
+        bins = client.dataset_histogram(current["id"], column)
     except ApiError as exc:
-        return empty_figure(f"Could not load rows: {exc.message}")
-    return histogram_figure(frame, column)
+        return empty_figure(f"Could not load the histogram: {exc.message}")
+    return histogram_figure(bins)
 
 
 def scatter_for(
     client: ApiClient, current: Mapping[str, Any] | None, x: str | None, y: str | None
 ) -> go.Figure:
+    """The scatter from only the two plotted columns (and the labels)."""
     if not current:
         return empty_figure("Choose or upload a data set")
+    if not x or not y:
+        return empty_figure("Choose x and y columns")
     try:
-        frame = load_frame(client, current["id"], current.get("columns"))
+        data = client.dataset_columns(current["id"], [x, y])
     except ApiError as exc:
-        return empty_figure(f"Could not load rows: {exc.message}")
-    return scatter_figure(frame, x, y)
+        return empty_figure(f"Could not load the columns: {exc.message}")
+    return scatter_figure(data, x, y)
 
 
-def table_for(
-    client: ApiClient,
-    current: Mapping[str, Any] | None,
-    page: int | None,
-    sort_by: Sequence[Mapping[str, str]] | None,
-    first_page: bool,
-) -> tuple[Any, Any, int, int]:
-    """One page of rows (data, columns, page count, page); a new data set or sort starts at 0.
-
-    Unsorted pages are read straight from the API (``offset``/``limit``); a sorted view needs
-    every row, sorted here.
-    """
+def table_block(
+    client: ApiClient, current: Mapping[str, Any] | None, request: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """One block of rows for the grid's infinite row model: sorted (by every clicked header)
+    and paged by model_api, so the browser and this process only ever hold one page."""
     if not current:
-        return [], [], 1, 0
-    size = TABLE_PAGE_SIZE
-    page = 0 if first_page or not page or page < 0 else int(page)
-    total = int(current.get("rows") or 0)
-    pages = max(1, -(-total // size))
-    page = min(page, pages - 1)
-    columns = list(current.get("columns") or [])
+        return block_response([], 0)
+    start, end, keys = block_request(request, TABLE_PAGE_SIZE)
+    sort = [f"{k['column_id']}:{k['direction']}" for k in keys]
+    columns = set(current.get("columns") or [])
+    sort = [s for s, k in zip(sort, keys, strict=True) if k["column_id"] in columns]
     try:
-        if sort_by:
-            frame = sorted_page(load_frame(client, current["id"], columns), page, sort_by, size)
-        else:
-            rows = client.dataset_rows(current["id"], offset=page * size, limit=size)["rows"]
-            frame = pd.DataFrame.from_records(rows, columns=columns or None)
+        page = client.dataset_rows(current["id"], offset=start, limit=end - start, sort=sort)
     except ApiError:
-        return [], [], pages, page
-    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
-    return frame.to_dict("records"), table_columns(frame.columns, numeric), pages, page
+        return block_response([], 0)
+    return block_response(page.get("rows") or [], int(page.get("total") or 0))

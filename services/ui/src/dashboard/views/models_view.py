@@ -119,13 +119,14 @@ def progress_text(model: Mapping[str, Any]) -> str:
 
 
 def table_rows(models: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """One DataTable row per model, newest first."""
+    """One grid row per model, newest first."""
     rows = []
     for m in sorted(models, key=lambda m: int(m["id"]), reverse=True):
         metrics = m.get("metrics") or {}
         rows.append(
             {
                 "id": int(m["id"]),
+                "key": str(m["id"]),  # the grid's row id (AG Grid wants strings)
                 "name": m.get("name") or f"model {m['id']}",
                 "status": m.get("status"),
                 "dataset": m.get("dataset_id"),
@@ -139,11 +140,9 @@ def table_rows(models: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def selected_index(rows: Sequence[Mapping[str, Any]], model_id: int | None) -> list[int]:
-    for i, row in enumerate(rows):
-        if row["id"] == model_id:
-            return [i]
-    return []
+def selected_ids(rows: Sequence[Mapping[str, Any]], model_id: int | None) -> dict[str, list]:
+    """The grid's ``selectedRows`` for the model (rows are identified by their id)."""
+    return {"ids": [str(model_id)] if any(r["id"] == model_id for r in rows) else []}
 
 
 def _metric(title: str, value: str) -> dbc.Col:
@@ -278,14 +277,21 @@ def refresh(
     rows = table_rows(models)
     ids = [r["id"] for r in rows]
     chosen = next((m for m in (want, selected, remembered) if m in ids), ids[0] if ids else None)
-    return rows, selected_index(rows, chosen), not any_active(models), None
+    return rows, selected_ids(rows, chosen), not any_active(models), None
 
 
-def selection(rows: Sequence[Mapping[str, Any]] | None, selected_rows: Sequence[int] | None) -> Any:
-    """The model id behind the table's selected row."""
-    if not rows or not selected_rows or selected_rows[0] >= len(rows):
+def selected_model(selected: Mapping[str, Any] | Any) -> int | None:
+    """The model id in a ``selected_ids`` answer (None when nothing is selected)."""
+    ids = selected.get("ids") if isinstance(selected, Mapping) else None
+    return int(ids[0]) if ids else None
+
+
+def selection(selected_rows: Sequence[Mapping[str, Any]] | None) -> Any:
+    """The model id of the grid's selected row (``selectedRows`` holds the row objects)."""
+    if not selected_rows or not isinstance(selected_rows, list):
         return None
-    return rows[selected_rows[0]]["id"]
+    ident = selected_rows[0].get("id") if isinstance(selected_rows[0], Mapping) else None
+    return int(ident) if ident is not None else None
 
 
 def detail_for(client: ApiClient, model_id: int | None) -> tuple[Any, Any]:

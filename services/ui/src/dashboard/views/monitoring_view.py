@@ -15,6 +15,7 @@ import dash_bootstrap_components as dbc
 from dash import html, no_update
 
 from dashboard.api_client import ApiClient, ApiError
+from dashboard.components.grid import block_request, block_response
 from dashboard.figures import runs_figure
 from dashboard.views.common import (
     ACTIVE_STATUSES,
@@ -80,14 +81,6 @@ def candidate_row(item: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
-def runs_overview(client: ApiClient) -> tuple[list[dict[str, Any]], Any]:
-    """Recent runs; each carries ``flagged`` and ``flagged_share``, counted by the API."""
-    page = client.list_runs(limit=RUNS_SHOWN)
-    runs = [dict(r) for r in page.get("items", [])]
-    newest = sorted(runs, key=lambda r: str(r.get("created_at", "")), reverse=True)
-    return newest, page.get("total", len(runs))
-
-
 def run_options(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
@@ -103,6 +96,7 @@ def runs_table(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for r in runs:
         logging = r.get("logging") or {}
+        flagged = r.get("flagged")
         out.append(
             {
                 "run_id": r.get("run_id"),
@@ -112,86 +106,110 @@ def runs_table(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 "rows": r.get("rows"),
                 "accuracy": fmt_pct(r.get("accuracy")),
                 "logged": f"{logging.get('written', '—')}/{logging.get('total', '—')}",
-                "flagged": r.get("flagged", "…"),
+                "flagged": "—" if flagged is None else flagged,
                 "flagged_share": fmt_pct(r.get("flagged_share")),
             }
         )
     return out
 
 
-def overview(client: ApiClient) -> tuple[Any, Any, Any]:
-    """The runs-over-time figure, the runs table, an alert."""
+def overview(
+    client: ApiClient,
+    selected: str | None,
+    remembered: str | None,
+    shown_options: Sequence[Mapping[str, Any]] | None,
+    picked: bool = False,
+) -> tuple[Any, Any, Any, Any, Any, Any, Any]:
+    """One ``GET /api/runs`` for the whole top of the page: the runs-over-time figure, the runs
+    table, an alert, and the run picker's options and value (the user's run, else this tab's
+    last test, else the newest), and — when the selection is new (``picked``: the user chose
+    it) — that run's KPIs and ``mon-shown`` from its summary in the list (no second round trip
+    before the grids load).
+    The summaries carry their flagged count, so nothing is counted here; the picker is only
+    re-sent when it changed (no redraw chain every 10 s)."""
     try:
-        runs, _total = runs_overview(client)
+        page = client.list_runs(limit=RUNS_SHOWN)
     except ApiError as exc:
-        return no_update, no_update, error_alert(exc, "Could not list runs")
-    return runs_figure(runs), runs_table(runs), None
-
-
-def run_picker(client: ApiClient, selected: str | None, remembered: str | None) -> tuple[Any, Any]:
-    """Options and value of the run picker: the user's run, else this tab's last test, else the
-    newest run. Kept apart from the overview so the run's detail does not wait for counting."""
-    try:
-        runs = client.list_runs(limit=RUNS_SHOWN).get("items", [])
-    except ApiError:
-        return no_update, no_update
-    runs = sorted(runs, key=lambda r: str(r.get("created_at", "")), reverse=True)
+        alert = error_alert(exc, "Could not list runs")
+        return no_update, no_update, alert, no_update, no_update, no_update, no_update
+    runs = sorted(page.get("items", []), key=lambda r: str(r.get("created_at", "")), reverse=True)
     options = run_options(runs)
     ids = [o["value"] for o in options]
-    return options, next((r for r in (selected, remembered) if r in ids), ids[0] if ids else None)
+    value = next((r for r in (selected, remembered) if r in ids), ids[0] if ids else None)
+    summary: Any = no_update
+    shown: Any = no_update
+    if picked or value != selected or selected is None:  # a new selection: draw it right here
+        run = next((r for r in runs if r["run_id"] == value), None)
+        summary, shown = run_view(run, None) if run else (no_update, None)
+    return (
+        runs_figure(runs),
+        runs_table(runs),
+        None,
+        no_update if list(shown_options or []) == options else options,
+        no_update if value == selected and selected is not None else value,
+        summary,
+        shown,
+    )
 
 
-def records_page(
-    client: ApiClient,
-    run_id: str | None,
-    page: int | None,
-    sort_by: Sequence[Mapping[str, str]] | None,
-) -> tuple[Any, int, int]:
-    """One page of a run's score records (server-side paging and sorting): data, pages, page."""
+def records_block(
+    client: ApiClient, shown: Mapping[str, Any] | None, request: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """One block of a run's score records for the grid's infinite row model.
+
+    Unsorted, only the rows up to the block's end are read (one query for the first page);
+    a sort needs every record (up to ``MAX_RECORDS``), sorted here.
+    """
+    run_id = (shown or {}).get("run_id")
     if not run_id:
-        return [], 1, 0
+        return block_response([], 0)
+    start, end, keys = block_request(request, RECORDS_PAGE_SIZE)
+    keys = [k for k in keys if k["column_id"] in RECORD_COLUMNS]
     try:
-        records = [record_row(r) for r in client.all_run_records(run_id, max_items=MAX_RECORDS)]
+        wanted = MAX_RECORDS if keys else end
+        items = client.all_run_records(run_id, max_items=min(wanted, MAX_RECORDS))
     except ApiError:
-        return no_update, no_update, no_update
-    pages = max(1, -(-len(records) // RECORDS_PAGE_SIZE))
-    page = min(max(int(page or 0), 0), pages - 1)
-    for key in reversed(list(sort_by or [])):
-        column = key.get("column_id")
-        if column in RECORD_COLUMNS:
-            records.sort(
-                key=lambda r, c=column: (r.get(c) is None, r.get(c)),
-                reverse=key.get("direction") == "desc",
-            )
-    return records[page * RECORDS_PAGE_SIZE : (page + 1) * RECORDS_PAGE_SIZE], pages, page
+        return block_response([], 0)
+    records = [record_row(r) for r in items]
+    for key in reversed(keys):
+        column = key["column_id"]
+        records.sort(
+            key=lambda r, c=column: (r.get(c) is None, r.get(c)),
+            reverse=key["direction"] == "desc",
+        )
+    if keys or len(items) < end:  # read to the end of the run: the count is exact
+        total = len(items)
+    else:
+        total = max(int((shown or {}).get("records") or 0), len(items))
+    return block_response(records[start:end], total)
 
 
 def run_detail(
     client: ApiClient, run_id: str | None, shown: Mapping[str, Any] | None
-) -> tuple[Any, Any, Any, Any]:
-    """KPIs + logging progress, the candidates table, what the page shows now, an alert.
-
-    ``shown`` remembers the run and how many records and candidates the page has: the
-    candidates are only resent, and the records table (its own callback) only re-read, when
-    those numbers change, so polling every two seconds stays cheap.
-    """
+) -> tuple[Any, Any, Any]:
+    """KPIs + logging progress, what the page shows now, an alert — from ``GET /api/runs/{id}``
+    alone (the summary has the written and flagged counts), so a tick every two seconds is one
+    small call. ``mon-shown`` only changes when a count did: then the grids re-read."""
     if not run_id:
         empty = html.P("No run selected. Run a test on the Test page.", className="text-muted")
-        return empty, [], None, None
-    before = shown if shown and shown.get("run_id") == run_id else {}
+        return empty, None, None
     try:
         run = client.get_run(run_id)
-        rows = int(run.get("rows") or 0)
-        logging = run.get("logging") or {}
-        # a fully written run's score records cannot change: read them once, not every tick
-        settled = logging_done(logging) and before.get("records") == rows
-        records = None if settled else client.all_run_records(run_id, max_items=MAX_RECORDS)
-        candidates = client.all_retrain_candidates(run_id, max_items=MAX_RECORDS)
+        return (*run_view(run, shown), None)
     except ApiError as exc:
-        alert = error_alert(exc, f"Could not read run {run_id}")
-        return no_update, no_update, no_update, alert
-    record_count = rows if records is None else len(records)
-    reasons = Counter(reason for c in candidates for reason in reasons_of(c))
+        return no_update, no_update, error_alert(exc, f"Could not read run {run_id}")
+
+
+def run_view(run: Mapping[str, Any], shown: Mapping[str, Any] | None) -> tuple[Any, Any]:
+    """The KPIs and logging progress of a run summary, and ``mon-shown`` (or no_update when
+    no count changed since ``shown``)."""
+    run_id = str(run["run_id"])
+    before = shown if shown and shown.get("run_id") == run_id else {}
+    flagged, share = flagged_share(run)
+    rows = int(run.get("rows") or 0)
+    logging = run.get("logging") or {}
+    # every record the writer had acknowledged by DynamoDB is in the score table
+    record_count = int(logging.get("written") or 0) if logging else rows
     kpis = dbc.Row(
         [
             dbc.Col(kpi("Accuracy", fmt_pct(run.get("accuracy"))), md=3),
@@ -207,37 +225,33 @@ def run_detail(
             dbc.Col(
                 kpi(
                     "Retrain candidates",
-                    str(len(candidates)),
+                    "—" if flagged is None else str(flagged),
                     colour="danger",
                     element_id="mon-candidates-count",
                 ),
                 md=3,
             ),
-            dbc.Col(
-                kpi(
-                    "Flagged share",
-                    fmt_pct(len(candidates) / rows if rows else None),
-                    colour="warning",
-                ),
-                md=3,
-            ),
+            dbc.Col(kpi("Flagged share", fmt_pct(share), colour="warning"), md=3),
         ],
         className="g-3 mb-3",
     )
-    reason_text = " · ".join(f"{k}: {v}" for k, v in sorted(reasons.items())) or "none yet"
-    summary = [
-        kpis,
-        logging_view(logging),
-        html.Div(
-            f"Flag reasons — {reason_text}", className="small text-muted mt-1", id="mon-reasons"
-        ),
-    ]
-    now = {"run_id": run_id, "records": record_count, "candidates": len(candidates)}
+    now = {"run_id": run_id, "records": record_count, "candidates": flagged}
     changed = now != {k: before.get(k) for k in now}
-    candidate_data: Any = [candidate_row(c) for c in candidates]
-    if before.get("candidates") == len(candidates):
-        candidate_data = no_update
-    return summary, candidate_data, now if changed else no_update, None
+    return [kpis, logging_view(logging)], now if changed else no_update
+
+
+def candidates_view(client: ApiClient, shown: Mapping[str, Any] | None) -> tuple[Any, Any]:
+    """The candidates grid's rows and the flag reasons, read when their number changed."""
+    run_id = (shown or {}).get("run_id")
+    if not run_id:
+        return [], "Flag reasons — none yet"
+    try:
+        items = client.all_retrain_candidates(run_id, max_items=MAX_RECORDS)
+    except ApiError:
+        return no_update, no_update
+    reasons = Counter(reason for c in items for reason in reasons_of(c))
+    text = " · ".join(f"{k}: {v}" for k, v in sorted(reasons.items())) or "none yet"
+    return [candidate_row(c) for c in items], f"Flag reasons — {text}"
 
 
 # --- closing the loop: retrain the run's model on its flagged records ------------------------

@@ -9,6 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html, no_update
 
 from dashboard.api_client import ApiClient, ApiError
+from dashboard.components.grid import grid
 from dashboard.figures import confusion_figure
 from dashboard.views.common import (
     error_alert,
@@ -17,6 +18,7 @@ from dashboard.views.common import (
     kpi,
 )
 
+PER_CLASS_COLUMNS = ("class", "precision", "recall", "f1", "support")
 DONE_STATES = frozenset({"done", "complete", "completed", "written", "failed", "disabled"})
 
 
@@ -87,8 +89,6 @@ def logging_view(logging: Mapping[str, Any] | None) -> Any:
 
 def result_view(run: Mapping[str, Any]) -> list[Any]:
     """KPIs, confusion matrix, per-class table and the logging progress placeholder."""
-    from dash import dash_table  # local: keeps this module's import light for tests
-
     flipped = run.get("flipped")
     share = run.get("flip_fraction")
     if isinstance(flipped, list):  # the POST answer lists the rows
@@ -120,21 +120,10 @@ def result_view(run: Mapping[str, Any]) -> list[Any]:
         ],
         className="g-3 mb-3",
     )
-    table = dash_table.DataTable(
-        id="test-per-class",
-        columns=[
-            {"name": n.title() if n != "f1" else "F1", "id": n}
-            for n in ("class", "precision", "recall", "f1", "support")
-        ],
-        data=per_class_rows(run.get("per_class")),
-        style_cell={
-            "fontFamily": "inherit",
-            "fontSize": "0.9rem",
-            "padding": "6px 10px",
-            "textAlign": "left",
-        },
-        style_header={"fontWeight": "bold", "backgroundColor": "#ecf0f1"},
-        style_as_list_view=True,
+    table = grid(
+        "test-per-class",
+        [(n.title() if n != "f1" else "F1", n) for n in PER_CLASS_COLUMNS],
+        rows=per_class_rows(run.get("per_class")),
     )
     return [
         kpis,

@@ -1,0 +1,1 @@
+"""Reusable Dash components of the dashboard (one look everywhere)."""

@@ -1,0 +1,180 @@
+"""The product's one data grid: AG Grid (dash-ag-grid) with one look, for every table.
+
+Every page builds its tables here, so they look and behave alike (compact rows, sortable headers,
+one number format, a pager), and a style change is made once. Two row models:
+
+* client side (``rows=...``): the browser holds every row; sorting, filtering and paging run
+  there — for the small tables (models, runs, candidates, per-class metrics);
+* server side (``server_side=True``): AG Grid's infinite row model asks for one block of rows at
+  a time through ``getRowsRequest`` (start row, end row, sort model) and a callback answers with
+  ``getRowsResponse``; the browser only ever holds one page — for data sets and score records.
+  :func:`block_request` reads such a request, :func:`block_response` answers it, and
+  :func:`reset_on_change` makes the grid ask again (page 1) when what it shows changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import dash_ag_grid as dag
+from dash import ClientsideFunction, Input, Output, clientside_callback
+
+ROW_HEIGHT = 32
+HEADER_HEIGHT = 36
+PAGER_HEIGHT = 48
+
+# Numbers with four significant digits, trailing zeros trimmed (161.8, 0.25, 1.234e+4).
+NUMBER_FORMAT = {"function": "params.value == null ? '' : d3.format('.4~g')(params.value)"}
+
+# One look: AG Grid's Quartz theme in the dashboard's font, Flatly's header grey, zebra rows.
+THEME = {
+    "function": "themeQuartz.withParams({fontFamily: 'inherit', fontSize: 13, "
+    "headerBackgroundColor: '#ecf0f1', headerFontWeight: 700, oddRowBackgroundColor: '#f8f9fa', "
+    "wrapperBorderRadius: 6, spacing: 6})"
+}
+
+# The product's colours for conditional rows and cells (Flatly's danger red, success green...).
+DANGER_ROW = {"backgroundColor": "#fdecea"}
+DANGER_TEXT = {"color": "#e74c3c"}
+STATUS_TEXT = {
+    "ready": {"color": "#18bc9c", "fontWeight": "700"},
+    "training": {"color": "#3498db", "fontWeight": "700"},
+    "failed": {"color": "#e74c3c", "fontWeight": "700"},
+}
+
+Column = tuple[str, str] | Mapping[str, Any]
+
+
+def column_defs(columns: Sequence[Column], numeric: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """AG Grid column definitions from ``(header, field)`` pairs or ready dicts; ``numeric``
+    fields sort as numbers and show four significant digits."""
+    out: list[dict[str, Any]] = []
+    for column in columns:
+        spec = dict(column) if isinstance(column, Mapping) else {"headerName": column[0]}
+        if not isinstance(column, Mapping):
+            spec["field"] = column[1]
+        if spec.get("field") in numeric:
+            spec |= {"type": "numericColumn", "valueFormatter": NUMBER_FORMAT}
+        out.append(spec)
+    return out
+
+
+def grid(
+    grid_id: str,
+    columns: Sequence[Column],
+    *,
+    rows: Sequence[Mapping[str, Any]] | None = None,
+    page_size: int | None = None,
+    server_side: bool = False,
+    numeric: Sequence[str] = (),
+    filterable: bool = False,
+    select_single: bool = False,
+    row_id: str | None = None,
+    row_styles: Sequence[tuple[str, Mapping[str, str]]] = (),
+    cell_styles: Mapping[str, Sequence[tuple[str, Mapping[str, str]]]] | None = None,
+) -> dag.AgGrid:
+    """One grid in the product's style.
+
+    ``page_size`` pages the rows (a pager at the bottom); ``server_side`` uses the infinite row
+    model (rows come from a ``getRowsRequest`` callback); ``select_single`` adds a radio-like
+    checkbox column and ``selectedRows``; ``row_id`` names the field that identifies a row
+    (required for selecting rows from a callback); ``row_styles`` and ``cell_styles`` (per
+    field) are ``(JS condition on params, CSS style)`` pairs, e.g. :data:`DANGER_ROW`.
+    """
+    defs = column_defs(columns, numeric)
+    for spec in defs:
+        rules = (cell_styles or {}).get(str(spec.get("field")))
+        if rules:
+            spec["cellStyle"] = _conditions(rules)
+    options: dict[str, Any] = {
+        "rowHeight": ROW_HEIGHT,
+        "headerHeight": HEADER_HEIGHT,
+        "animateRows": False,
+        "suppressCellFocus": True,
+        "enableCellTextSelection": True,
+        "theme": THEME,
+    }
+    if page_size:
+        options |= {
+            "pagination": True,
+            "paginationPageSize": page_size,
+            "paginationPageSizeSelector": False,
+        }
+    if select_single:
+        options["rowSelection"] = {
+            "mode": "singleRow",
+            "checkboxes": True,
+            "enableClickSelection": True,
+        }
+    kwargs: dict[str, Any] = {}
+    if server_side:
+        size = page_size or 100
+        options |= {
+            "cacheBlockSize": size,
+            "maxBlocksInCache": 10,
+            "infiniteInitialRowCount": size,
+        }
+        kwargs["rowModelType"] = "infinite"
+        height = HEADER_HEIGHT + size * ROW_HEIGHT + PAGER_HEIGHT + 4
+        style = {"height": f"{height}px", "width": "100%"}
+    else:
+        options["domLayout"] = "autoHeight"
+        kwargs["rowData"] = list(rows or [])
+        style = {"width": "100%"}
+    if row_id:
+        kwargs["getRowId"] = f"params.data.{row_id}"
+    if row_styles:
+        kwargs["getRowStyle"] = _conditions(row_styles)
+    return dag.AgGrid(
+        id=grid_id,
+        columnDefs=defs,
+        defaultColDef={
+            "sortable": True,
+            "resizable": True,
+            "filter": filterable,
+            "flex": 1,
+            "minWidth": 100,
+        },
+        dashGridOptions=options,
+        columnSize=None,
+        className="iris-grid",
+        style=style,
+        **kwargs,
+    )
+
+
+def _conditions(rules: Sequence[tuple[str, Mapping[str, str]]]) -> dict[str, Any]:
+    return {"styleConditions": [{"condition": c, "style": dict(style)} for c, style in rules]}
+
+
+def block_request(request: Mapping[str, Any] | None, page_size: int) -> tuple[int, int, list]:
+    """(first row, end row, sort keys) of an infinite-model request; sort keys are
+    ``[{"column_id", "direction"}]`` in the order the user clicked."""
+    request = request or {}
+    start = max(int(request.get("startRow") or 0), 0)
+    end = int(request.get("endRow") or start + page_size)
+    keys = [
+        {"column_id": str(s.get("colId")), "direction": str(s.get("sort") or "asc")}
+        for s in request.get("sortModel") or []
+        if s.get("colId")
+    ]
+    return start, max(end, start), keys
+
+
+def block_response(rows: Sequence[Mapping[str, Any]], total: int | None) -> dict[str, Any]:
+    """The answer to one block request: its rows and the total (``None`` = unknown yet)."""
+    return {"rowData": list(rows), "rowCount": total}
+
+
+def reset_on_change(grid_id: str, trigger: Input, marker: Output) -> None:
+    """When ``trigger`` changes, the server-side grid drops its cached blocks and asks for the
+    first page again (a clientside callback: no round trip but the block request itself).
+    ``marker`` is a throwaway ``dcc.Store`` property the callback writes to."""
+    clientside_callback(
+        ClientsideFunction(namespace="grid", function_name="reset"),
+        marker,
+        trigger,
+        Input(grid_id, "id"),
+        prevent_initial_call=True,
+    )
