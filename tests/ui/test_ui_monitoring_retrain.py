@@ -181,3 +181,13 @@ def test_the_client_sends_only_the_fields_given(client, fake_api, make, bundled)
     assert json.loads(fake_api.calls("POST", "/api/datasets/from-retrain")[0].content) == {
         "run_id": RUN
     }
+
+
+def test_ticks_that_overlap_a_slow_retest_start_no_second_test(client, fake_api, make, bundled):
+    seeded(fake_api, make, bundled, flagged=2)
+    job, _ = mon.start_retrain(client, RUN, None)
+    fake_api.finish_training(0)
+    first, _ = mon.advance_retrain(client, job)
+    late, _ = mon.advance_retrain(client, job)  # a tick that still carried the old job
+    assert len(fake_api.calls("POST", "/api/models/0/tests")) == 1
+    assert late["after"]["run_id"] == first["after"]["run_id"]

@@ -93,7 +93,7 @@ def layout(**_: Any) -> html.Div:
         numeric=["probability"],
         filterable=True,
         row_styles=[
-            ("String(params.data && params.data.reasons).includes('misclassified')", DANGER_ROW)
+            ("params.data && params.data.reasons.indexOf('misclassified') >= 0", DANGER_ROW)
         ],
     )
     # up to thousands of records: paged and sorted on the server, one page in the browser

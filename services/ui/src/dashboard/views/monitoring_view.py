@@ -7,7 +7,9 @@ on its own and the user watches flagged records arrive.
 
 from __future__ import annotations
 
-from collections import Counter
+import threading
+import uuid
+from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -332,6 +334,7 @@ def start_retrain(
             )
         return no_update, error_alert(exc, "Could not start retraining")
     job = {
+        "job_id": uuid.uuid4().hex,  # one re-test per job (see _retest_once)
         "stage": "training",
         "run_id": run_id,
         "model_id": model_id,
@@ -345,6 +348,28 @@ def start_retrain(
         "before": {"accuracy": run.get("accuracy"), "flagged": flagged, "share": share},
     }
     return job, None
+
+
+# Polling ticks that arrive while a slow re-test is still running carry the job as it was
+# before it: without this, each of them would start another batch test of the same job.
+_RETESTS: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+_RETESTS_LOCK = threading.Lock()
+
+
+def _retest_once(client: ApiClient, job: Mapping[str, Any]) -> dict[str, Any]:
+    """Re-test the retrained model exactly once per job (the run of the first tick)."""
+    key = (job.get("job_id"), job["run_id"], job["model_id"], job["version_before"])
+    with _RETESTS_LOCK:
+        if key not in _RETESTS:
+            _RETESTS[key] = client.run_test(
+                int(job["model_id"]),
+                int(job["test_dataset_id"]),
+                flip_fraction=float(job.get("flip_fraction") or 0.0),
+                seed=job.get("seed"),
+            )
+            while len(_RETESTS) > 100:
+                _RETESTS.popitem(last=False)
+        return _RETESTS[key]
 
 
 def advance_retrain(client: ApiClient, job: Mapping[str, Any] | None) -> tuple[Any, Any]:
@@ -366,12 +391,7 @@ def advance_retrain(client: ApiClient, job: Mapping[str, Any] | None) -> tuple[A
                 job["version_before"]
             ):
                 return new, None
-            run = client.run_test(
-                int(job["model_id"]),
-                int(job["test_dataset_id"]),
-                flip_fraction=float(job.get("flip_fraction") or 0.0),
-                seed=job.get("seed"),
-            )
+            run = _retest_once(client, job)
             new["stage"] = "counting"
             new["ticks"] = 0
             new["after"] = {"run_id": run["run_id"], "accuracy": run.get("accuracy")}
