@@ -59,8 +59,8 @@ def _item(run: str, row: int, flagged: bool, created: float) -> dict[str, Any]:
         "Class": {"S": "versicolor" if flagged else "setosa"},
         "Actual": {"S": "setosa"},
         "Probability": {"S": "0.97"},
-        "model_id": {"N": "0"},
-        "dataset_id": {"N": "0"},
+        "model_id": {"S": "0"},
+        "dataset_id": {"S": "0"},
         "created_at": {"S": _iso(created)},
     }
 

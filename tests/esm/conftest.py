@@ -23,8 +23,8 @@ def score_item(run_id: str, row: int, predicted: str, actual: str, probability: 
         "Class": {"S": predicted},
         "Actual": {"S": actual},
         "Probability": {"S": probability},
-        "model_id": {"N": "0"},
-        "dataset_id": {"N": "0"},
+        "model_id": {"S": "0"},
+        "dataset_id": {"S": "0"},
         "probabilities": {"S": '{"setosa": 0.1, "versicolor": 0.1, "virginica": 0.8}'},
         "created_at": {"S": "2026-11-25T03:15:09.456Z"},
     }

@@ -37,7 +37,7 @@ def test_retrain_table_holds_exactly_the_flagged_records(esm_tables, make_items,
     low = by_key[(RUN, "000005")]  # row 5: low confidence only
     assert [r["S"] for r in low["reasons"]["L"]] == ["low_confidence"]
     assert low["Features"] == items[5]["Features"]
-    assert low["model_id"] == {"N": "0"}
+    assert low["model_id"] == {"S": "0"}
 
 
 def test_checkpoint_resumes_after_the_last_batch(esm_tables, make_items, tmp_path):

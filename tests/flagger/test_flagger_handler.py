@@ -178,7 +178,7 @@ def test_record_built_exactly_as_the_contract_says_is_read_correctly(flagger, mo
     assert reasons(item) == ["misclassified", "low_confidence"]
     source = event["Records"][0]["dynamodb"]["NewImage"]
     assert {k: item[k] for k in source} == source
-    assert item["model_id"] == {"N": "0"}
+    assert item["model_id"] == {"S": "0"}
 
 
 def test_redelivered_batch_rewrites_the_same_items(flagger, moto_ddb):

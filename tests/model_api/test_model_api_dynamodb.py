@@ -134,7 +134,8 @@ def test_retrain_candidates_are_read_by_run_and_by_model(
                     "Class": {"S": "versicolor"},
                     "Actual": {"S": "setosa"},
                     "Probability": {"S": "0.6"},
-                    "model_id": {"N": str(model_id)},
+                    # Old items hold the id as N, new ones as S: both are read.
+                    "model_id": {"N" if i % 2 else "S": str(model_id)},
                     "reasons": {"SS": ["misclassified", "low_confidence"]},
                     "flagged_at": {"S": "2026-11-25T00:00:02Z"},
                     "threshold": {"S": "0.9"},

@@ -44,13 +44,25 @@ def test_item_has_exactly_the_contract_attributes_and_types() -> None:
         "Class": {"S": "setosa"},
         "Actual": {"S": "setosa"},
         "Probability": {"S": "0.9876"},
-        "model_id": {"N": "7"},
-        "dataset_id": {"N": "0"},
+        "model_id": {"S": "7"},
+        "dataset_id": {"S": "0"},
         "probabilities": {"S": item["probabilities"]["S"]},
         "created_at": {"S": "2026-11-25T03:15:09.123000Z"},
     }
     assert json.loads(item["probabilities"]["S"]) == dict(
         zip(CLASSES, [0.9876, 0.01, 0.0024], strict=True)
+    )
+
+
+def test_every_attribute_is_a_string_byte_for_byte() -> None:
+    """What a course-era Lambda reads: only S values, and these exact bytes."""
+    item = first_row_item()
+    assert {kind for value in item.values() for kind in value} == {"S"}
+    extras = {k: item[k] for k in ("model_id", "dataset_id", "probabilities", "created_at")}
+    assert json.dumps(extras, separators=(",", ":")) == (
+        '{"model_id":{"S":"7"},"dataset_id":{"S":"0"},'
+        '"probabilities":{"S":"{\\"setosa\\": 0.9876, \\"versicolor\\": 0.01, '
+        '\\"virginica\\": 0.0024}"},"created_at":{"S":"2026-11-25T03:15:09.123000Z"}}'
     )
 
 

@@ -2,7 +2,8 @@
 
 The seed's four strings (``Features``, ``Class``, ``Actual``, ``Probability``) keep the course's
 format so any course Lambda still works; the extras (model id, data set id, the probability
-vector, created-at time) are for analytics. Items are in DynamoDB's wire format (``{"S": ...}``)
+vector, created-at time) are for analytics and are strings too (``model_id`` is ``{"S": "7"}``), so
+every attribute of the item is ``S``. Items are in DynamoDB's wire format (``{"S": ...}``)
 because the writer talks to the low-level client and the outbox stores them as JSON.
 """
 
@@ -127,8 +128,10 @@ class _RunConstants:
         self.index = {c: i for i, c in enumerate(self.classes)}
         self.json_names = [json.dumps(c) for c in self.classes]
         self.partition_key = {"S": str(run.run_id)}
-        self.model_id = {"N": str(int(run.model_id))}
-        self.dataset_id = {"N": str(int(run.dataset_id))}
+        # Every attribute is S: course-era Lambdas json.dumps the deserialised NewImage, and
+        # TypeDeserializer turns N into Decimal, which json.dumps refuses.
+        self.model_id = {"S": str(int(run.model_id))}
+        self.dataset_id = {"S": str(int(run.dataset_id))}
         self.created_at = {"S": iso_utc(run.created_at)}
 
 

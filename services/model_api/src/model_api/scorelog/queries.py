@@ -23,6 +23,22 @@ _deserializer = TypeDeserializer()
 _KEY_NAMES = frozenset({"partition_key", "sort_key"})
 # A filtered Scan may evaluate many items to find a few: bound the work of one request.
 MAX_SCAN_PAGES = 10
+# Ids are written as S now (every attribute a string, for course-era Lambdas); items written
+# before that hold N. A filter matches both, and reads convert both to int.
+MODEL_FILTER = "model_id IN (:m_s, :m_n)"
+_ID_ATTRIBUTES = ("model_id", "dataset_id")
+
+
+def model_values(model_id: int) -> dict[str, dict[str, str]]:
+    """The filter values for one model id, as the new S and as the old N attribute."""
+    return {":m_s": {"S": str(model_id)}, ":m_n": {"N": str(model_id)}}
+
+
+def _id_value(value: Any) -> Any:
+    """``"7"`` (new S) or ``7`` (old N, already an int) as the int 7; anything else as it is."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return value
 
 
 class BadCursor(ValueError):
@@ -91,6 +107,9 @@ def _plain(value: Any) -> Any:
 def to_json(item: dict[str, Any]) -> dict[str, Any]:
     """A table item as plain JSON, with the seed's strings parsed alongside (never replaced)."""
     record = {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+    for name in _ID_ATTRIBUTES:
+        if name in record:
+            record[name] = _id_value(record[name])
     record["run_id"] = record.get("partition_key")
     sort_key = record.get("sort_key")
     record["position"] = int(sort_key) if isinstance(sort_key, str) and sort_key.isdigit() else None
@@ -181,8 +200,8 @@ class RecordReader:
             "ExpressionAttributeValues": {":p": {"S": run_id}},
         }
         if model_id is not None:
-            kwargs["FilterExpression"] = "model_id = :m"
-            kwargs["ExpressionAttributeValues"][":m"] = {"N": str(model_id)}
+            kwargs["FilterExpression"] = MODEL_FILTER
+            kwargs["ExpressionAttributeValues"] |= model_values(model_id)
         return await self._pages(
             "query", table, limit, decode_cursor(cursor, run_id), cursor, kwargs
         )
@@ -190,8 +209,8 @@ class RecordReader:
     async def _scan(self, table: str, model_id: int | None, limit: int, cursor: str | None) -> Page:
         kwargs: dict[str, Any] = {}
         if model_id is not None:
-            kwargs["FilterExpression"] = "model_id = :m"
-            kwargs["ExpressionAttributeValues"] = {":m": {"N": str(model_id)}}
+            kwargs["FilterExpression"] = MODEL_FILTER
+            kwargs["ExpressionAttributeValues"] = model_values(model_id)
         return await self._pages("scan", table, limit, decode_cursor(cursor), cursor, kwargs)
 
     async def _pages(

@@ -1,0 +1,77 @@
+"""Real stream records of the score log's items are readable by a course-era Lambda.
+
+The common student function deserialises ``NewImage`` with boto3's ``TypeDeserializer`` and
+``json.dumps`` it with no custom encoder. That fails on any ``N`` attribute (it becomes a
+``Decimal``), so every attribute the product writes must be ``S``. The records are read from the
+table's real stream on the test endpoint after the product's writer wrote them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from boto3.dynamodb.types import TypeDeserializer
+from model_api.scorelog.items import build_items, new_run_id
+from model_api.scorelog.service import ScoreLog
+from scorelog_kit import Run, scored_rows
+
+pytestmark = pytest.mark.integration
+
+
+def stream_records(aws: Any, table: str, run_id: str) -> list[dict[str, Any]]:
+    """Every stream record of ``run_id``'s items, read through the DynamoDB Streams API."""
+    ddb = boto3.client("dynamodb", **aws.client_kwargs())
+    streams = boto3.client("dynamodbstreams", **aws.client_kwargs())
+    arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    records: list[dict[str, Any]] = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            page = streams.get_records(ShardIterator=iterator, Limit=1000)
+            records += page["Records"]
+            if not page["Records"]:
+                break
+            iterator = page.get("NextShardIterator")
+    return [r for r in records if r["dynamodb"]["Keys"]["partition_key"]["S"] == run_id]
+
+
+async def test_stream_records_json_dump_as_a_course_lambda_does(
+    tmp_path: Path, tables: dict[str, str], aws_env: Any
+) -> None:
+    log = ScoreLog(
+        tmp_path / "var",
+        tables["score"],
+        retrain_table=tables["retrain"],
+        endpoint_url=aws_env.url,
+        region=aws_env.region,
+    )
+    await log.start()
+    try:
+        run = Run(run_id=new_run_id(), model_id=12, dataset_id=3)
+        rows = scored_rows(30)
+        await log.submit(run, rows)
+        assert await log.wait_idle(run.run_id, timeout=60)
+    finally:
+        await log.stop()
+
+    records = stream_records(aws_env, tables["score"], run.run_id)
+    assert len(records) == 30
+    expected = dict(build_items(run, rows))
+    deserializer = TypeDeserializer()
+    for record in records:
+        image = record["dynamodb"]["NewImage"]
+        assert image == expected[int(image["sort_key"]["S"])]
+        # The course Lambda's two lines, verbatim in spirit: no custom encoder.
+        plain = {k: deserializer.deserialize(v) for k, v in image.items()}
+        text = json.dumps(plain)
+        back = json.loads(text)
+        assert back["model_id"] == "12" and back["dataset_id"] == "3"
+        vector = json.loads(back["probabilities"])
+        assert float(back["Probability"]) == pytest.approx(vector[back["Class"]])
+        assert all(isinstance(v, str) for v in back.values())
