@@ -141,33 +141,98 @@ def test_numeric_attributes_are_accepted_and_copied_with_their_type(flagger, mot
     assert reasons(items[row(13)]) == ["misclassified"]
 
 
-def test_every_malformed_record_is_reported_logged_with_its_key_and_not_written(
+def test_every_unreadable_record_is_copied_at_once_as_unreadable_never_retried(
     flagger, moto_ddb, flagger_logs
 ):
+    """Missing fields, a non-number, non-finite or out-of-range probability, an untyped value:
+    none can become readable later, so none is reported for a retry; each is a candidate."""
     event = load_event("malformed.json")
     result = flagger.handle(event, None)
-    expected = [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in event["Records"]]
-    assert result == {"batchItemFailures": expected}
-    assert retrain_items(moto_ddb) == {}
-    malformed_logs = [line for line in flagger_logs if line["message"] == "malformed record"]
-    assert len(malformed_logs) == len(event["Records"])
-    logged = {line["sequence_number"]: line for line in malformed_logs}
+    assert result == {"batchItemFailures": []}
+    items = retrain_items(moto_ddb)
+    assert set(items) == {(RUN, r["dynamodb"]["Keys"]["sort_key"]["S"]) for r in event["Records"]}
+    for record in event["Records"]:
+        key = (RUN, record["dynamodb"]["Keys"]["sort_key"]["S"])
+        item = items[key]
+        assert reasons(item) == ["unreadable"]
+        assert item["unreadable_error"]["S"]
+        assert item["threshold"] == {"S": "0.9"} and item["flagged_at"]["S"]
+        for name, value in record["dynamodb"]["NewImage"].items():  # whatever it holds
+            if isinstance(value, dict):
+                assert item[name] == value
+    untyped = items[(RUN, "000041")]  # "Probability": "0.5" is not a typed value
+    assert "Probability" not in untyped
+    assert json.loads(untyped["unreadable_attributes"]["S"]) == {"Probability": "0.5"}
+    assert items[(RUN, "000028")]["sort_key"] == {"S": "000028"}  # key from Keys
+    assert flagger.stats["unreadable"] == len(event["Records"])
+    assert flagger.stats["failed"] == 0
+    logged = {
+        line["sequence_number"]: line
+        for line in flagger_logs
+        if line["message"] == "unreadable record"
+    }
+    assert len(logged) == len(event["Records"])
     for record in event["Records"]:
         line = logged[record["dynamodb"]["SequenceNumber"]]
         assert line["level"] == "ERROR"
         assert line["keys"]["partition_key"] == RUN
         assert line["keys"]["sort_key"] == record["dynamodb"]["Keys"]["sort_key"]["S"]
-        assert line["error"]
+        assert line["error"] and line["action"] == "copied as unreadable"
 
 
-def test_mixed_batch_reports_only_the_poison_record_and_processes_the_rest(flagger, moto_ddb):
+class ListSink:
+    """An on-failure destination that keeps what it is sent (the runner's file, SQS on AWS)."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self.fail = fail
+
+    def send(self, message: dict[str, Any]) -> None:
+        if self.fail:
+            raise ConnectionError("queue unreachable")
+        json.dumps(message, default=str)  # what a real destination does with it
+        self.messages.append(message)
+
+
+def test_unreadable_records_without_a_key_go_to_the_destination_at_once(moto_ddb):
+    sink = ListSink()
+    flagger = Flagger(FlaggerConfig(retrain_table=RETRAIN_TABLE), moto_ddb, failure_sink=sink)
+    event = load_event("unreadable_no_key.json")
+    assert flagger.handle(event, None) == {"batchItemFailures": []}
+    assert [m["record"] for m in sink.messages] == event["Records"][:3]
+    assert all(m["reason"].startswith("unreadable: ") for m in sink.messages)
+    assert [m["sequence_number"] for m in sink.messages] == [
+        "4200000000000000000101",
+        "4200000000000000000102",
+        None,
+    ]
+    assert set(retrain_items(moto_ddb)) == {row(1)}  # the readable record behind them
+    assert flagger.stats["to_destination"] == 3 and flagger.stats["flagged"] == 1
+
+
+def test_keyless_unreadable_records_are_retried_only_when_the_send_fails(moto_ddb):
+    """A failed send can succeed later (retry); with no destination the mapping's gets it."""
+    event = load_event("unreadable_no_key.json")
+    for sink in (ListSink(fail=True), None):
+        flagger = Flagger(FlaggerConfig(retrain_table=RETRAIN_TABLE), moto_ddb, failure_sink=sink)
+        assert flagger.handle(event, None) == {
+            "batchItemFailures": [
+                {"itemIdentifier": "4200000000000000000101"},
+                {"itemIdentifier": "4200000000000000000102"},
+                {"itemIdentifier": ""},
+            ]
+        }
+
+
+def test_mixed_batch_copies_the_poison_record_as_unreadable_and_processes_the_rest(flagger, moto_ddb):
     event = load_event("mixed_batch.json")
     result = flagger.handle(event, None)
-    assert result == {"batchItemFailures": [{"itemIdentifier": seq_of(event, "000033")}]}
+    assert result == {"batchItemFailures": []}
     items = retrain_items(moto_ddb)
-    assert set(items) == {row(31), row(34), row(36)}
+    assert set(items) == {row(31), row(33), row(34), row(36)}
     assert reasons(items[row(36)]) == ["misclassified", "low_confidence"]
-    assert flagger.stats == {"flagged": 3, "ignored": 2, "failed": 1, "passed": 2}
+    assert reasons(items[row(33)]) == ["unreadable"]
+    assert flagger.stats == {"flagged": 3, "unreadable": 1, "ignored": 2, "passed": 2, "failed": 0}
 
 
 def test_record_built_exactly_as_the_contract_says_is_read_correctly(flagger, moto_ddb):
@@ -188,7 +253,7 @@ def test_redelivered_batch_rewrites_the_same_items(flagger, moto_ddb):
     flagger.handle(copy.deepcopy(event), None)
     second = retrain_items(moto_ddb)
     assert set(second) == set(first)
-    assert len(second) == 3
+    assert len(second) == 4
 
 
 def test_threshold_comes_from_the_config(moto_ddb):
@@ -245,13 +310,12 @@ def test_write_error_reports_that_record_only(moto_ddb, flagger_logs):
     flagger = Flagger(FlaggerConfig(retrain_table=RETRAIN_TABLE), client)
     event = load_event("mixed_batch.json")
     result = flagger.handle(event, None)
-    assert result == {
-        "batchItemFailures": [
-            {"itemIdentifier": seq_of(event, "000031")},
-            {"itemIdentifier": seq_of(event, "000033")},
-        ]
-    }
-    assert set(retrain_items(moto_ddb)) == {row(34), row(36)}
+    assert result == {"batchItemFailures": [{"itemIdentifier": seq_of(event, "000031")}]}
+    assert set(retrain_items(moto_ddb)) == {row(33), row(34), row(36)}
+    fallback = [
+        line for line in flagger_logs if line["message"].startswith("BatchWriteItem failed")
+    ]
+    assert fallback and fallback[0]["error_code"] == "ThrottlingException"
     write_logs = [line for line in flagger_logs if line["message"] == "retrain write failed"]
     assert len(write_logs) == 1
     assert write_logs[0]["keys"] == {"partition_key": RUN, "sort_key": "000031"}
@@ -278,19 +342,28 @@ def test_later_records_for_a_failed_key_are_held_back_to_keep_per_key_order(moto
     assert set(retrain_items(moto_ddb)) == {row(2), row(3)}
 
 
-def test_record_without_sequence_number_fails_the_batch_by_empty_identifier(flagger):
+def test_record_without_sequence_number_is_copied_as_unreadable(flagger, moto_ddb):
     event = load_event("modify.json")
     del event["Records"][0]["dynamodb"]["SequenceNumber"]
     result = flagger.handle(event, None)
-    assert result == {"batchItemFailures": [{"itemIdentifier": ""}]}
+    assert result == {"batchItemFailures": []}
+    assert reasons(retrain_items(moto_ddb)[row(7)]) == ["unreadable"]
 
 
-def test_unknown_event_name_is_a_failure(flagger, moto_ddb):
+def test_failed_write_of_a_record_without_sequence_number_fails_the_batch(moto_ddb):
+    event = load_event("modify.json")
+    del event["Records"][0]["dynamodb"]["SequenceNumber"]
+    client = ThrottlingClient(moto_ddb, {"000007"})
+    flagger = Flagger(FlaggerConfig(retrain_table=RETRAIN_TABLE), client)
+    assert flagger.handle(event, None) == {"batchItemFailures": [{"itemIdentifier": ""}]}
+
+
+def test_unknown_event_name_is_copied_as_unreadable(flagger, moto_ddb):
     event = load_event("modify.json")
     event["Records"][0]["eventName"] = "UPSERT"
     result = flagger.handle(event, None)
-    assert result == {"batchItemFailures": [{"itemIdentifier": seq_of(event, "000007")}]}
-    assert retrain_items(moto_ddb) == {}
+    assert result == {"batchItemFailures": []}
+    assert reasons(retrain_items(moto_ddb)[row(7)]) == ["unreadable"]
 
 
 def test_event_without_records_is_a_function_error(flagger):
@@ -333,24 +406,25 @@ def test_items_left_unprocessed_are_retried_then_reported(moto_ddb):
     flagger = Flagger(FlaggerConfig(retrain_table=RETRAIN_TABLE), client)
     event = load_event("mixed_batch.json")
     result = flagger.handle(event, None)
-    assert result == {
-        "batchItemFailures": [
-            {"itemIdentifier": seq_of(event, "000033")},
-            {"itemIdentifier": seq_of(event, "000034")},
-        ]
-    }
+    assert result == {"batchItemFailures": [{"itemIdentifier": seq_of(event, "000034")}]}
     assert client.calls.count("000034") == 4  # first call + 3 retries of the unprocessed item
-    assert set(retrain_items(moto_ddb)) == {row(31), row(36)}
+    assert set(retrain_items(moto_ddb)) == {row(31), row(33), row(36)}
 
 
-def test_one_invalid_item_does_not_fail_the_others_in_its_write(moto_ddb):
+def test_an_attribute_dynamodb_would_refuse_makes_the_record_unreadable_not_stuck(moto_ddb):
+    """Copied as is, a number DynamoDB rejects would fail every write of it, forever."""
     event = load_event("insert_seed_strings.json")
-    # A number DynamoDB rejects: the whole BatchWriteItem call fails.
     event["Records"][2]["dynamodb"]["NewImage"]["size"] = {"N": "not-a-number"}
     flagger = Flagger(FlaggerConfig(retrain_table=RETRAIN_TABLE), moto_ddb)
     result = flagger.handle(event, None)
-    assert result == {"batchItemFailures": [{"itemIdentifier": seq_of(event, "000002")}]}
-    assert set(retrain_items(moto_ddb)) == {row(1), row(3)}
+    assert result == {"batchItemFailures": []}
+    items = retrain_items(moto_ddb)
+    assert set(items) == {row(1), row(2), row(3)}
+    assert reasons(items[row(2)]) == ["unreadable"]
+    assert "size" not in items[row(2)]
+    assert json.loads(items[row(2)]["unreadable_attributes"]["S"]) == {
+        "size": {"N": "not-a-number"}
+    }
 
 
 def test_many_flagged_records_and_repeated_keys_are_written_in_order(moto_ddb):

@@ -26,6 +26,8 @@ class FlaggerConfig:
 
     retrain_table: str = DEFAULT_RETRAIN_TABLE
     threshold: float = DEFAULT_THRESHOLD
+    # The on-failure queue, for unreadable records with no key to copy them under.
+    failure_queue_url: str | None = None
 
     def __post_init__(self) -> None:
         if not self.retrain_table.strip():
@@ -37,7 +39,8 @@ class FlaggerConfig:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> FlaggerConfig:
-        """Read ``RETRAIN_TABLE`` and ``CONFIDENCE_THRESHOLD`` (defaults as in the contract)."""
+        """Read ``RETRAIN_TABLE``, ``CONFIDENCE_THRESHOLD`` (defaults as in the contract) and
+        ``FAILURE_QUEUE_URL`` (optional)."""
         env = os.environ if env is None else env
         raw = env.get("CONFIDENCE_THRESHOLD", "").strip()
         try:
@@ -45,4 +48,5 @@ class FlaggerConfig:
         except ValueError:
             raise ConfigError(f"CONFIDENCE_THRESHOLD must be a number, got {raw!r}") from None
         table = env.get("RETRAIN_TABLE", "").strip() or DEFAULT_RETRAIN_TABLE
-        return cls(retrain_table=table, threshold=threshold)
+        queue = env.get("FAILURE_QUEUE_URL", "").strip() or None
+        return cls(retrain_table=table, threshold=threshold, failure_queue_url=queue)

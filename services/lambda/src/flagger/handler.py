@@ -4,8 +4,15 @@ Ordering and failure semantics (DynamoDB stream + event source mapping with
 ``ReportBatchItemFailures``):
 
 - Every record of the batch is evaluated in stream order; one bad record never stops the ones
-  behind it. Each record that could not be handled (malformed, or its write failed) is returned in
-  ``batchItemFailures`` by its ``SequenceNumber``, in stream order.
+  behind it. A record that can never be read (fields missing or mistyped, a probability that is
+  not a finite number in [0, 1]) is not retried: retrying cannot fix it, and a run of them held
+  the stream for an hour. It is itself a problem record, copied at once with the reason
+  ``unreadable`` and whatever it holds; with no usable key it goes to the on-failure destination
+  at once (the injected ``failure_sink``; on AWS the SQS queue in ``FAILURE_QUEUE_URL``).
+- Retries are for what can succeed later: a record whose write failed (throttling, an error of
+  the call), or whose on-failure send failed, is returned in ``batchItemFailures`` by its
+  ``SequenceNumber``, in stream order. Without a configured destination a keyless unreadable
+  record is reported too (logged why), so the mapping's own destination still gets it.
 - The event source mapping resumes from the *lowest* failed sequence number, so records after a
   failure are redelivered even if they succeeded here. Writes are idempotent puts on the source
   key, so redelivery rewrites the same items: no duplicates.
@@ -28,42 +35,49 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flagger.config import FlaggerConfig
+from flagger.failures import FailureSink, SqsFailureSink, unreadable_message
 from flagger.log import log
-from flagger.records import MalformedRecord, parse_record, record_keys, sequence_number
+from flagger.records import (
+    MalformedRecord,
+    parse_record,
+    record_keys,
+    retrain_key,
+    sequence_number,
+)
 from flagger.retrain import (
     MAX_BATCH_WRITE,
     DynamoDBWriter,
     build_retrain_item,
+    build_unreadable_item,
     flagged_at_now,
     write_retrain_items,
 )
 from flagger.rules import flag_reasons
 
-_client: DynamoDBWriter | None = None
+_clients: dict[str, Any] = {}
 
 KeyId = tuple[str, ...]
+OUTCOMES = ("flagged", "unreadable", "to_destination", "passed", "ignored", "failed")
 
 
-def get_client() -> DynamoDBWriter:
-    """The DynamoDB client, created once per container (cold start) and then reused.
+def get_client(service: str = "dynamodb") -> Any:
+    """The ``dynamodb`` (or ``sqs``) client, created once per container (cold start), reused.
 
     boto3 honours ``AWS_ENDPOINT_URL`` and the region/credential variables by itself.
     """
-    global _client
-    if _client is None:
+    if _clients.get(service) is None:
         import boto3
         from botocore.config import Config
 
-        _client = boto3.client(
-            "dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 3})
+        _clients[service] = boto3.client(
+            service, config=Config(retries={"mode": "standard", "max_attempts": 3})
         )
-    return _client
+    return _clients[service]
 
 
-def set_client(client: DynamoDBWriter | None) -> None:
+def set_client(client: Any, service: str = "dynamodb") -> None:
     """Inject a client (tests, the local runner); ``None`` resets to lazy creation."""
-    global _client
-    _client = client
+    _clients[service] = client
 
 
 @dataclass
@@ -71,8 +85,9 @@ class _Write:
     index: int
     key: KeyId
     keys: dict[str, str]
-    sequence_number: str
+    sequence_number: str | None
     item: dict[str, Any]
+    outcome: str = "flagged"
 
 
 @dataclass
@@ -94,10 +109,12 @@ class Flagger:
         config: FlaggerConfig,
         client: DynamoDBWriter | Callable[[], DynamoDBWriter],
         clock: Callable[[], str] = flagged_at_now,
+        failure_sink: FailureSink | None = None,
     ) -> None:
         self.config = config
         self._client = client
         self._clock = clock
+        self.failure_sink = failure_sink
         self.stats: Counter[str] = Counter()  # cumulative outcomes, for the local runner's metrics
         self._stats_lock = threading.Lock()
 
@@ -125,7 +142,7 @@ class Flagger:
             "batch processed",
             request_id=batch.request_id,
             records=len(records),
-            **{k: batch.outcomes[k] for k in ("flagged", "passed", "ignored", "failed")},
+            **{k: batch.outcomes[k] for k in OUTCOMES},
         )
         return {"batchItemFailures": failures}
 
@@ -139,18 +156,7 @@ class Flagger:
         try:
             parsed = parse_record(record)
         except MalformedRecord as exc:
-            log(
-                logging.ERROR,
-                "malformed record",
-                error=str(exc),
-                keys=keys or exc.keys,
-                sequence_number=seq,
-                event_id=_event_id(record),
-                request_id=batch.request_id,
-            )
-            batch.failed[index] = seq
-            if keys:
-                batch.failed_keys.add(key_id)
+            self._unreadable(index, record, str(exc), keys or exc.keys, seq, batch)
             return
         if parsed is None:
             batch.outcomes["ignored"] += 1
@@ -161,13 +167,70 @@ class Flagger:
         if not reasons:
             batch.outcomes["passed"] += 1
             return
-        if len(batch.chunk) >= MAX_BATCH_WRITE or any(w.key == key_id for w in batch.chunk):
-            self._flush(batch)
-            if key_id in batch.failed_keys:  # the older image of this key just failed
-                self._skip(index, keys, seq, batch)
-                return
         item = build_retrain_item(parsed, reasons, self.config.threshold, self._clock())
-        batch.chunk.append(_Write(index, key_id, parsed.keys, parsed.sequence_number, item))
+        self._queue(_Write(index, key_id, parsed.keys, parsed.sequence_number, item), batch)
+
+    def _queue(self, write: _Write, batch: _Batch) -> None:
+        if len(batch.chunk) >= MAX_BATCH_WRITE or any(w.key == write.key for w in batch.chunk):
+            self._flush(batch)
+            if write.key in batch.failed_keys:  # the older image of this key just failed
+                self._skip(write.index, write.keys, write.sequence_number, batch)
+                return
+        batch.chunk.append(write)
+
+    def _unreadable(
+        self,
+        index: int,
+        record: Any,
+        error: str,
+        keys: dict[str, Any],
+        seq: str | None,
+        batch: _Batch,
+    ) -> None:
+        """Copy a record that can never be read as an ``unreadable`` candidate, or, with no key
+        to copy it under, send it to the on-failure destination: never a retry."""
+        key = retrain_key(record)
+        log(
+            logging.ERROR,
+            "unreadable record",
+            error=error,
+            keys=keys,
+            sequence_number=seq,
+            event_id=_event_id(record),
+            request_id=batch.request_id,
+            action="copied as unreadable" if key else "sent to the on-failure destination",
+        )
+        if key is not None:
+            item = build_unreadable_item(record, key, error, self.config.threshold, self._clock())
+            key_id = (key["partition_key"], key["sort_key"])
+            self._queue(_Write(index, key_id, key, seq, item, "unreadable"), batch)
+            return
+        message = unreadable_message(
+            record, error=error, keys=keys, sequence_number=seq, request_id=batch.request_id
+        )
+        if self.failure_sink is None:
+            log(
+                logging.ERROR,
+                "no on-failure destination configured (FAILURE_QUEUE_URL); reporting the "
+                "record as failed so the event source mapping's destination gets it",
+                sequence_number=seq,
+                request_id=batch.request_id,
+            )
+            batch.failed[index] = seq
+            return
+        try:
+            self.failure_sink.send(message)
+        except Exception as exc:  # the send can succeed later: let the mapping retry it
+            log(
+                logging.ERROR,
+                "on-failure send failed; the record will be retried",
+                error=f"{type(exc).__name__}: {exc}",
+                sequence_number=seq,
+                request_id=batch.request_id,
+            )
+            batch.failed[index] = seq
+            return
+        batch.outcomes["to_destination"] += 1
 
     def _flush(self, batch: _Batch) -> None:
         chunk, batch.chunk = batch.chunk, []
@@ -179,7 +242,7 @@ class Flagger:
         for position, write in enumerate(chunk):
             error = errors.get(position)
             if error is None:
-                batch.outcomes["flagged"] += 1
+                batch.outcomes[write.outcome] += 1
                 continue
             log(
                 logging.ERROR,
@@ -210,4 +273,10 @@ def _event_id(record: Any) -> Any:
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """AWS Lambda entry point (``flagger.handler.lambda_handler``); settings from env."""
-    return Flagger(FlaggerConfig.from_env(), get_client).handle(event, context)
+    config = FlaggerConfig.from_env()
+    sink = (
+        SqsFailureSink(lambda: get_client("sqs"), config.failure_queue_url)
+        if config.failure_queue_url
+        else None
+    )
+    return Flagger(config, get_client, failure_sink=sink).handle(event, context)

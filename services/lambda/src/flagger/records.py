@@ -1,14 +1,17 @@
 """Parsing DynamoDB stream records (the real AWS event shape) into score records.
 
 A stream record carries typed attribute values (``{"S": "0.93"}``, ``{"N": "0.93"}``). The seed
-writes every attribute as a string; other writers may store numbers as ``N``: both are accepted.
-Anything else that cannot be read is a :class:`MalformedRecord`, which the handler reports as a
-failed item instead of guessing.
+and the product write every attribute as a string; older items hold numbers as ``N``: both are
+accepted. Anything else that cannot be read is a :class:`MalformedRecord`. It can never become
+readable by retrying, so the handler copies it as an ``unreadable`` candidate (with its key from
+:func:`retrain_key`, its well-formed attributes from :func:`split_attributes`) instead of
+reporting it as a failed item.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -61,6 +64,75 @@ def record_keys(record: Any) -> dict[str, Any]:
             if found:
                 return found
     return {}
+
+
+def _key_from(source: Any) -> dict[str, str] | None:
+    if not isinstance(source, dict):
+        return None
+    values = [source.get(name) for name in KEY_NAMES]
+    if all(isinstance(v, dict) and isinstance(v.get("S"), str) and v["S"] for v in values):
+        return {name: v["S"] for name, v in zip(KEY_NAMES, values, strict=True)}
+    return None
+
+
+def retrain_key(record: Any) -> dict[str, str] | None:
+    """The retrain item's key for any record, readable or not: from ``NewImage``, else from
+    ``Keys`` (always there on a real stream). ``None`` when neither holds two non-empty S."""
+    if not isinstance(record, dict) or not isinstance(record.get("dynamodb"), dict):
+        return None
+    ddb = record["dynamodb"]
+    return _key_from(ddb.get("NewImage")) or _key_from(ddb.get("Keys"))
+
+
+_SCALARS = {"S": str, "B": str, "BOOL": bool}
+_SETS = ("SS", "BS", "NS")
+
+
+def _number(raw: Any) -> bool:
+    try:
+        return isinstance(raw, str) and Decimal(raw.strip()).is_finite()
+    except InvalidOperation:
+        return False
+
+
+def well_formed(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` is a typed attribute value DynamoDB would accept in a write (the checks
+    that matter here; DynamoDB itself still has the last word)."""
+    if not isinstance(value, dict) or len(value) != 1 or depth > 32:
+        return False
+    ((kind, raw),) = value.items()
+    if kind in _SCALARS:
+        return isinstance(raw, _SCALARS[kind])
+    if kind == "N":
+        return _number(raw)
+    if kind == "NULL":
+        return raw is True
+    if kind in _SETS:
+        ok = _number if kind == "NS" else (lambda v: isinstance(v, str))
+        return (
+            isinstance(raw, list)
+            and bool(raw)
+            and len(set(map(str, raw))) == len(raw)
+            and all(ok(v) for v in raw)
+        )
+    if kind == "L":
+        return isinstance(raw, list) and all(well_formed(v, depth + 1) for v in raw)
+    if kind == "M":
+        return isinstance(raw, dict) and all(
+            isinstance(k, str) and well_formed(v, depth + 1) for k, v in raw.items()
+        )
+    return False
+
+
+def split_attributes(image: Any) -> tuple[Image, dict[str, Any]]:
+    """``image``'s well-formed attributes (copied as they are) and the others (kept as text)."""
+    if not isinstance(image, Mapping):
+        return {}, ({} if image is None else {"NewImage": image})
+    good: Image = {}
+    bad: dict[str, Any] = {}
+    for name, value in image.items():
+        (good if isinstance(name, str) and well_formed(value) else bad)[str(name)] = value
+    return good, bad
 
 
 def _plain(value: Any) -> Any:
@@ -121,6 +193,10 @@ def parse_record(record: Any) -> ScoreRecord | None:
         if not isinstance(value, dict) or not isinstance(value.get("S"), str) or not value["S"]:
             raise MalformedRecord(f"key attribute {name!r} is missing or not a non-empty S", keys)
         plain_keys[name] = value["S"]
+    _, malformed = split_attributes(image)
+    if malformed:
+        names = ", ".join(sorted(malformed))
+        raise MalformedRecord(f"attribute(s) {names} are not valid DynamoDB values", plain_keys)
     return ScoreRecord(
         sequence_number=seq,
         event_name=event_name,

@@ -8,12 +8,16 @@ the bottleneck when many records are flagged.
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from flagger.records import KEY_NAMES, Image, ScoreRecord
+from flagger.log import log
+from flagger.records import KEY_NAMES, Image, ScoreRecord, split_attributes
+from flagger.rules import UNREADABLE
 
 MAX_BATCH_WRITE = 25  # DynamoDB's BatchWriteItem limit
 
@@ -44,6 +48,34 @@ def build_retrain_item(
     item["reasons"] = {"L": [{"S": reason} for reason in reasons]}
     item["flagged_at"] = {"S": flagged_at}
     item["threshold"] = {"S": format_threshold(threshold)}
+    return item
+
+
+def build_unreadable_item(
+    record: dict[str, Any],
+    key: dict[str, str],
+    error: str,
+    threshold: float,
+    flagged_at: str,
+) -> Image:
+    """A record that can never be read, as a candidate: whatever it holds, and why.
+
+    Well-formed attributes are copied as they are; the others (which DynamoDB would refuse) are
+    kept as JSON text in ``unreadable_attributes`` so nothing is lost and the write succeeds.
+    """
+    good, bad = split_attributes(record["dynamodb"].get("NewImage"))
+    for name in KEY_NAMES:
+        if name in good and good[name] != {"S": key[name]}:
+            bad[name] = good[name]
+        good[name] = {"S": key[name]}
+    item: Image = dict(good)
+    item["reasons"] = {"L": [{"S": UNREADABLE}]}
+    item["flagged_at"] = {"S": flagged_at}
+    item["threshold"] = {"S": format_threshold(threshold)}
+    item["unreadable_error"] = {"S": error}
+    if bad:
+        text = json.dumps(bad, default=str, sort_keys=True)
+        item["unreadable_attributes"] = {"S": text}
     return item
 
 
@@ -81,7 +113,14 @@ def write_retrain_items(
             request = {table: unprocessed}
             if attempt < unprocessed_retries:
                 sleep(backoff * 2**attempt)
-    except Exception:  # any error of the whole call: isolate the item(s) that cause it
+    except Exception as exc:  # any error of the whole call: isolate the item(s) that cause it
+        log(
+            logging.WARNING,
+            "BatchWriteItem failed; writing the items one by one with PutItem",
+            error=f"{type(exc).__name__}: {exc}",
+            error_code=_error_code(exc),
+            items=len(items),
+        )
         return _write_one_by_one(client, table, items)
     left = {item_key(r["PutRequest"]["Item"]) for r in unprocessed}
     return {
@@ -89,6 +128,12 @@ def write_retrain_items(
         for i, item in enumerate(items)
         if item_key(item) in left
     }
+
+
+def _error_code(exc: Exception) -> str | None:
+    """botocore's error code (``AccessDeniedException``, ``ValidationException``…), if any."""
+    response = getattr(exc, "response", None)
+    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
 
 
 def _write_one_by_one(client: DynamoDBWriter, table: str, items: list[Image]) -> dict[int, str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 MISCLASSIFIED = "misclassified"
 LOW_CONFIDENCE = "low_confidence"
+UNREADABLE = "unreadable"  # a record that can never be read is a candidate too (see records.py)
 
 
 def flag_reasons(predicted: str, actual: str, probability: float, threshold: float) -> list[str]:

@@ -87,6 +87,7 @@ class BatchInvoker:
                 self.metrics.add(function_errors=1)
                 error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
                 if self.bisect_on_error and len(pending) > 1:
+                    self.metrics.add(bisections=1)
                     middle = len(pending) // 2
                     self._process(pending[:middle])
                     self._process(pending[middle:])

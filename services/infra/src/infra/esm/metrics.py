@@ -18,6 +18,7 @@ class MetricsSnapshot:
     function_errors: int
     partial_failures: int
     retries: int
+    bisections: int
     batches: int
     active_shards: int
     lag_seconds: float
@@ -38,6 +39,7 @@ class Metrics:
     function_errors: int = 0
     partial_failures: int = 0
     retries: int = 0
+    bisections: int = 0
     batches: int = 0
     max_lag_seconds: float = 0.0
     shard_lag: dict[str, float] = field(default_factory=dict)
@@ -68,6 +70,7 @@ class Metrics:
                 function_errors=self.function_errors,
                 partial_failures=self.partial_failures,
                 retries=self.retries,
+                bisections=self.bisections,
                 batches=self.batches,
                 active_shards=active_shards,
                 lag_seconds=max(self.shard_lag.values(), default=0.0),

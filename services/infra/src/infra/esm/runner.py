@@ -121,21 +121,24 @@ class EsmRunner:
         self.settings = settings or EsmSettings()
         self.dynamodb = dynamodb or make_client(self.settings, "dynamodb")
         self.streams = streams or make_client(self.settings, "dynamodbstreams")
+        self.checkpoints = CheckpointStore(self.settings.checkpoint_path)
+        self.destination = FailureDestination(self.settings.failures_path)
         self._flagger: Flagger | None = None
         if handler is None and self.settings.esm_function_handler:
             handler = load_handler(self.settings.esm_function_handler)
         if handler is None:
+            # The destination is the function's too: an unreadable record with no key goes
+            # there at once, as the deployed function sends it to the on-failure queue.
             self._flagger = Flagger(
                 FlaggerConfig(
                     retrain_table=self.settings.retrain_table,
                     threshold=self.settings.flag_threshold,
                 ),
                 self.dynamodb,
+                failure_sink=self.destination,
             )
             handler = self._flagger.handle
         self.handler: Handler = handler
-        self.checkpoints = CheckpointStore(self.settings.checkpoint_path)
-        self.destination = FailureDestination(self.settings.failures_path)
         self.metrics = Metrics()
         self._stop = threading.Event()
         self._workers: dict[tuple[str, str], _Worker] = {}
