@@ -113,15 +113,39 @@ def test_sigterm_stops_cleanly(esm_tables, make_items, tmp_path):
     assert "event source mapping stopped" in messages
 
 
-def test_poison_record_goes_to_the_failure_file_and_the_rest_is_processed(
+class RefusingWrites:
+    """The real client, except that every write of one row fails (as a denied write would)."""
+
+    def __init__(self, inner: Any, sort_key: str) -> None:
+        self.inner = inner
+        self.sort_key = sort_key
+
+    def _refused(self, items: list[dict[str, Any]]) -> bool:
+        return any(i["sort_key"]["S"] == self.sort_key for i in items)
+
+    def batch_write_item(self, RequestItems: dict[str, Any]) -> Any:  # noqa: N803
+        ((_, requests),) = RequestItems.items()
+        if self._refused([r["PutRequest"]["Item"] for r in requests]):
+            raise RuntimeError("write refused")
+        return self.inner.batch_write_item(RequestItems=RequestItems)
+
+    def put_item(self, **kwargs: Any) -> Any:
+        if self._refused([kwargs["Item"]]):
+            raise RuntimeError("write refused")
+        return self.inner.put_item(**kwargs)
+
+
+def test_record_whose_write_keeps_failing_goes_to_the_failure_file_after_retries(
     esm_tables, make_items, make_score_item, tmp_path
 ):
     items, expected = make_items(RUN, 60)
-    poison = make_score_item(RUN, 17, "setosa", "setosa", "abc")
-    items[17] = poison
-    expected.discard((RUN, "000017"))
+    items[17] = make_score_item(RUN, 17, "versicolor", "setosa", "0.5")  # flagged
+    expected.discard((RUN, "000017"))  # never written
     esm_tables.put(items)
-    runner = EsmRunner(esm_tables.settings(tmp_path, esm_max_retries=2))
+    flagger = Flagger(
+        FlaggerConfig(retrain_table=esm_tables.retrain), RefusingWrites(esm_tables.ddb, "000017")
+    )
+    runner = EsmRunner(esm_tables.settings(tmp_path, esm_max_retries=2), flagger.handle)
     snapshot = runner.run_until_idle(timeout=120)
     assert Counter(esm_tables.retrain_keys()) == Counter(expected)
     failures = runner.destination.read_all()
@@ -130,7 +154,7 @@ def test_poison_record_goes_to_the_failure_file_and_the_rest_is_processed(
     assert failure["attempts"] == 3  # the first invocation plus 2 retries
     assert failure["reason"] == "reported in batchItemFailures"
     assert failure["requestContext"]["condition"] == "RetryAttemptsExhausted"
-    assert failure["record"]["dynamodb"]["NewImage"]["Probability"] == {"S": "abc"}
+    assert failure["record"]["dynamodb"]["NewImage"]["Probability"] == {"S": "0.5"}
     assert failure["DDBStreamBatchInfo"]["streamArn"].endswith(failure["record"]["eventSourceARN"])
     assert snapshot.records_failed == 1
     assert snapshot.records_succeeded == 59
@@ -202,8 +226,8 @@ def test_starting_position_latest_skips_what_is_there_once(esm_tables, make_item
 
 def test_replay_sends_fixed_failures_through_the_function_again(esm_tables, make_items, tmp_path):
     items, expected = make_items(RUN, 24)
-    items[11] = items[11] | {"Probability": {"S": "abc"}}  # a poison record that stays poison
-    expected.discard((RUN, "000011"))
+    items[11] = items[11] | {"Probability": {"S": "abc"}}  # unreadable: copied, never failed
+    expected.add((RUN, "000011"))
     esm_tables.put(items)
     flagger = Flagger(FlaggerConfig(retrain_table=esm_tables.retrain), esm_tables.ddb)
 
@@ -224,13 +248,11 @@ def test_replay_sends_fixed_failures_through_the_function_again(esm_tables, make
         text=True,
         timeout=120,
     )
-    assert result.returncode == 1  # the poison record still fails
+    assert result.returncode == 0
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report == {"replayed": 2, "succeeded": 1, "still_failing": 1, "not_replayable": 0}
+    assert report == {"replayed": 1, "succeeded": 1, "still_failing": 0, "not_replayable": 0}
     assert Counter(esm_tables.retrain_keys()) == Counter(expected)
-    left = [json.loads(line) for line in failures_file.read_text().splitlines()]
-    assert [m["keys"]["sort_key"] for m in left] == ["000011"]
-    assert left[0]["attempts"] == 2
+    assert failures_file.read_text() == ""
 
 
 def test_runner_can_invoke_the_deployed_entry_point_by_handler_name(

@@ -42,6 +42,8 @@ def candidates_frame(items: list[dict[str, Any]]) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     skipped: list[str] = []
     for item in items:
+        if "unreadable" in (item.get("reasons") or []):
+            continue  # the flagger could not read it: no trustworthy row or label to train on
         features = item.get("features")
         actual = item.get("Actual")
         if not isinstance(features, dict) or not isinstance(actual, str):
