@@ -224,7 +224,9 @@ def test_keyless_unreadable_records_are_retried_only_when_the_send_fails(moto_dd
         }
 
 
-def test_mixed_batch_copies_the_poison_record_as_unreadable_and_processes_the_rest(flagger, moto_ddb):
+def test_mixed_batch_copies_the_poison_record_as_unreadable_and_processes_the_rest(
+    flagger, moto_ddb
+):
     event = load_event("mixed_batch.json")
     result = flagger.handle(event, None)
     assert result == {"batchItemFailures": []}

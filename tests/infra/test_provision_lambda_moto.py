@@ -106,6 +106,7 @@ def _state(moto_url: str, s: InfraSettings) -> dict[str, Any]:
         )["PolicyDocument"],
         "function": fn,
         "mappings": mappings,
+        "queue_url": queue_url,
     }
 
 
@@ -160,16 +161,22 @@ def test_up_creates_everything_least_privilege(moto_url, settings, clients, flag
                 "dynamodb:DescribeStream",
                 "dynamodb:GetRecords",
                 "dynamodb:GetShardIterator",
-                "dynamodb:ListStreams",
             }
         ): [stream_arn],
-        frozenset({"dynamodb:PutItem"}): [st["retrain"]["TableArn"]],
+        # ListStreams cannot be scoped to a stream ARN (it lists them).
+        frozenset({"dynamodb:ListStreams"}): ["*"],
+        # BatchWriteItem is what the function calls; PutItem its logged fallback.
+        frozenset({"dynamodb:BatchWriteItem", "dynamodb:PutItem"}): [st["retrain"]["TableArn"]],
         frozenset({"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}): sorted(
             [log_group, f"{log_group}:*"]
         ),
         frozenset({"sqs:SendMessage"}): [queue_arn],
     }
     assert not any("*" in a for actions in grants for a in actions)
+    wildcard = [
+        s for s in policy["Statement"] if "*" in json.dumps(s["Resource"]).replace(":*", "")
+    ]
+    assert [s["Action"] for s in wildcard] == [["dynamodb:ListStreams"]]
 
     fn = st["function"]
     assert fn["Runtime"] == "python3.12"
@@ -179,6 +186,7 @@ def test_up_creates_everything_least_privilege(moto_url, settings, clients, flag
     assert fn["Environment"]["Variables"] == {
         "RETRAIN_TABLE": settings.retrain_table,
         "CONFIDENCE_THRESHOLD": "0.9",
+        "FAILURE_QUEUE_URL": st["queue_url"],
     }
     expected_zip = build_zip(flagger_src).zip_bytes
     assert fn["CodeSha256"] == base64.b64encode(hashlib.sha256(expected_zip).digest()).decode()

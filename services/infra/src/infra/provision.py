@@ -22,6 +22,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from flagger.permissions import FAILURE_QUEUE, RETRAIN_TABLE, actions_on
+
 from infra.config import InfraSettings
 from infra.dynamodb_local import LOCAL_CREDENTIALS
 from infra.lambda_package import build_function_zip
@@ -51,12 +53,17 @@ TRUST_POLICY = {
         }
     ],
 }
+# What Lambda itself does with the function's role (the function's own code calls are listed in
+# flagger.permissions): the event source mapping reads the stream and, for what never succeeds,
+# sends to the on-failure queue; the runtime writes the function's logs.
 STREAM_READ_ACTIONS = [
     "dynamodb:DescribeStream",
     "dynamodb:GetRecords",
     "dynamodb:GetShardIterator",
-    "dynamodb:ListStreams",
 ]
+# ListStreams acts on no stream (it lists them): IAM cannot scope it to an ARN, so it needs "*".
+STREAM_LIST_ACTIONS = ["dynamodb:ListStreams"]
+MAPPING_QUEUE_ACTIONS = ["sqs:SendMessage"]
 LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
 # IAM changes take seconds to reach Lambda on AWS; these messages mean "retry shortly".
 _IAM_PROPAGATION_HINTS = (
@@ -351,11 +358,13 @@ def _arn_parts(table_arn: str) -> tuple[str, str, str]:
 def function_policy(
     settings: InfraSettings, *, stream_arn: str, retrain_table_arn: str, queue_arn: str
 ) -> dict[str, Any]:
-    """The function's only permissions: exactly what the flagger does, on exactly its resources."""
+    """The function's only permissions: exactly what its code and Lambda for it call, each on
+    exactly its resource. The code's calls come from ``flagger.permissions``."""
     partition, region, account = _arn_parts(retrain_table_arn)
     log_group = (
         f"arn:{partition}:logs:{region}:{account}:log-group:/aws/lambda/{settings.function_name}"
     )
+    queue_actions = sorted(set(actions_on(FAILURE_QUEUE)) | set(MAPPING_QUEUE_ACTIONS))
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -366,9 +375,15 @@ def function_policy(
                 "Resource": stream_arn,
             },
             {
+                "Sid": "ListStreams",
+                "Effect": "Allow",
+                "Action": STREAM_LIST_ACTIONS,
+                "Resource": "*",
+            },
+            {
                 "Sid": "WriteRetrainCandidates",
                 "Effect": "Allow",
-                "Action": ["dynamodb:PutItem"],
+                "Action": actions_on(RETRAIN_TABLE),
                 "Resource": retrain_table_arn,
             },
             {
@@ -380,7 +395,7 @@ def function_policy(
             {
                 "Sid": "OnFailureDestination",
                 "Effect": "Allow",
-                "Action": ["sqs:SendMessage"],
+                "Action": queue_actions,
                 "Resource": queue_arn,
             },
         ],
@@ -505,8 +520,13 @@ def _retry_iam_propagation(call: Callable[[], T], timeout: float) -> T:
             time.sleep(3.0)
 
 
-def ensure_function(settings: InfraSettings, clients: AwsClients, role_arn: str) -> Change:
-    """The flagger function: created, or its code/configuration updated when they differ."""
+def ensure_function(
+    settings: InfraSettings, clients: AwsClients, role_arn: str, queue_url: str | None = None
+) -> Change:
+    """The flagger function: created, or its code/configuration updated when they differ.
+
+    ``queue_url`` (the on-failure queue) is where the function sends unreadable records that
+    have no key to copy them under."""
     if settings.lambda_source_dir is None:
         raise ProvisioningError(
             "the flagger package is not installed; set IRIS_LAMBDA_SOURCE_DIR to "
@@ -525,6 +545,7 @@ def ensure_function(settings: InfraSettings, clients: AwsClients, role_arn: str)
             "Variables": {
                 "RETRAIN_TABLE": settings.retrain_table,
                 "CONFIDENCE_THRESHOLD": str(settings.flag_threshold),
+                **({"FAILURE_QUEUE_URL": queue_url} if queue_url else {}),
             }
         },
     }
@@ -760,7 +781,8 @@ def provision_up(
     )
     role_changes, role_arn = ensure_function_role(settings, clients, policy)
     report.changes += role_changes
-    report.changes.append(ensure_function(settings, clients, role_arn))
+    queue_url = _queue_url(clients("sqs"), settings.failure_queue_name)
+    report.changes.append(ensure_function(settings, clients, role_arn, queue_url))
     report.changes += ensure_event_source_mapping(settings, clients, stream_arn, queue_arn)
     return report
 

@@ -1,0 +1,23 @@
+"""The AWS calls the function's code makes, as IAM actions: the one list its role is built from.
+
+Kept next to the calls (``retrain.py`` writes, ``failures.py`` sends) so a new call cannot be
+added without its permission; ``infra.provision.function_policy`` imports it, and a test runs
+the handler against recording clients and checks every call made is in this list.
+"""
+
+from __future__ import annotations
+
+RETRAIN_TABLE = "retrain_table"
+FAILURE_QUEUE = "failure_queue"
+
+# client method -> (IAM action, the resource it acts on)
+FUNCTION_CALLS: dict[str, tuple[str, str]] = {
+    "batch_write_item": ("dynamodb:BatchWriteItem", RETRAIN_TABLE),  # flagged records, 25 a call
+    "put_item": ("dynamodb:PutItem", RETRAIN_TABLE),  # fallback when a whole batch call fails
+    "send_message": ("sqs:SendMessage", FAILURE_QUEUE),  # unreadable records with no key
+}
+
+
+def actions_on(resource: str) -> list[str]:
+    """The IAM actions the function's code needs on ``resource``, sorted."""
+    return sorted({action for action, target in FUNCTION_CALLS.values() if target == resource})
