@@ -343,7 +343,11 @@ def main() -> None:
                 final = runner.latest()
             finally:
                 runner.stop()
+            from bench.flagger_unreadable import report, unreadable_phase
+
+            unreadable = unreadable_phase(env, ddb)
     _report(lat, keep, final, compare)
+    report(unreadable)
 
 
 def _report(

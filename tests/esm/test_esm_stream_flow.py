@@ -123,7 +123,7 @@ class RefusingWrites:
     def _refused(self, items: list[dict[str, Any]]) -> bool:
         return any(i["sort_key"]["S"] == self.sort_key for i in items)
 
-    def batch_write_item(self, RequestItems: dict[str, Any]) -> Any:  # noqa: N803
+    def batch_write_item(self, RequestItems: dict[str, Any]) -> Any:
         ((_, requests),) = RequestItems.items()
         if self._refused([r["PutRequest"]["Item"] for r in requests]):
             raise RuntimeError("write refused")

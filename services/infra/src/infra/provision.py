@@ -21,7 +21,6 @@ from urllib.parse import unquote
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-
 from flagger.permissions import FAILURE_QUEUE, RETRAIN_TABLE, actions_on
 
 from infra.config import InfraSettings

@@ -1,0 +1,128 @@
+"""Flagger scenario: 1,200 unreadable records, then a normal flipped-label run.
+
+Once, such a run held the stream for over an hour (each record reported, retried with back-off,
+bisected). Now each is copied at once as ``unreadable``; this measures how soon the normal run's
+candidates arrive after its last write (target p99 ≤ 2 s) and prints the runner's retry and
+bisection counters. Called from ``bench.flagger_bench`` (``python -m bench flagger``).
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from bench._common import provision_tables
+from bench.flagger_bench import (
+    WRITER_THREADS,
+    RunnerProcess,
+    _item,
+    _pct,
+    _scan,
+    _ts,
+    _wait_for,
+)
+
+UNREADABLE_RECORDS = 1200
+NORMAL_RECORDS = 300  # every 3rd misclassified: 100 candidates
+BREAKAGES = ({"S": "abc"}, {"S": "NaN"}, {"S": "inf"}, {"S": "1.5"})
+
+
+def _write(ddb: Any, table: str, items: list[dict[str, Any]]) -> None:
+    def chunk_write(chunk: list[dict[str, Any]]) -> None:
+        request = {table: [{"PutRequest": {"Item": item}} for item in chunk]}
+        while request:
+            request = ddb.batch_write_item(RequestItems=request)["UnprocessedItems"]
+
+    with ThreadPoolExecutor(WRITER_THREADS) as pool:
+        list(pool.map(chunk_write, [items[i : i + 25] for i in range(0, len(items), 25)]))
+
+
+def unreadable_phase(env: dict[str, str], ddb: Any) -> dict[str, Any]:
+    score, retrain = "BenchUnreadable", "BenchUnreadableRetrain"
+    provision_tables(env["AWS_ENDPOINT_URL"], score, retrain)
+    run_env = env | {
+        "IRIS_SCORE_TABLE": score,
+        "IRIS_RETRAIN_TABLE": retrain,
+        "IRIS_DATA_DIR": f"{env['IRIS_DATA_DIR']}-unreadable",
+    }
+    runner = RunnerProcess(run_env)
+    runner.start()
+    try:
+        _wait_for(lambda: bool(runner.metrics), 60)
+        bad_run, good_run = "bench-unreadable", "bench-after-unreadable"
+        bad = []
+        for row in range(UNREADABLE_RECORDS):
+            item = _item(bad_run, row, False, time.time())
+            item["Probability"] = BREAKAGES[row % len(BREAKAGES)]
+            bad.append(item)
+        _write(ddb, score, bad)
+        now = time.time()
+        good = [_item(good_run, r, r % 3 == 0, now) for r in range(NORMAL_RECORDS)]
+        _write(ddb, score, good)
+        last_write = time.time()
+        wanted = len([r for r in range(NORMAL_RECORDS) if r % 3 == 0])
+        _wait_for(lambda: len(_scan(ddb, good_run, retrain)) >= wanted, 300)
+        arrived = [last_write - _ts(i["flagged_at"]["S"]) for i in _scan(ddb, good_run, retrain)]
+        after_last = [max(0.0, -d) for d in arrived]
+        _wait_for(lambda: len(_scan(ddb, bad_run, retrain)) >= UNREADABLE_RECORDS, 300)
+        _wait_for(lambda: int(runner.latest().get("records_seen", 0)) >= len(bad) + len(good), 60)
+        time.sleep(1.0)  # one more metrics line after the last batch
+        metrics = runner.latest()
+    finally:
+        runner.stop()
+    return {
+        "unreadable_copied": len(_scan(ddb, bad_run, retrain)),
+        "candidates": len(arrived),
+        "p50_after_last_write": _pct(after_last, 50),
+        "p99_after_last_write": _pct(after_last, 99),
+        "retries": metrics.get("retries"),
+        "bisections": metrics.get("bisections"),
+        "function_errors": metrics.get("function_errors"),
+        "records_failed": metrics.get("records_failed"),
+    }
+
+
+def report(result: dict[str, Any]) -> None:
+    print(
+        f"\n{UNREADABLE_RECORDS:,} unreadable records, then a normal run of {NORMAL_RECORDS} "
+        "(target: candidates p99 ≤ 2 s after the last write)"
+    )
+    print(f"  unreadable copied as 'unreadable': {result['unreadable_copied']:,}")
+    print(
+        f"  normal run's candidates: {result['candidates']}, arrived after the last write: "
+        f"p50 {result['p50_after_last_write']:.2f} s, p99 {result['p99_after_last_write']:.2f} s"
+    )
+    print(
+        f"  runner: retries {result['retries']}, bisections {result['bisections']}, "
+        f"function errors {result['function_errors']}, given up {result['records_failed']}"
+    )
+
+
+def main() -> None:
+    """This scenario alone, on its own DynamoDB Local: ``python -m bench.flagger_unreadable``."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from infra.dynamodb_local import client
+
+    from bench._common import dynamodb_local_with_tables
+
+    with tempfile.TemporaryDirectory(prefix="flagger-unreadable-") as tmp:
+        data = Path(tmp)
+        with dynamodb_local_with_tables("BenchU0", None, data_dir=data / "ddb") as server:
+            env = dict(os.environ) | {
+                "AWS_ENDPOINT_URL": server.endpoint_url,
+                "AWS_DEFAULT_REGION": "us-east-1",
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+                "IRIS_DATA_DIR": str(data / "var"),
+                "IRIS_ESM_METRICS_INTERVAL": "0.5",
+                "IRIS_ESM_DISCOVERY_INTERVAL": "0.5",
+            }
+            report(unreadable_phase(env, client(server.endpoint_url)))
+
+
+if __name__ == "__main__":
+    main()
