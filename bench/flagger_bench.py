@@ -343,9 +343,9 @@ def main() -> None:
                 final = runner.latest()
             finally:
                 runner.stop()
-            from bench.flagger_unreadable import report, unreadable_phase
+            from bench.flagger_unreadable import report, run_both
 
-            unreadable = unreadable_phase(env, ddb)
+            unreadable = run_both(env, ddb)
     _report(lat, keep, final, compare)
     report(unreadable)
 

@@ -9,11 +9,16 @@ bisection, and the normal run written after them arrives as usual. Timing is mea
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from typing import Any
 
 import pytest
+from flagger.config import FlaggerConfig
+from flagger.handler import Flagger
 from infra.esm import EsmRunner
+from infra.esm.destination import FailureDestination
+from infra.esm.replay import replay_failures
 
 pytestmark = pytest.mark.integration
 
@@ -89,3 +94,35 @@ def test_the_runner_gives_the_function_its_destination_for_keyless_records(esm_t
     assert message["requestContext"]["condition"] == "Unreadable"
     assert message["reason"].startswith("unreadable: ")
     assert esm_tables.retrain_items() == []
+
+
+def test_replay_keeps_unreadable_records_and_what_the_function_sends_meanwhile(tmp_path):
+    """Replay holds the failures file while the function may send to it: no deadlock, no loss."""
+    destination = FailureDestination(tmp_path / "failures.jsonl")
+    flagger = Flagger(FlaggerConfig(), client=None, failure_sink=destination)  # type: ignore[arg-type]
+    keyless = {
+        "eventID": "e2",
+        "eventName": "INSERT",
+        "dynamodb": {"SequenceNumber": "8", "NewImage": {"Probability": {"S": "abc"}}},
+    }
+    flagger.handle({"Records": [keyless]}, None)  # the function's own message
+    (unreadable,) = destination.read_all()
+    gave_up = unreadable | {"requestContext": {"condition": "RetryAttemptsExhausted"}}
+    destination.rewrite([unreadable, gave_up])  # + an older give-up of the same record
+
+    done = threading.Event()
+    report: list[Any] = []
+    worker = threading.Thread(
+        target=lambda: (report.append(replay_failures(destination, flagger.handle)), done.set())
+    )
+    worker.start()
+    assert done.wait(30), "replay deadlocked"
+    assert report[0].as_dict() == {
+        "replayed": 1,
+        "succeeded": 1,
+        "still_failing": 0,
+        "not_replayable": 1,
+    }
+    left = destination.read_all()
+    assert [m["requestContext"]["condition"] for m in left] == ["Unreadable", "Unreadable"]
+    assert all(m["record"] == keyless for m in left)
