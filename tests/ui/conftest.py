@@ -1,19 +1,31 @@
 """A test double of model_api for the dashboard's unit tests: an in-memory implementation of the
-contract's routes behind ``httpx.MockTransport``, recording every request it receives."""
+contract's routes behind ``httpx.MockTransport``, recording every request it receives.
+
+It cannot drift from the real API: every answer it gives is checked against the real app's
+routes (``real_contract``): the route must exist there with the same method, a success must
+have the real route's status and validate against its ``response_model``, an error must be in
+the one error shape with a status the real route declares.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from dashboard.api_client import ApiClient
+from model_api.errors import ErrorResponse
+from model_api.errors import _routes as flat_routes
+from pydantic import TypeAdapter
+from starlette.routing import Match
 
 sys.path.insert(0, str(Path(__file__).parent))  # for ``ui_kit``
 
@@ -86,7 +98,12 @@ class FakeApi:
         key = f"{request.method} {request.url.path}"
         for pattern, response in self.fail.items():
             if key.startswith(pattern):
-                return response
+                return response  # a fault injected by the test (outage, proxy page, ...)
+        response = self._route(request, key)
+        check_against_real_api(request, response)
+        return response
+
+    def _route(self, request: httpx.Request, key: str) -> httpx.Response:
         parts = request.url.path.strip("/").split("/")
         route: Callable[..., httpx.Response] | None = getattr(
             self, f"_{request.method.lower()}_{parts[1] if len(parts) > 1 else parts[0]}", None
@@ -94,6 +111,9 @@ class FakeApi:
         if route is None:
             return _error(404, "not_found", f"no route {key}")
         return route(request, parts[2:])
+
+    def _get_schema(self, request: httpx.Request, rest: list[str]) -> httpx.Response:
+        return httpx.Response(200, json=real_schema())
 
     def _get_ready(self, request: httpx.Request, rest: list[str]) -> httpx.Response:
         return httpx.Response(200, json={"status": "ready", "checks": {"tables": "ok"}})
@@ -255,6 +275,41 @@ class FakeApi:
         return httpx.Response(200, json={"items": items[start:end], "next_cursor": cursor})
 
 
+def real_schema() -> dict[str, Any]:
+    """What the real ``GET /api/schema`` answers with default settings."""
+    from model_api.config import ApiSettings
+    from model_api.feature_schema import schema
+
+    return schema(ApiSettings(scorelog_enabled=False))
+
+
+@lru_cache
+def real_contract() -> list[Any]:
+    """The real model_api app's routes (built once; nothing is started or trained)."""
+    from model_api.app import create_app
+    from model_api.config import ApiSettings
+
+    app = create_app(ApiSettings(data_dir=Path(tempfile.mkdtemp()), scorelog_enabled=False))
+    return [r for r in flat_routes(app.router.routes) if hasattr(r, "response_model")]
+
+
+def check_against_real_api(request: httpx.Request, response: httpx.Response) -> None:
+    """Fail the test when the fake answers something the real API could not."""
+    scope = {"type": "http", "path": request.url.path, "method": request.method, "root_path": ""}
+    routes = [r for r in real_contract() if r.matches(scope)[0] == Match.FULL]
+    assert routes, f"the fake serves {request.method} {request.url.path}; model_api does not"
+    route = routes[0]
+    status = response.status_code
+    if status < 400:
+        assert status == (route.status_code or 200), (route.path, status)
+        if route.response_model is not None and status != 204:
+            TypeAdapter(route.response_model).validate_python(response.json())
+        return
+    declared = {int(s) for s in route.responses} | {500}
+    assert status in declared, f"{route.path} never answers {status} (declares {declared})"
+    ErrorResponse.model_validate(response.json())
+
+
 def model_json(ident: int, dataset_id: int, status: str = "ready", params: dict | None = None):
     return {
         "id": ident,
@@ -355,6 +410,12 @@ def make() -> Any:
         bundled_rows=bundled_rows,
         csv_path=BUNDLED_CSV,
     )
+
+
+@pytest.fixture
+def limits() -> dict[str, Any]:
+    """The real API's input limits (``GET /api/schema``)."""
+    return real_schema()["limits"]
 
 
 @pytest.fixture(scope="session")

@@ -142,3 +142,13 @@ def test_run_ids_stay_one_path_segment(client, fake_api) -> None:
     with pytest.raises(ApiError, match="Not a valid run id"):
         client.get_run("../models/1")
     assert fake_api.requests == []
+
+
+def test_the_schema_is_fetched_once_and_retried_while_the_api_is_down(client, fake_api) -> None:
+    fake_api.fail["GET /api/schema"] = httpx.Response(503, text="starting")
+    with pytest.raises(ApiError):
+        client.schema()
+    del fake_api.fail["GET /api/schema"]
+    first = client.schema()
+    assert client.schema() is first and first["limits"]["validation_split"]["max"] == 0.5
+    assert len(fake_api.calls("GET", "/api/schema")) == 2  # the failed try + one fetch

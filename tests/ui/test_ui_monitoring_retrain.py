@@ -101,7 +101,13 @@ def test_the_loop_builds_retrains_retests_and_compares(client, fake_api, make, b
     assert new_run != RUN
 
     # the flagger copies the new run's candidates; counting ends when logged and stable
-    fake_api.runs[new_run]["logging"] = {"total": 10, "written": 10, "pending": 0, "state": "done"}
+    fake_api.runs[new_run]["logging"] = {
+        "total": 10,
+        "written": 10,
+        "pending": 0,
+        "failed": 0,
+        "state": "complete",
+    }
     fake_api.candidates[new_run] = [candidate(make, new_run, 0, "setosa", "virginica")]
     job, view, poll_off, _, _ = mon.retrain_step(client, "mon-rt-poll", RUN, 0, job)
     assert job["stage"] == "counting" and job["after"]["flagged"] == 1
@@ -127,7 +133,13 @@ def test_a_worse_model_is_shown_red_and_a_flipped_run_is_retested_the_same_way(
     body = json.loads(fake_api.calls("POST", "/api/models/0/tests")[0].content)
     assert body == {"dataset_id": 1, "flip_fraction": 0.2, "seed": 7}
     new_run = job["after"]["run_id"]
-    fake_api.runs[new_run]["logging"] = {"total": 10, "written": 10, "pending": 0, "state": "done"}
+    fake_api.runs[new_run]["logging"] = {
+        "total": 10,
+        "written": 10,
+        "pending": 0,
+        "failed": 0,
+        "state": "complete",
+    }
     fake_api.candidates[new_run] = [candidate(make, new_run, i, "a", "b") for i in range(5)]
     for _ in range(2):
         job, view, *_ = mon.retrain_step(client, "mon-rt-poll", RUN, None, job)

@@ -144,8 +144,8 @@ def test_a_missing_data_set_is_an_alert(client) -> None:
 # --- Models --------------------------------------------------------------------------------
 
 
-def test_create_spec_validates_the_form() -> None:
-    spec = mv.create_spec(0, "16, 8", "12", 16, "0.005", 0.25, "")
+def test_create_spec_validates_the_form(limits) -> None:
+    spec = mv.create_spec(0, "16, 8", "12", 16, "0.005", 0.25, "", limits=limits)
     assert spec == {
         "dataset_id": 0,
         "hidden_layers": [16, 8],
@@ -161,10 +161,15 @@ def test_create_spec_validates_the_form() -> None:
         (0, "10", 0, 32, 0.01, 0.2, None),
         (0, "10", 2.5, 32, 0.01, 0.2, None),
         (0, "10", 5, 32, 0.01, 0.95, None),
+        (0, "10", 5, 32, 0.01, 0.6, None),  # the API allows at most 0.5
+        (0, "10", 5, 32, 2, 0.2, None),  # the API allows at most 1
+        (0, "10", 5, 32, 0, 0.2, None),  # and more than 0
+        (0, "10", limits["epochs"]["max"] + 1, 32, 0.01, 0.2, None),
+        (0, "600", 5, 32, 0.01, 0.2, None),
         (0, "", 5, 32, 0.01, 0.2, None),
     ]:
         try:
-            mv.create_spec(*bad)
+            mv.create_spec(*bad, limits=limits)
         except mv.FormError:
             continue
         raise AssertionError(f"accepted {bad}")
@@ -175,7 +180,7 @@ def test_a_bad_form_never_reaches_the_api(client, fake_api) -> None:
         client, "models-create", None, (0, "10,x", 5, 32, 0.01, 0.2, None), (None, None, None, None)
     )
     assert is_error(alert) and chosen is no_update
-    assert fake_api.requests == []
+    assert [r.url.path for r in fake_api.requests] == ["/api/schema"]  # only the limits read
 
 
 def test_create_posts_the_spec_and_selects_the_new_model(client, fake_api, bundled) -> None:
@@ -316,6 +321,9 @@ def test_logging_progress_polls_until_the_run_is_written(client, fake_api, make)
     view, stop = tv.poll_logging(client, RUN)
     assert stop is True and "10/10" in text_of(view)
     assert tv.logging_done({"total": 5, "written": 3, "failed": 2, "pending": 0, "state": "x"})
+    final = client.schema()["logging_final_states"]
+    assert tv.logging_done({"total": 0, "state": "disabled"}, final)
+    assert not tv.logging_done({"total": 5, "written": 0, "pending": 5, "state": "writing"}, final)
 
 
 # --- Monitoring ----------------------------------------------------------------------------

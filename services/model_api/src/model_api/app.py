@@ -11,7 +11,7 @@ from model_api.config import ApiSettings, get_settings
 from model_api.errors import install_error_handlers
 from model_api.models import routes as versions
 from model_api.retrain import routes as retrain
-from model_api.routes import course, dataset_views, datasets, health, models, runs
+from model_api.routes import course, dataset_views, datasets, health, models, runs, schema
 from model_api.scorelog import views as scorelog_views
 from model_api.services import Services
 
@@ -38,7 +38,17 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.services = services
     app.state.score_log = services.scorelog  # read by the score log's own routes
     install_error_handlers(app)
-    for module in (health, datasets, dataset_views, models, versions, runs, retrain, course):
+    for module in (
+        health,
+        datasets,
+        dataset_views,
+        models,
+        versions,
+        runs,
+        retrain,
+        schema,
+        course,
+    ):
         app.include_router(module.router)
     app.include_router(scorelog_views.records_router)
     return app

@@ -11,9 +11,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,21 @@ _DESCRIPTIONS = {
 }
 
 
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for a route's error statuses, all with the one error model."""
+def error_responses(*statuses: int, plain_route: bool = False) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for a route's error statuses, all with the one error model.
+
+    ``plain_route``: the route answers text/plain on success, its errors are still JSON (FastAPI
+    would file a ``model`` under the route's own media type).
+    """
+    if plain_route:
+        ref = {"$ref": "#/components/schemas/ErrorResponse"}
+        return {
+            s: {
+                "description": _DESCRIPTIONS.get(s, "Error"),
+                "content": {"application/json": {"schema": ref}},
+            }
+            for s in statuses
+        }
     return {
         status: {"model": ErrorResponse, "description": _DESCRIPTIONS.get(status, "Error")}
         for status in statuses
@@ -107,8 +121,35 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names only the first matching route's methods; a path served by
+            # several routes (GET and POST /api/datasets) allows all of theirs.
+            allow = ", ".join(allowed_methods(request))
+            if request.method == "OPTIONS":
+                return Response(status_code=204, headers={"Allow": allow})
+            headers["Allow"] = allow
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(
-            error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+            error_body(code, str(exc.detail)), status_code=exc.status_code, headers=headers
         )
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the app serves at the request's path (+ OPTIONS, answered here)."""
+    methods = {"OPTIONS"}
+    for route in _routes(request.app.router.routes):
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
+def _routes(routes: list[Any]) -> list[Any]:
+    """The app's routes, flattened (FastAPI keeps an included router's routes inside it)."""
+    out: list[Any] = []
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        out += _routes(inner.routes) if inner is not None else [route]
+    return out

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+MIN_UNITS, MAX_UNITS = 1, 512  # units per hidden layer
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -20,8 +22,8 @@ class ModelCreate(_Strict):
 
     @model_validator(mode="after")
     def _layer_sizes(self) -> ModelCreate:
-        if any(not 1 <= n <= 512 for n in self.hidden_layers):
-            raise ValueError("each hidden layer needs between 1 and 512 units")
+        if any(not MIN_UNITS <= n <= MAX_UNITS for n in self.hidden_layers):
+            raise ValueError(f"each hidden layer needs between {MIN_UNITS} and {MAX_UNITS} units")
         return self
 
 

@@ -73,6 +73,7 @@ class ApiClient:
         self.base_url = base_url.rstrip("/")
         timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+        self._schema: Json | None = None
 
     @classmethod
     def from_settings(cls, settings: UiSettings) -> ApiClient:
@@ -129,6 +130,19 @@ class ApiClient:
         if response.status_code in (200, 503) and isinstance(body, dict) and "status" in body:
             return body
         raise _error_from(response)
+
+    # --- the input contract ----------------------------------------------------------------
+
+    def schema(self) -> Json:
+        """``GET /api/schema`` (features, formulas, classes, limits, states): fetched once and
+        kept; while the API is down it raises ``ApiError`` and the next call asks again."""
+        if self._schema is None:
+            self._schema = self._request("GET", "/api/schema")
+        return self._schema
+
+    def derive(self, inputs: Json) -> Json:
+        """``POST /api/schema/derive``: the 20 features from the 9 independent inputs."""
+        return self._request("POST", "/api/schema/derive", json={"inputs": inputs})
 
     # --- datasets --------------------------------------------------------------------------
 

@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
+from model_api.errors import error_responses
 from model_api.models.schemas import CompareRequest, PromoteRequest, VersionCreate
 from model_api.routes.deps import ServicesDep
 from model_api.scorelog.views import ReaderDep
 
-router = APIRouter(prefix="/api", tags=["versions"])
+router = APIRouter(prefix="/api", tags=["versions"], responses=error_responses(404, 409, 422, 503))
 
 
 @router.post("/models/{model_id}/versions", status_code=202)

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from model_api.errors import ApiError
+from model_api import responses
+from model_api.errors import ApiError, error_responses
 from model_api.retrain.schemas import Cause, ReviewRequest
 from model_api.retrain.service import Filters
 from model_api.routes.deps import ServicesDep
@@ -25,7 +26,7 @@ async def _guard(call: Any) -> Any:
         raise ApiError(503, exc.code, str(exc)) from exc
 
 
-@router.get("")
+@router.get("", response_model=responses.RetrainPage, responses=error_responses(400, 422, 503))
 async def retrain_candidates(
     services: ServicesDep,
     reader: ReaderDep,
@@ -48,7 +49,9 @@ async def retrain_candidates(
     return await _guard(services.retrain.page(reader, run_id, model_id, limit, cursor, filters))
 
 
-@router.post("/reviews")
+@router.post(
+    "/reviews", response_model=responses.Reviewed, responses=error_responses(400, 404, 422, 503)
+)
 async def review_candidates(
     services: ServicesDep, reader: ReaderDep, body: ReviewRequest
 ) -> dict[str, Any]:

@@ -88,7 +88,10 @@ async def _wait_ready(services: ServicesDep, model_id: int, future: Any) -> dict
 @router.post(
     "/datasets",
     response_class=PlainTextResponse,
-    responses={**_text("The new data set's index", "1"), **error_responses(400, 413, 422)},
+    responses={
+        **_text("The new data set's index", "1"),
+        **error_responses(400, 413, 422, plain_route=True),
+    },
     openapi_extra=_form_body(
         {"train": {"type": "string", "description": "the CSV, as text or as a file part"}},
         ["train"],
@@ -129,7 +132,10 @@ async def _dataset_param(request: Request, limit: int) -> Any:
 @router.post(
     "/model",
     response_class=PlainTextResponse,
-    responses={**_text("The new model's index", "0"), **error_responses(404, 422, 500)},
+    responses={
+        **_text("The new model's index", "0"),
+        **error_responses(404, 422, 500, plain_route=True),
+    },
     openapi_extra=_form_body(
         {"dataset": {"type": "integer", "minimum": 0, "description": "the data set's index"}},
         ["dataset"],
@@ -193,7 +199,7 @@ _SCORE = {
     "response_class": PlainTextResponse,
     "responses": {
         **_text("The predicted class INDEX (sorted class names)", "Score done, class=0"),
-        **error_responses(404, 409, 422),
+        **error_responses(404, 409, 422, plain_route=True),
     },
 }
 Fields = Annotated[str, Query(description="the 20 features, comma-separated, CSV column order")]

@@ -9,7 +9,8 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from model_api.errors import ApiError, conflict, invalid
+from model_api import responses
+from model_api.errors import ApiError, conflict, error_responses, invalid
 from model_api.retrain_dataset import candidates_frame, fetch_candidates
 from model_api.routes.deps import ServicesDep
 
@@ -34,7 +35,9 @@ async def read_csv_input(
     return data
 
 
-@router.post("", status_code=201)
+@router.post(
+    "", status_code=201, response_model=responses.Dataset, responses=error_responses(413, 422)
+)
 async def create_dataset(
     services: ServicesDep,
     file: Annotated[UploadFile | None, File()] = None,
@@ -57,7 +60,12 @@ class FromRetrain(BaseModel):
     name: str | None = Field(default=None, max_length=200)
 
 
-@router.post("/from-retrain", status_code=201)
+@router.post(
+    "/from-retrain",
+    status_code=201,
+    response_model=responses.Dataset,
+    responses=error_responses(404, 422, 503),
+)
 async def dataset_from_retrain(services: ServicesDep, body: FromRetrain) -> dict[str, Any]:
     """A new data set from the retrain table's candidates (+ a base data set): the loop back
     from flagged records to training."""
@@ -77,17 +85,19 @@ async def dataset_from_retrain(services: ServicesDep, body: FromRetrain) -> dict
     return await run_in_threadpool(services.datasets.create, data, name)
 
 
-@router.get("")
+@router.get("", response_model=list[responses.Dataset])
 async def list_datasets(services: ServicesDep) -> list[dict[str, Any]]:
     return services.datasets.list()
 
 
-@router.get("/{dataset_id}")
+@router.get("/{dataset_id}", response_model=responses.Dataset, responses=error_responses(404, 422))
 async def get_dataset(services: ServicesDep, dataset_id: int) -> dict[str, Any]:
     return services.datasets.get(dataset_id)
 
 
-@router.get("/{dataset_id}/rows")
+@router.get(
+    "/{dataset_id}/rows", response_model=responses.RowsPage, responses=error_responses(404, 422)
+)
 async def dataset_rows(
     services: ServicesDep,
     dataset_id: int,
@@ -100,7 +110,7 @@ async def dataset_rows(
     return services.datasets.rows(dataset_id, offset, limit, sort or ())
 
 
-@router.delete("/{dataset_id}", status_code=204)
+@router.delete("/{dataset_id}", status_code=204, responses=error_responses(404, 409, 422))
 async def delete_dataset(services: ServicesDep, dataset_id: int) -> Response:
     services.datasets.get(dataset_id)
     if services.models.dataset_in_use(dataset_id):

@@ -9,17 +9,18 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from model_api import responses
 from model_api.routes.deps import ServicesDep
 
 router = APIRouter(prefix="/health", tags=["health"])
 
 
-@router.get("/live")
+@router.get("/live", response_model=responses.Live)
 async def live() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready")
+@router.get("/ready", response_model=responses.Ready, responses={503: {"model": responses.Ready}})
 async def ready(services: ServicesDep) -> JSONResponse:
     checks: dict[str, Any] = {"storage": _storage_check(services)}
     if services.settings.scorelog_enabled:

@@ -8,7 +8,8 @@ import numpy as np
 from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from model_api.errors import invalid
+from model_api import responses
+from model_api.errors import error_responses, invalid
 from model_api.features import FEATURE_NAMES
 from model_api.routes.deps import ServicesDep
 from model_api.schemas import BatchTestRequest, ModelCreate, ScoreRequest, TrainRequest
@@ -31,30 +32,37 @@ def with_versions(services: Services, rec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.post("", status_code=202)
+@router.post(
+    "", status_code=202, response_model=responses.Model, responses=error_responses(404, 422)
+)
 async def create_model(services: ServicesDep, body: ModelCreate) -> dict[str, Any]:
     record, _ = await run_in_threadpool(services.models.create, body)
     return record
 
 
-@router.get("")
+@router.get("", response_model=list[responses.Model])
 async def list_models(services: ServicesDep) -> list[dict[str, Any]]:
     return [with_versions(services, m) for m in services.models.list()]
 
 
-@router.get("/{model_id}")
+@router.get("/{model_id}", response_model=responses.Model, responses=error_responses(404, 422))
 async def get_model(services: ServicesDep, model_id: int) -> dict[str, Any]:
     return with_versions(services, services.models.get(model_id))
 
 
-@router.delete("/{model_id}", status_code=204)
+@router.delete("/{model_id}", status_code=204, responses=error_responses(404, 409, 422))
 async def delete_model(services: ServicesDep, model_id: int) -> Response:
     services.models.delete(model_id)
     services.versions.store.forget(model_id)
     return Response(status_code=204)
 
 
-@router.post("/{model_id}/train", status_code=202)
+@router.post(
+    "/{model_id}/train",
+    status_code=202,
+    response_model=responses.Model,
+    responses=error_responses(404, 409, 422),
+)
 async def retrain_model(services: ServicesDep, model_id: int, body: TrainRequest) -> dict[str, Any]:
     record, _ = await run_in_threadpool(services.models.retrain, model_id, body)
     return record
@@ -103,14 +111,21 @@ def score(
     }
 
 
-@router.post("/{model_id}/score")
+@router.post(
+    "/{model_id}/score", response_model=responses.Score, responses=error_responses(404, 409, 422)
+)
 async def score_model(
     services: ServicesDep, model_id: int, body: ScoreRequest, version: VersionQuery = None
 ) -> dict[str, Any]:
     return score(services, model_id, feature_row(body), version)
 
 
-@router.post("/{model_id}/tests", status_code=201)
+@router.post(
+    "/{model_id}/tests",
+    status_code=201,
+    response_model=responses.TestRun,
+    responses=error_responses(404, 409, 422, 503),
+)
 async def test_model(
     services: ServicesDep, model_id: int, body: BatchTestRequest
 ) -> dict[str, Any]:

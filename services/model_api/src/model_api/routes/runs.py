@@ -10,12 +10,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from model_api import responses
+from model_api.errors import error_responses
 from model_api.routes.deps import ServicesDep
 
 router = APIRouter(prefix="/api", tags=["runs"])
 
 
-@router.get("/runs")
+@router.get("/runs", response_model=responses.RunList, responses=error_responses(422))
 async def list_runs(
     services: ServicesDep,
     model_id: int | None = None,
@@ -25,6 +27,8 @@ async def list_runs(
     return await services.run_summaries(model_id, limit, offset)
 
 
-@router.get("/runs/{run_id}")
+@router.get(
+    "/runs/{run_id}", response_model=responses.RunSummary, responses=error_responses(404, 422)
+)
 async def get_run(services: ServicesDep, run_id: str) -> dict[str, Any]:
     return await services.run_summary(run_id)

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
 
-from model_api.errors import ApiError, not_found
+from model_api.errors import ApiError, error_responses, not_found
 from model_api.scorelog.queries import BadCursor, Page, RecordReader, TableUnavailable
 from model_api.scorelog.service import ScoreLog
 
@@ -56,7 +56,11 @@ async def _page(call: Any) -> RecordPage:
     return RecordPage(items=page.items, next_cursor=page.next_cursor)
 
 
-@records_router.get("/runs/{run_id}/records", response_model=RecordPage)
+@records_router.get(
+    "/runs/{run_id}/records",
+    response_model=RecordPage,
+    responses=error_responses(400, 404, 422, 503),
+)
 async def run_records(
     request: Request,
     run_id: Annotated[str, Path(min_length=1, max_length=256)],
@@ -72,7 +76,9 @@ async def run_records(
     return await _page(reader.run_records(run_id, limit, cursor))
 
 
-@raw_retrain_router.get("/retrain", response_model=RecordPage)
+@raw_retrain_router.get(
+    "/retrain", response_model=RecordPage, responses=error_responses(400, 422, 503)
+)
 async def retrain_candidates(
     reader: ReaderDep,
     run_id: Annotated[str | None, Query(min_length=1, max_length=256)] = None,

@@ -22,16 +22,13 @@ from dashboard.views.common import (
     success_alert,
 )
 
-MAX_LAYERS = 6
-MAX_UNITS = 512
-
 
 class FormError(ValueError):
     """A hyper-parameter the user typed cannot be sent (caught before calling the API)."""
 
 
-def parse_hidden_layers(text: str | None) -> list[int]:
-    """``"10, 10"`` → ``[10, 10]``: 1 to 6 layers of 1 to 512 units."""
+def parse_hidden_layers(text: str | None, limits: Mapping[str, Any]) -> list[int]:
+    """``"10, 10"`` → ``[10, 10]``, within the API's ``hidden_layers`` limits."""
     parts = [p.strip() for p in (text or "").replace(";", ",").split(",") if p.strip()]
     if not parts:
         raise FormError("Hidden layers: give at least one layer size, e.g. 10, 10")
@@ -41,8 +38,13 @@ def parse_hidden_layers(text: str | None) -> list[int]:
         raise FormError(
             f"Hidden layers must be whole numbers separated by commas: {text!r}"
         ) from exc
-    if len(sizes) > MAX_LAYERS or any(not 1 <= s <= MAX_UNITS for s in sizes):
-        raise FormError(f"Hidden layers: 1 to {MAX_LAYERS} layers of 1 to {MAX_UNITS} units each")
+    bound = limits["hidden_layers"]
+    low, high = bound["min_units"], bound["max_units"]
+    if len(sizes) > bound["max_layers"] or any(not low <= s <= high for s in sizes):
+        raise FormError(
+            f"Hidden layers: {bound['min_layers']} to {bound['max_layers']} layers of "
+            f"{low} to {high} units each"
+        )
     return sizes
 
 
@@ -60,6 +62,21 @@ def _number(value: Any, name: str, *, integer: bool, low: float, high: float) ->
     return int(number) if integer else number
 
 
+def _bounds(limits: Mapping[str, Any], name: str) -> tuple[float, float]:
+    """(low, high) of an input from the API's published limits (``GET /api/schema``)."""
+    bound = limits[name]
+    low = bound.get("min", bound.get("min_exclusive"))
+    return float(low), float(bound["max"])
+
+
+def _bounded(value: Any, label: str, limits: Mapping[str, Any], name: str, integer: bool) -> Any:
+    low, high = _bounds(limits, name)
+    number = _number(value, label, integer=integer, low=low, high=high)
+    if "min_exclusive" in limits[name] and number <= low:
+        raise FormError(f"{label} must be greater than {low:g}")
+    return number
+
+
 def create_spec(
     dataset_id: int | None,
     layers: str | None,
@@ -68,40 +85,48 @@ def create_spec(
     learning_rate: Any,
     validation_split: Any,
     seed: Any,
+    *,
+    limits: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """The ``POST /api/models`` body from the form, validated so typos never reach the API."""
+    """The ``POST /api/models`` body from the form, checked against the API's limits so typos
+    never reach the API."""
     if dataset_id is None:
         raise FormError("Choose a data set to train on")
     spec: dict[str, Any] = {
         "dataset_id": int(dataset_id),
-        "hidden_layers": parse_hidden_layers(layers),
-        "epochs": _number(epochs, "Epochs", integer=True, low=1, high=500),
-        "batch_size": _number(batch_size, "Batch size", integer=True, low=1, high=4096),
-        "learning_rate": _number(learning_rate, "Learning rate", integer=False, low=1e-6, high=10),
-        "validation_split": _number(
-            validation_split, "Validation split", integer=False, low=0, high=0.9
+        "hidden_layers": parse_hidden_layers(layers, limits),
+        "epochs": _bounded(epochs, "Epochs", limits, "epochs", True),
+        "batch_size": _bounded(batch_size, "Batch size", limits, "batch_size", True),
+        "learning_rate": _bounded(learning_rate, "Learning rate", limits, "learning_rate", False),
+        "validation_split": _bounded(
+            validation_split, "Validation split", limits, "validation_split", False
         ),
         "seed": None,
     }
     if seed not in (None, ""):
-        spec["seed"] = _number(seed, "Seed", integer=True, low=0, high=2**31 - 1)
+        spec["seed"] = _bounded(seed, "Seed", limits, "seed", True)
     return spec
 
 
 def retrain_spec(
-    dataset_id: int | None, epochs: Any, batch_size: Any, learning_rate: Any
+    dataset_id: int | None,
+    epochs: Any,
+    batch_size: Any,
+    learning_rate: Any,
+    *,
+    limits: Mapping[str, Any],
 ) -> dict[str, Any]:
     """The ``POST /api/models/{id}/train`` body; empty optional fields keep the model's own."""
     if dataset_id is None:
         raise FormError("Choose a data set to retrain on")
     spec: dict[str, Any] = {"dataset_id": int(dataset_id)}
     if epochs not in (None, ""):
-        spec["epochs"] = _number(epochs, "Epochs", integer=True, low=1, high=500)
+        spec["epochs"] = _bounded(epochs, "Epochs", limits, "epochs", True)
     if batch_size not in (None, ""):
-        spec["batch_size"] = _number(batch_size, "Batch size", integer=True, low=1, high=4096)
+        spec["batch_size"] = _bounded(batch_size, "Batch size", limits, "batch_size", True)
     if learning_rate not in (None, ""):
-        spec["learning_rate"] = _number(
-            learning_rate, "Learning rate", integer=False, low=1e-6, high=10
+        spec["learning_rate"] = _bounded(
+            learning_rate, "Learning rate", limits, "learning_rate", False
         )
     return spec
 
@@ -252,12 +277,14 @@ def act(
     """Create or retrain; returns (alert, model id to select). Bad input never reaches the API."""
     try:
         if trigger == "models-create":
-            created = client.create_model(create_spec(*create_form))
+            limits = client.schema()["limits"]
+            created = client.create_model(create_spec(*create_form, limits=limits))
             return success_alert(f"Model #{created['id']} queued for training."), int(created["id"])
         if trigger == "models-retrain":
             if selected is None:
                 raise FormError("Select a model in the table first")
-            model = client.retrain_model(selected, retrain_spec(*retrain_form))
+            limits = client.schema()["limits"]
+            model = client.retrain_model(selected, retrain_spec(*retrain_form, limits=limits))
             return success_alert(f"Retraining model #{model['id']}."), int(model["id"])
     except FormError as exc:
         return error_alert(exc, "Check the form"), no_update

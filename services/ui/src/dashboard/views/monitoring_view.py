@@ -404,7 +404,11 @@ def advance_retrain(client: ApiClient, job: Mapping[str, Any] | None) -> tuple[A
     previous = job["after"].get("flagged")
     new["after"] = dict(job["after"], flagged=flagged, share=share)
     new["ticks"] = int(job.get("ticks") or 0) + 1
-    settled = logging_done(run.get("logging")) and previous == flagged
+    try:
+        final = client.schema()["logging_final_states"]
+    except ApiError:
+        final = []  # the counts still tell when writing is over
+    settled = logging_done(run.get("logging"), final) and previous == flagged
     if settled or new["ticks"] >= MAX_COUNT_TICKS:
         new["stage"] = "done"
     return new, None

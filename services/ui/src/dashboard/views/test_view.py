@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -19,7 +19,6 @@ from dashboard.views.common import (
 )
 
 PER_CLASS_COLUMNS = ("class", "precision", "recall", "f1", "support")
-DONE_STATES = frozenset({"done", "complete", "completed", "written", "failed", "disabled"})
 
 
 def per_class_rows(per_class: Mapping[str, Mapping[str, Any]] | None) -> list[dict[str, Any]]:
@@ -38,17 +37,18 @@ def per_class_rows(per_class: Mapping[str, Mapping[str, Any]] | None) -> list[di
     return rows
 
 
-def logging_done(logging: Mapping[str, Any] | None) -> bool:
-    """Writing to the score table is over: every record written/failed, or a terminal state."""
+def logging_done(logging: Mapping[str, Any] | None, final_states: Collection[str] = ()) -> bool:
+    """Writing to the score table is over: every record written/failed, or a final state
+    (``logging_final_states`` of ``GET /api/schema``)."""
     if not logging:
         return True
-    state = str(logging.get("state") or "").lower()
+    state = str(logging.get("state") or "")
     total = int(logging.get("total") or 0)
     finished = int(logging.get("written") or 0) + int(logging.get("failed") or 0)
-    return state in DONE_STATES or (total > 0 and finished >= total and not logging.get("pending"))
+    return state in final_states or (total > 0 and finished >= total and not logging.get("pending"))
 
 
-def logging_view(logging: Mapping[str, Any] | None) -> Any:
+def logging_view(logging: Mapping[str, Any] | None, final_states: Collection[str] = ()) -> Any:
     """A progress bar of records written to the score table (what the flagger will read)."""
     if not logging:
         return html.Small("No score log information for this run.", className="text-muted")
@@ -57,7 +57,7 @@ def logging_view(logging: Mapping[str, Any] | None) -> Any:
     failed = int(logging.get("failed") or 0)
     pending = int(logging.get("pending") or 0)
     state = str(logging.get("state") or "")
-    done = logging_done(logging)
+    done = logging_done(logging, final_states)
     bars = [
         dbc.Progress(
             value=100 * written / total if total else 0,
@@ -200,7 +200,8 @@ def poll_logging(client: ApiClient, run_id: str | None) -> tuple[Any, bool]:
         return None, True
     try:
         run = client.get_run(run_id)
+        final = client.schema()["logging_final_states"]
     except ApiError as exc:
         return error_alert(exc, "Could not follow the score log"), True
     logging = run.get("logging")
-    return logging_view(logging), logging_done(logging)
+    return logging_view(logging, final), logging_done(logging, final)

@@ -1,0 +1,36 @@
+"""``/api/schema``: the input contract (features, formulas, classes, limits) for clients that
+build forms, and ``/api/schema/derive`` to compute the 11 derived features the same way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict
+
+from model_api.errors import error_responses
+from model_api.feature_schema import derive, schema
+from model_api.features import FEATURE_NAMES
+from model_api.responses import Derived, Schema
+from model_api.routes.deps import ServicesDep
+
+router = APIRouter(prefix="/api/schema", tags=["schema"])
+
+
+class DeriveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    inputs: dict[str, Any]
+
+
+@router.get("", response_model=Schema)
+async def get_schema(services: ServicesDep) -> dict[str, Any]:
+    """Feature order, the 9 inputs and 11 formulas, class names, soil types, input limits."""
+    return schema(services.settings)
+
+
+@router.post("/derive", response_model=Derived, responses=error_responses(422))
+async def derive_features(body: DeriveRequest) -> dict[str, Any]:
+    """All 20 features from the 9 independent inputs (the formulas of ``GET /api/schema``)."""
+    features = derive(body.inputs)
+    return {"features": features, "values": [features[n] for n in FEATURE_NAMES]}
