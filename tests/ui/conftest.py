@@ -115,6 +115,19 @@ class FakeApi:
     def _get_schema(self, request: httpx.Request, rest: list[str]) -> httpx.Response:
         return httpx.Response(200, json=real_schema())
 
+    def _post_schema(self, request: httpx.Request, rest: list[str]) -> httpx.Response:
+        """``/api/schema/derive`` by the real API's own formulas (nothing to fake there)."""
+        from model_api.errors import ApiError as RealApiError
+        from model_api.feature_schema import FEATURE_NAMES, derive
+
+        try:
+            features = derive(json.loads(request.content)["inputs"])
+        except RealApiError as exc:
+            return _error(exc.status, exc.code, exc.message, exc.details)
+        return httpx.Response(
+            200, json={"features": features, "values": [features[n] for n in FEATURE_NAMES]}
+        )
+
     def _get_ready(self, request: httpx.Request, rest: list[str]) -> httpx.Response:
         return httpx.Response(200, json={"status": "ready", "checks": {"tables": "ok"}})
 

@@ -8,17 +8,20 @@ import pytest
 from dashboard import features as ft
 
 
-def test_feature_lists_partition_the_twenty_csv_columns(bundled) -> None:
+def test_the_form_follows_the_apis_schema(bundled, client) -> None:
     csv_features = [c for c in bundled[0] if c != "species"]
-    assert list(ft.FEATURE_ORDER) == csv_features
-    assert len(ft.INDEPENDENT) == 9 and len(ft.DERIVED) == 11
-    assert set(ft.INDEPENDENT) | set(ft.DERIVED) == set(csv_features)
+    schema = client.schema()
+    assert list(ft.FEATURE_ORDER) == csv_features == schema["feature_order"]
+    assert list(ft.INDEPENDENT) == [f["name"] for f in schema["independent"]]
+    assert {f["name"]: f["label"] for f in schema["independent"]} == ft.LABELS
+    assert {str(k): v for k, v in ft.SOIL_TYPES.items()} == schema["soil_types"]
+    assert schema["label"] == ft.LABEL
 
 
-def test_derived_features_match_every_bundled_row(bundled) -> None:
+def test_derived_features_match_every_bundled_row(bundled, client) -> None:
     assert len(bundled) == 1200
     for index, row in enumerate(bundled):
-        computed = ft.full_row(ft.inputs_from_row(row))
+        computed = ft.full_row(client, ft.inputs_from_row(row))
         assert list(computed) == list(ft.FEATURE_ORDER)
         for name in ft.FEATURE_ORDER:
             assert math.isclose(computed[name], row[name], rel_tol=1e-9, abs_tol=1e-9), (
@@ -26,17 +29,19 @@ def test_derived_features_match_every_bundled_row(bundled) -> None:
             )
 
 
-def test_full_row_rejects_missing_non_numeric_and_non_positive_inputs(bundled) -> None:
+def test_full_row_rejects_missing_non_numeric_and_non_positive_inputs(bundled, client) -> None:
     inputs = ft.inputs_from_row(bundled[0])
     with pytest.raises(ft.FeatureError, match="Petal width"):
-        ft.full_row(inputs | {"petal_width": 0})
+        ft.full_row(client, inputs | {"petal_width": 0})
     with pytest.raises(ft.FeatureError, match="missing"):
-        ft.full_row(inputs | {"elevation": None})
-    with pytest.raises(ft.FeatureError, match="must be a number"):
-        ft.full_row(inputs | {"leaf_area_cm2": "abc"})
+        ft.full_row(client, inputs | {"elevation": None})
+    with pytest.raises(ft.FeatureError, match=r"Leaf area.*not a number"):
+        ft.full_row(client, inputs | {"leaf_area_cm2": "abc"})
     with pytest.raises(ft.FeatureError, match="Soil type"):
-        ft.full_row(inputs | {"soil_type": 7})
-    assert ft.full_row(inputs | {"soil_type": "2"})["soil_type"] == 2.0  # the select's string
+        ft.full_row(client, inputs | {"soil_type": 7})
+    assert (
+        ft.full_row(client, inputs | {"soil_type": "2"})["soil_type"] == 2.0
+    )  # the select's string
 
 
 def test_parse_csv_line_accepts_twenty_values_or_a_labelled_row(make) -> None:

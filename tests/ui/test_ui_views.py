@@ -275,11 +275,14 @@ def test_scoring_a_csv_line_sends_values_and_bad_input_sends_nothing(client, fak
     assert len(fake_api.requests) == before
 
 
-def test_derived_table_lists_eleven_features_or_says_what_is_missing(bundled) -> None:
+def test_derived_table_lists_eleven_features_or_says_what_is_missing(bundled, client) -> None:
     row = bundled[0]
-    table = sv.derived_table([row[n] for n in ft.INDEPENDENT])
+    table = sv.derived_table(client, [row[n] for n in ft.INDEPENDENT])
     assert len(table.children.children) == 11
-    warning = sv.derived_table([*[row[n] for n in ft.INDEPENDENT][:-1], None])
+    first = table.children.children[0].children
+    assert first[0].children == "sepal_area" and first[0].title == "sepal_length * sepal_width"
+    assert first[1].children == f"{row['sepal_area']:.6g}"
+    warning = sv.derived_table(client, [*[row[n] for n in ft.INDEPENDENT][:-1], None])
     assert isinstance(warning, dbc.Alert) and "Leaf area" in text_of(warning)
 
 

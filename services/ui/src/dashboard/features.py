@@ -1,8 +1,7 @@
-"""The 20 model features, and the 11 that are exact functions of the 4 classic measurements.
-
-The score form asks only for the 9 independent inputs; the derived 11 are computed here exactly as
-the data set defines them (see shared/data/DATA.md), so a hand-typed row is consistent with the
-training data. Pure Python (no pandas) so it is trivially testable against every bundled row.
+"""The dashboard's view of the 20 model features: the form's 9 inputs and how to parse a pasted
+CSV line. The 11 derived features are computed by model_api (``POST /api/schema/derive``, with
+the formulas ``GET /api/schema`` publishes), never by a copy of their formulas here; the names
+below are checked against ``GET /api/schema`` by the tests. Pure Python (no pandas).
 """
 
 from __future__ import annotations
@@ -10,6 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from dashboard.api_client import ApiClient, ApiError
 
 LABEL = "species"
 
@@ -49,8 +50,6 @@ INDEPENDENT: tuple[str, ...] = (
     "leaf_area_cm2",
 )
 
-DERIVED: tuple[str, ...] = tuple(f for f in FEATURE_ORDER if f not in INDEPENDENT)
-
 SOIL_TYPES: dict[int, str] = {0: "sandy", 1: "clay", 2: "loamy"}
 
 # Human labels and units for the form.
@@ -71,51 +70,21 @@ class FeatureError(ValueError):
     """The typed inputs cannot make a valid feature row (missing, not a number, not positive)."""
 
 
-def derive(
-    sepal_length: float, sepal_width: float, petal_length: float, petal_width: float
-) -> dict[str, float]:
-    """The 11 derived features from the 4 measurements (all must be positive: they divide)."""
-    for name, value in zip(
-        MEASUREMENTS, (sepal_length, sepal_width, petal_length, petal_width), strict=True
-    ):
-        if not math.isfinite(value) or value <= 0:
-            raise FeatureError(f"{LABELS[name]} must be a positive number, got {value!r}")
-    sepal_area = sepal_length * sepal_width
-    petal_area = petal_length * petal_width
-    return {
-        "sepal_area": sepal_area,
-        "petal_area": petal_area,
-        "sepal_aspect_ratio": sepal_length / sepal_width,
-        "petal_aspect_ratio": petal_length / petal_width,
-        "sepal_to_petal_length_ratio": sepal_length / petal_length,
-        "sepal_to_petal_width_ratio": sepal_width / petal_width,
-        "sepal_petal_length_diff": sepal_length - petal_length,
-        "sepal_petal_width_diff": sepal_width - petal_width,
-        "sepal_area_sqrt": math.sqrt(sepal_area),
-        "petal_area_sqrt": math.sqrt(petal_area),
-        "area_ratios": sepal_area / petal_area,
-    }
-
-
-def full_row(inputs: Mapping[str, float | int | str | None]) -> dict[str, float]:
-    """All 20 features (in ``FEATURE_ORDER``) from the 9 independent inputs."""
-    values: dict[str, float] = {}
+def full_row(client: ApiClient, inputs: Mapping[str, float | int | str | None]) -> dict[str, float]:
+    """All 20 features (in ``FEATURE_ORDER``) from the 9 independent inputs, derived by the API;
+    ``FeatureError`` says which inputs it refused."""
     for name in INDEPENDENT:
-        raw = inputs.get(name)
-        if raw is None or raw == "":
+        if inputs.get(name) in (None, ""):
             raise FeatureError(f"{LABELS[name]} is missing")
-        try:
-            number = float(raw)
-        except (TypeError, ValueError) as exc:
-            raise FeatureError(f"{LABELS[name]} must be a number, got {raw!r}") from exc
-        if not math.isfinite(number):
-            raise FeatureError(f"{LABELS[name]} must be a finite number")
-        values[name] = number
-    if values["soil_type"] not in SOIL_TYPES:
-        raise FeatureError("Soil type must be 0 (sandy), 1 (clay) or 2 (loamy)")
-    derived = derive(*(values[m] for m in MEASUREMENTS))
-    merged = values | derived
-    return {name: merged[name] for name in FEATURE_ORDER}
+    try:
+        return client.derive({name: inputs[name] for name in INDEPENDENT})["features"]
+    except ApiError as exc:
+        problems = (exc.details or {}).get("inputs") if isinstance(exc.details, dict) else None
+        if exc.status != 422 or not problems:
+            raise
+        raise FeatureError(
+            "; ".join(f"{LABELS.get(n, n)} {why}" for n, why in problems.items())
+        ) from exc
 
 
 def parse_csv_line(line: str) -> list[float]:

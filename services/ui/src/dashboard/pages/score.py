@@ -165,7 +165,7 @@ def prefill(_n, dataset_id, row):
 
 @callback(Output("score-derived", "children"), [Input(i, "value") for i in _INPUT_IDS])
 def show_derived(*values):
-    return sv.derived_table(values)
+    return sv.derived_table(get_client(), values)
 
 
 @callback(

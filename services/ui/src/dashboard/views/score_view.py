@@ -53,20 +53,24 @@ def prefill(client: ApiClient, dataset_id: int | None, row: Any) -> tuple[list[A
     return values, actual, csv_line, None
 
 
-def derived_table(values: Sequence[Any]) -> Any:
-    """The 11 derived features of the typed inputs, or why they cannot be computed yet."""
+def derived_table(client: ApiClient, values: Sequence[Any]) -> Any:
+    """The 11 derived features of the typed inputs with their formulas (both from the API), or
+    why they cannot be computed yet."""
     try:
-        row = ft.full_row(dict(zip(ft.INDEPENDENT, values, strict=True)))
+        derived = client.schema()["derived"]
+        row = ft.full_row(client, dict(zip(ft.INDEPENDENT, values, strict=True)))
     except ft.FeatureError as exc:
         return dbc.Alert(str(exc), color="warning", className="mb-0 small")
+    except ApiError as exc:
+        return error_alert(exc, "Could not compute the derived features")
     body = [
         html.Tr(
             [
-                html.Td(name, className="text-muted"),
-                html.Td(f"{row[name]:.6g}", className="text-end font-monospace"),
+                html.Td(f["name"], className="text-muted", title=f["formula"]),
+                html.Td(f"{row[f['name']]:.6g}", className="text-end font-monospace"),
             ]
         )
-        for name in ft.DERIVED
+        for f in derived
     ]
     return dbc.Table(
         html.Tbody(body), size="sm", className="mb-0 derived-table", id="score-derived-table"
@@ -90,7 +94,8 @@ def score(
             source = "the pasted CSV line"
         else:
             result = client.score(
-                model_id, features=ft.full_row(dict(zip(ft.INDEPENDENT, values, strict=True)))
+                model_id,
+                features=ft.full_row(client, dict(zip(ft.INDEPENDENT, values, strict=True))),
             )
             source = "the form"
     except ft.FeatureError as exc:
