@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from model_api import dataset_views
+from model_api.errors import error_responses
 from model_api.routes.deps import ServicesDep
 
-router = APIRouter(prefix="/api/datasets", tags=["datasets"])
+router = APIRouter(prefix="/api/datasets", tags=["datasets"], responses=error_responses(404, 422))
 
 
 @router.get("/{dataset_id}/histogram")
