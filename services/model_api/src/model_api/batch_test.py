@@ -18,6 +18,7 @@ import pandas as pd
 
 from model_api.errors import invalid
 from model_api.features import LABEL, feature_matrix
+from model_api.finite import finite_probabilities
 from model_api.metrics import confusion, per_class
 from model_api.network import Predictor
 from model_api.scorelog.items import iso_utc
@@ -94,7 +95,7 @@ def run_batch_test(
     if seed is None:
         seed = secrets.randbelow(MAX_SEED + 1)
     flipped = flip_labels(actual, classes, flip_fraction, np.random.default_rng(seed))
-    probs = predictor.probabilities(feature_matrix(df))
+    probs = finite_probabilities(predictor, feature_matrix(df))
     best = probs.argmax(axis=1)
     predicted = [classes[i] for i in best]
     confidence = [float(probs[i, j]) for i, j in enumerate(best)]

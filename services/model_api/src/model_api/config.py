@@ -37,10 +37,14 @@ class ApiSettings(BaseSettings):
     scorelog_drain_seconds: float = Field(default=10.0, ge=0)
     # a run's flagged count is cached once unchanged this long after its records are written
     flagged_settle_seconds: float = Field(default=30.0, ge=0)
+    # records accepted but not yet in DynamoDB (~1 KB each on disk); over it a test gets a 429
+    scorelog_max_pending: int = Field(default=200_000, ge=1)
 
     # --- limits (bad input gets a clear 4xx instead of exhausting the 2-core machine) ---
     max_upload_bytes: int = 20 * 1024 * 1024
     max_epochs: int = 500
+    # training jobs waiting behind the one that runs; over it a create or retrain gets a 429
+    max_queued_training_jobs: int = Field(default=16, ge=1)
 
     @property
     def store_dir(self) -> Path:

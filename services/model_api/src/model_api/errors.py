@@ -5,6 +5,7 @@ Clients (the dashboard, scripts) branch on ``code``; ``message`` is for people.
 
 from __future__ import annotations
 
+import errno
 import logging
 from typing import Any
 
@@ -22,12 +23,20 @@ log = logging.getLogger(__name__)
 class ApiError(Exception):
     """An expected failure with an HTTP status, a machine code and a human message."""
 
-    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.details = details
+        self.headers = headers
 
 
 class ErrorDetail(BaseModel):
@@ -90,6 +99,19 @@ def conflict(code: str, message: str, details: Any = None) -> ApiError:
     return ApiError(409, code, message, details)
 
 
+def too_busy(code: str, message: str, retry_after: int, details: Any = None) -> ApiError:
+    """429 when a bounded queue is full: nothing was created; try again after ``retry_after`` s."""
+    return ApiError(429, code, message, details, headers={"Retry-After": str(int(retry_after))})
+
+
+def insufficient_storage(message: str) -> ApiError:
+    """507 when the disk (or quota) is full: nothing was stored."""
+    return ApiError(507, "insufficient_storage", message)
+
+
+DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
@@ -99,7 +121,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status)
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.details),
+            status_code=exc.status,
+            headers=exc.headers,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -111,6 +137,14 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body("validation_error", "the request is invalid", jsonable_encoder(details)),
             status_code=422,
         )
+
+    @app.exception_handler(OSError)
+    async def _os_error(request: Request, exc: OSError) -> JSONResponse:
+        if exc.errno not in DISK_FULL_ERRNOS:
+            return await _unexpected(request, exc)
+        log.error("disk full: %s", exc)
+        err = insufficient_storage(f"the service's disk is full: {exc.strerror}")
+        return await _api_error(request, err)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -37,6 +37,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "area_ratios",
 )
 COLUMNS: tuple[str, ...] = (LABEL, *FEATURE_NAMES)
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # the largest value the model can compute with
 
 
 def parse_csv(data: bytes | str) -> pd.DataFrame:
@@ -73,20 +74,37 @@ def parse_csv(data: bytes | str) -> pd.DataFrame:
         raise invalid("species is missing in some rows", {"rows": rows}, code="invalid_csv")
     df[LABEL] = labels.astype(str).str.strip()
     feats = df[list(FEATURE_NAMES)].apply(pd.to_numeric, errors="coerce")
-    bad = ~np.isfinite(feats.to_numpy(dtype=float))
-    if bad.any():
-        rows, cols = np.nonzero(bad)
-        cells = [
-            {"row": int(r), "column": FEATURE_NAMES[c]}
-            for r, c in zip(rows[:20], cols[:20], strict=True)
-        ]
-        raise invalid(
-            "some feature values are missing or not numbers", {"cells": cells}, code="invalid_csv"
-        )
+    _check_values(feats.to_numpy(dtype=float))
     df[list(FEATURE_NAMES)] = feats.astype(float)
     soil = df["soil_type"]
     df["soil_type"] = soil.astype(int) if bool((soil == soil.round()).all()) else soil
     return df.reset_index(drop=True)
+
+
+def _check_values(values: np.ndarray) -> None:
+    """Every feature must be a number float32 can hold: the model computes in float32, so a
+    value such as 1e308 (finite as float64) would become inf and poison training or scoring."""
+    missing = np.isnan(values)
+    with np.errstate(over="ignore", invalid="ignore"):
+        too_large = ~missing & ~np.isfinite(values.astype(np.float32))
+    bad = missing | too_large
+    if not bad.any():
+        return
+    rows, cols = np.nonzero(bad)
+    cells = [
+        {"row": int(r), "column": FEATURE_NAMES[c]}
+        for r, c in zip(rows[:20], cols[:20], strict=True)
+    ]
+    problems = []
+    if missing.any():
+        problems.append("missing or not numbers")
+    if too_large.any():
+        problems.append(f"too large for float32 (the limit is ±{FLOAT32_MAX:.4g})")
+    raise invalid(
+        f"some feature values are {' or '.join(problems)}",
+        {"cells": cells, "count": int(bad.sum())},
+        code="invalid_csv",
+    )
 
 
 def row_as_plain_dict(row: dict[str, Any]) -> dict[str, Any]:

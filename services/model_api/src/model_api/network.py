@@ -41,6 +41,11 @@ class Predictor:
         e = np.exp(h)
         return e / e.sum(axis=1, keepdims=True)
 
+    def is_finite(self) -> bool:
+        """Whether every weight is a finite number (NaN weights would score NaN for any row)."""
+        arrays = (self.mean, self.std, *self.kernels, *self.biases)
+        return all(bool(np.isfinite(a).all()) for a in arrays)
+
     def save(self, path: Path) -> None:
         arrays = {"mean": self.mean, "std": self.std}
         for i, (w, b) in enumerate(zip(self.kernels, self.biases, strict=True)):
@@ -116,6 +121,10 @@ EpochHook = Callable[[int, dict[str, float]], bool]
 """Called after each epoch with (epoch number from 1, logs); returns False to stop training."""
 
 
+class TrainingDiverged(RuntimeError):
+    """The loss or the weights stopped being finite numbers: the model learned nothing usable."""
+
+
 def fit(
     model: Any,
     x: np.ndarray,
@@ -126,15 +135,37 @@ def fit(
     validation: tuple[np.ndarray, np.ndarray] | None,
     on_epoch: EpochHook,
 ) -> dict[str, list[float]]:
-    """Train in place; returns the Keras ``history.history`` (floats only)."""
+    """Train in place; returns the Keras ``history.history`` (floats only).
+
+    Like Keras' ``TerminateOnNaN``, a batch whose loss is NaN or inf stops training at once, but
+    here it raises ``TrainingDiverged`` saying where, so the job can fail with that reason
+    instead of saving weights that are NaN.
+    """
     import keras
 
     class _Hook(keras.callbacks.Callback):
+        diverged: str | None = None
+        epoch = 0
+
+        def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            self.epoch = epoch + 1
+
+        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+            loss = float((logs or {}).get("loss", 0.0))
+            if not np.isfinite(loss) and self.diverged is None:
+                self.diverged = (
+                    f"the training loss became {loss} in batch {batch + 1} of epoch {self.epoch}"
+                )
+                self.model.stop_training = True
+
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            if self.diverged is not None:
+                return
             clean = {k: float(v) for k, v in (logs or {}).items()}
             if not on_epoch(epoch + 1, clean):
                 self.model.stop_training = True
 
+    hook = _Hook()
     history = model.fit(
         x,
         y,
@@ -143,8 +174,13 @@ def fit(
         validation_data=validation,
         shuffle=True,
         verbose=0,
-        callbacks=[_Hook()],
+        callbacks=[hook],
     )
+    if hook.diverged is not None:
+        raise TrainingDiverged(
+            f"training diverged: {hook.diverged}; try a lower learning rate, or check the data "
+            "set for extreme values"
+        )
     return {k: [float(v) for v in vals] for k, vals in history.history.items()}
 
 

@@ -6,9 +6,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from model_api.batch_test import run_batch_test
+from model_api.batch_test import BatchTestResult, run_batch_test
 from model_api.config import ApiSettings
 from model_api.datasets import DatasetStore
+from model_api.errors import insufficient_storage, invalid, too_busy
 from model_api.flagged import FlaggedCounter
 from model_api.models.service import VersionService
 from model_api.retrain.flows import RetrainFlow
@@ -16,7 +17,7 @@ from model_api.retrain.service import RetrainService
 from model_api.runs import RunStore
 from model_api.scorelog.items import new_run_id
 from model_api.scorelog.queries import RecordReader
-from model_api.scorelog.service import ScoreLog
+from model_api.scorelog.service import RunTooLarge, ScoreLog, ScoreLogBusy, ScoreLogFull
 from model_api.training import ModelRegistry
 
 log = logging.getLogger(__name__)
@@ -51,8 +52,14 @@ class Services:
                 endpoint_url=settings.aws_endpoint_url,
                 region=settings.aws_region,
                 concurrency=settings.scorelog_concurrency,
+                max_pending=settings.scorelog_max_pending,
             )
-        models = ModelRegistry(root / "models", datasets, settings.max_epochs)
+        models = ModelRegistry(
+            root / "models",
+            datasets,
+            settings.max_epochs,
+            max_queued=settings.max_queued_training_jobs,
+        )
         runs = RunStore(root / "runs", status=scorelog.status if scorelog else None)
         versions = VersionService(root / "models", models, datasets)
         retrain = RetrainService(runs, models, settings.retrain_table)
@@ -135,8 +142,27 @@ class Services:
         run["model_version"] = version
         if self.scorelog is not None:
             # Durable before the response: a crash after this still writes every record.
-            run["logging"] = await self.scorelog.submit(result.info, result.rows)
+            run["logging"] = await self._submit(result)
         else:
             run["logging"] = dict(DISABLED_LOG)
         self.runs.save(run)
         return run
+
+    async def _submit(self, result: BatchTestResult) -> dict[str, Any]:
+        """Hand a run's records to the score log; its refusals become the API's errors (the run
+        is then not saved: no run without its records)."""
+        assert self.scorelog is not None
+        try:
+            return await self.scorelog.submit(result.info, result.rows)
+        except ScoreLogBusy as exc:
+            raise too_busy(
+                "score_log_busy",
+                f"the score log is busy: {exc}; try again later",
+                exc.retry_after,
+                {"pending": exc.pending, "incoming": exc.incoming, "limit": exc.limit},
+            ) from exc
+        except RunTooLarge as exc:
+            raise invalid(str(exc), code="run_too_large") from exc
+        except ScoreLogFull as exc:
+            log.error("%s", exc)
+            raise insufficient_storage(f"{exc}; free disk space and try again") from exc

@@ -23,7 +23,7 @@ import numpy as np
 
 from model_api import network
 from model_api.datasets import DatasetStore
-from model_api.errors import ApiError, conflict, invalid, not_found
+from model_api.errors import ApiError, conflict, invalid, not_found, too_busy
 from model_api.features import FEATURE_NAMES, LABEL, feature_matrix
 from model_api.metrics import cross_entropy, stratified_split
 from model_api.network import Predictor
@@ -39,6 +39,7 @@ from model_api.storage import (
 log = logging.getLogger(__name__)
 
 ACTIVE = ("queued", "training")
+QUEUE_RETRY_AFTER = 30  # seconds: a default-sized job on the bundled data set takes about this
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 EMPTY_METRICS = {
     "holdout_accuracy": None,
@@ -55,10 +56,18 @@ class _Cancelled(Exception):
 class ModelRegistry:
     """Model resources, their files and the single training worker."""
 
-    def __init__(self, root: Path, datasets: DatasetStore, max_epochs: int = 500) -> None:
+    def __init__(
+        self,
+        root: Path,
+        datasets: DatasetStore,
+        max_epochs: int = 500,
+        *,
+        max_queued: int | None = None,
+    ) -> None:
         self.root = root
         self.datasets = datasets
         self.max_epochs = max_epochs
+        self.max_queued = max_queued
         self._lock = threading.RLock()
         self._records: dict[int, dict[str, Any]] = {}
         self._predictors: dict[int, Predictor] = {}
@@ -107,13 +116,21 @@ class ModelRegistry:
         with self._lock:
             rec = self.get(ident)
             if rec["version"] < 1:
+                why = f": {rec['error']}" if rec.get("error") else ""
                 raise conflict(
                     "model_not_ready",
-                    f"model {ident} has no trained version yet (status {rec['status']})",
-                    {"status": rec["status"]},
+                    f"model {ident} has no trained version yet (status {rec['status']}){why}",
+                    {"status": rec["status"], "error": rec.get("error")},
                 )
             if ident not in self._predictors:
-                self._predictors[ident] = Predictor.load(self.root / str(ident) / "predictor.npz")
+                loaded = Predictor.load(self.root / str(ident) / "predictor.npz")
+                if not loaded.is_finite():  # e.g. saved before training checked for NaN
+                    raise conflict(
+                        "model_not_finite",
+                        f"model {ident} has weights that are not finite numbers; train it again",
+                        {"status": rec["status"]},
+                    )
+                self._predictors[ident] = loaded
             return self._predictors[ident], list(rec["classes"])
 
     def dataset_in_use(self, dataset_id: int) -> bool:
@@ -132,6 +149,7 @@ class ModelRegistry:
                 {"classes": classes},
             )
         with self._lock:
+            self._check_queue()
             ident = self._next_id
             self._next_id += 1
             atomic_write_bytes(self.root / "next_id", str(self._next_id).encode())
@@ -172,6 +190,7 @@ class ModelRegistry:
                 raise not_found("model", ident)
             if rec["status"] in ACTIVE:
                 raise conflict("model_busy", f"model {ident} is {rec['status']}; wait for it")
+            self._check_queue()
             unknown = sorted(set(df[LABEL].unique()) - set(rec["classes"]))
             if unknown:
                 raise invalid(
@@ -212,6 +231,19 @@ class ModelRegistry:
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
+    def _check_queue(self) -> None:
+        """Refuse a job when ``max_queued`` wait already (call under the lock, before writing)."""
+        if self.max_queued is None:
+            return
+        waiting = sum(1 for i in self._jobs if self._records[i]["status"] == "queued")
+        if waiting >= self.max_queued:
+            raise too_busy(
+                "training_queue_full",
+                f"{waiting} training jobs are waiting already (the limit); try again later",
+                QUEUE_RETRY_AFTER,
+                {"queued": waiting, "limit": self.max_queued},
+            )
+
     def _check_epochs(self, epochs: int) -> None:
         if epochs > self.max_epochs:
             raise invalid(f"epochs must be at most {self.max_epochs}", {"epochs": epochs})
@@ -232,7 +264,12 @@ class ModelRegistry:
             log.info("model %s was deleted during training", ident)
         except Exception as exc:  # the job must record any failure, never die silently
             log.exception("training model %s failed", ident)
-            message = exc.message if isinstance(exc, ApiError) else f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, ApiError):
+                message = exc.message
+            elif isinstance(exc, network.TrainingDiverged):
+                message = str(exc)
+            else:
+                message = f"{type(exc).__name__}: {exc}"
             with contextlib.suppress(_Cancelled):
                 self._update(ident, status="failed", error=message)
         finally:
@@ -277,6 +314,11 @@ class ModelRegistry:
             on_epoch=on_epoch,
         )
         predictor = Predictor.from_keras(model)
+        if not predictor.is_finite():  # a NaN that never showed in the loss still poisons scoring
+            raise network.TrainingDiverged(
+                "training diverged: the trained weights are not finite numbers; check the data "
+                "set for extreme values"
+            )
         metrics = _metrics(predictor, x, y, train_idx, hold_idx)
         with self._lock:
             rec = self._records.get(ident)
@@ -318,6 +360,10 @@ def _metrics(
 ) -> dict[str, Any]:
     """Accuracy on the rows trained on and on the held-out rows, from the final weights."""
     probs = predictor.probabilities(x)
+    if not np.isfinite(probs).all():
+        raise network.TrainingDiverged(
+            "training diverged: the model's outputs on its own training rows are not finite"
+        )
     correct = probs.argmax(axis=1) == y
     has_hold = len(hold_idx) > 0
     return {

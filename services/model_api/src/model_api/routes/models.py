@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from model_api import responses
 from model_api.errors import error_responses, invalid
 from model_api.features import FEATURE_NAMES
+from model_api.finite import finite_probabilities
 from model_api.routes.deps import ServicesDep
 from model_api.schemas import BatchTestRequest, ModelCreate, ScoreRequest, TrainRequest
 from model_api.services import Services
@@ -99,7 +100,7 @@ def score(
     """Predict one row with the numpy forward pass (no ``model.predict`` per request), with
     the promoted version unless one is named."""
     predictor, classes, version = services.versions.predictor(model_id, version)
-    probs = predictor.probabilities(row)[0]
+    probs = finite_probabilities(predictor, row)[0]
     best = int(probs.argmax())
     return {
         "model_id": model_id,

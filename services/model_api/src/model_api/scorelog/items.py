@@ -10,6 +10,7 @@ because the writer talks to the low-level client and the outbox stores them as J
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import threading
 from collections.abc import Mapping, Sequence
@@ -141,6 +142,8 @@ def _item(k: _RunConstants, row: ScoredRow, width: int) -> WireItem:
         raise RecordError(
             f"row {row.position}: {len(probabilities)} probabilities for {len(k.classes)} classes"
         )
+    if not all(math.isfinite(p) for p in probabilities):  # would be written as "nan" / "inf"
+        raise RecordError(f"row {row.position}: probabilities must be finite, got {probabilities}")
     predicted = str(plain(row.predicted))
     index = k.index.get(predicted)
     if index is None:

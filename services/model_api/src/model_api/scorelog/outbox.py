@@ -80,6 +80,13 @@ def _connect(path: Path, *, check_same_thread: bool = True) -> sqlite3.Connectio
     return conn
 
 
+def _rollback(db: sqlite3.Connection) -> None:
+    """Undo an open transaction; SQLite may have rolled back already (e.g. on SQLITE_FULL), and
+    a second ROLLBACK would raise and hide the original error."""
+    if db.in_transaction:
+        db.execute("ROLLBACK")
+
+
 class Outbox:
     """The SQLite file ``<data_dir>/scorelog.sqlite3``."""
 
@@ -115,12 +122,12 @@ class Outbox:
                 "INSERT INTO items (run_id, position, item) VALUES (?, ?, ?)",
                 ((run_id, position, text) for position, text in items),
             )
+            db.execute("COMMIT")  # inside the try: a full disk can refuse the commit itself
         except BaseException:
-            db.execute("ROLLBACK")
-            db.execute("PRAGMA synchronous=NORMAL")
+            _rollback(db)
             raise
-        db.execute("COMMIT")
-        db.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            db.execute("PRAGMA synchronous=NORMAL")
 
     def fetch_pending(self, after_id: int, limit: int) -> list[Pending]:
         """Pending items in submission order, after the last one already handed to the writer."""
@@ -167,10 +174,10 @@ class Outbox:
                 f"UPDATE runs SET {column} = {column} + ? WHERE run_id = ?",
                 [(n, run_id) for run_id, n in per_run.items()],
             )
+            db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            _rollback(db)
             raise
-        db.execute("COMMIT")
         return per_run
 
     # --- reads (any thread) ---

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
+import math
+import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -36,8 +39,41 @@ COMPLETE = "complete"  # every record written
 FAILED = "failed"  # nothing pending, but some records were rejected permanently
 
 
+WRITE_RATE = 500  # records/s the writer sustains at least (650-850 measured): for Retry-After
+
+
 class ScoreLogClosed(RuntimeError):
     """``submit`` after ``stop``."""
+
+
+class ScoreLogFull(RuntimeError):
+    """The outbox could not store a run because the disk (or quota) is full; nothing stored."""
+
+
+class ScoreLogBusy(RuntimeError):
+    """Taking the run would put more than ``max_pending`` records in the outbox; nothing stored.
+
+    ``retry_after`` estimates the seconds until the writer has made room for it.
+    """
+
+    def __init__(self, pending: int, incoming: int, limit: int) -> None:
+        super().__init__(
+            f"{pending} score log records are still pending; {incoming} more would exceed the "
+            f"limit of {limit}"
+        )
+        self.pending, self.incoming, self.limit = pending, incoming, limit
+        self.retry_after = min(300, max(1, math.ceil((pending + incoming - limit) / WRITE_RATE)))
+
+
+class RunTooLarge(ValueError):
+    """A run with more records than ``max_pending``: it could never be accepted."""
+
+
+def _disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, sqlite3.OperationalError):
+        code = getattr(exc, "sqlite_errorcode", None)
+        return code == sqlite3.SQLITE_FULL or "disk is full" in str(exc)
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 class ScoreLog:
@@ -46,7 +82,8 @@ class ScoreLog:
     Settings the app passes (names in docs/contract.md): ``data_dir`` = ``IRIS_DATA_DIR`` (the
     outbox file is ``<data_dir>/scorelog.sqlite3``), ``table_name`` = ``IRIS_SCORE_TABLE``,
     ``retrain_table`` = ``IRIS_RETRAIN_TABLE``, ``endpoint_url`` = ``AWS_ENDPOINT_URL``,
-    ``region`` = ``AWS_DEFAULT_REGION``, ``concurrency`` = ``IRIS_SCORELOG_CONCURRENCY``.
+    ``region`` = ``AWS_DEFAULT_REGION``, ``concurrency`` = ``IRIS_SCORELOG_CONCURRENCY``,
+    ``max_pending`` = ``IRIS_SCORELOG_MAX_PENDING``.
     Credentials come from the standard AWS chain.
     """
 
@@ -59,11 +96,13 @@ class ScoreLog:
         endpoint_url: str | None = None,
         region: str = "us-east-1",
         concurrency: int = 8,
+        max_pending: int | None = None,
         session: aioboto3.Session | None = None,
         backoff: Backoff | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be >= 1")
+        self.max_pending = max_pending
         self.table_name = table_name
         self.retrain_table = retrain_table
         self.endpoint_url = endpoint_url
@@ -147,8 +186,10 @@ class ScoreLog:
     async def submit(self, run: RunInfo, rows: Sequence[ScoredRow]) -> dict[str, Any]:
         """Store every record of ``run`` durably, then return its status (DynamoDB not awaited).
 
-        Raises ``items.RecordError`` for rows that cannot be valid items and
-        ``outbox.RunAlreadySubmitted`` for a run id already logged; nothing is stored then.
+        Raises ``items.RecordError`` for rows that cannot be valid items,
+        ``outbox.RunAlreadySubmitted`` for a run id already logged, ``ScoreLogBusy`` when the
+        pending records would exceed ``max_pending``, ``RunTooLarge`` for a run that never fits
+        and ``ScoreLogFull`` when the disk is full; nothing is stored then.
         """
         if self._closed:
             raise ScoreLogClosed("the score log is stopped")
@@ -160,7 +201,22 @@ class ScoreLog:
     def _store(self, run: RunInfo, rows: Sequence[ScoredRow]) -> None:
         items = build_items(run, rows)
         encoded = [(position, json.dumps(item, separators=(",", ":"))) for position, item in items]
-        self._outbox.add_run(str(run.run_id), encoded)
+        if self.max_pending is not None:
+            # Checked on the outbox's one writing thread, so no other submit slips in between.
+            if len(encoded) > self.max_pending:
+                raise RunTooLarge(
+                    f"a run of {len(encoded)} records exceeds the score log's limit of "
+                    f"{self.max_pending} pending records"
+                )
+            pending = self._outbox.pending_total()
+            if pending + len(encoded) > self.max_pending:
+                raise ScoreLogBusy(pending, len(encoded), self.max_pending)
+        try:
+            self._outbox.add_run(str(run.run_id), encoded)
+        except (sqlite3.OperationalError, OSError) as exc:
+            if _disk_full(exc):
+                raise ScoreLogFull(f"the score log cannot store the run: {exc}") from exc
+            raise
 
     def status(self, run_id: str) -> dict[str, Any]:
         """``{total, written, pending, failed, state}`` of a run (state: see the constants)."""

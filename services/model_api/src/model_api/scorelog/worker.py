@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 OutboxCall = Callable[..., Awaitable[Any]]
 
 CHUNK = 25  # BatchWriteItem's limit
+STOP_SETTLE_ATTEMPTS = 3  # at stop, ids still unrecorded after these are simply re-sent later
 
 
 class Writer:
@@ -79,7 +80,13 @@ class Writer:
             self._settler.cancel()
             await asyncio.gather(self._settler, return_exceptions=True)
             self._settler = None
-        await self._settle()
+        for attempt in range(STOP_SETTLE_ATTEMPTS):
+            try:
+                await self._settle()
+                return
+            except Exception:  # what stays unrecorded is pending and re-sent (idempotent)
+                log.exception("score log could not record written items at stop")
+                await asyncio.sleep(self._backoff.delay(attempt))
 
     async def _feed(self) -> None:
         cursor = 0
@@ -117,6 +124,7 @@ class Writer:
             self._dirty.set()
 
     async def _settle_loop(self) -> None:
+        failures = 0
         while True:
             await self._dirty.wait()
             # Coalesce many chunks per transaction: fewer commits, less CPU taken from the engine.
@@ -124,15 +132,37 @@ class Writer:
             self._dirty.clear()
             try:
                 await self._settle()
-            except Exception:  # the items stay pending and are re-sent: idempotent
-                log.exception("score log could not record written items")
+                failures = 0
+            except Exception:  # e.g. disk full: the ids are kept and recorded on the next try
+                failures += 1
+                delay = self._backoff.delay(failures) + self._settle_interval
+                log.exception(
+                    "score log could not record written items (attempt %d); retrying in %.2fs",
+                    failures,
+                    delay,
+                )
+                self._dirty.set()
+                await asyncio.sleep(delay)
 
     async def _settle(self) -> None:
+        """Record accepted and rejected items in the outbox.
+
+        The ids stay in memory until the outbox transaction committed: the feeder has moved past
+        them, so dropping them on an error would leave them counted pending until a restart.
+        """
         written, self._written = self._written, []
-        failed, self._failed = self._failed, []
         if written:
-            await self._call(self._outbox.mark_written, written)
+            try:
+                await self._call(self._outbox.mark_written, written)
+            except BaseException:
+                self._written = written + self._written
+                raise
+        failed, self._failed = self._failed, []
         if failed:
-            await self._call(self._outbox.mark_failed, failed)
+            try:
+                await self._call(self._outbox.mark_failed, failed)
+            except BaseException:
+                self._failed = failed + self._failed
+                raise
         async with self.progress:
             self.progress.notify_all()
