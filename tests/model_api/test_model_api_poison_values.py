@@ -4,6 +4,7 @@ clear 4xx that changes nothing, never a NaN in an answer or in the score table."
 from __future__ import annotations
 
 import importlib.util
+import io
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -174,7 +175,7 @@ def test_every_upload_path_refuses_1e308_and_stores_nothing(client: TestClient) 
 def extreme_dataset_csv() -> str:
     """A class-balanced sample whose elevation swings between ±3e38: uploadable (float32 holds
     it) but its variance overflows float32, so training cannot produce finite weights."""
-    df = pd.read_csv(pd.io.common.StringIO(helpers.sample_csv(10, seed=1)))
+    df = pd.read_csv(io.StringIO(helpers.sample_csv(10, seed=1)))
     df["elevation"] = np.where(np.arange(len(df)) % 2 == 0, 3e38, -3e38)
     return df.to_csv(index=False)
 
@@ -235,7 +236,7 @@ def test_an_output_that_overflows_is_a_422_not_a_nan(
     )
 
     runs_before = client.get("/api/runs").json()["total"]
-    df = pd.read_csv(pd.io.common.StringIO(helpers.sample_csv(2, seed=4)))
+    df = pd.read_csv(io.StringIO(helpers.sample_csv(2, seed=4)), dtype={"soil_type": float})
     df.loc[3, list(FEATURE_NAMES)] = F32_MAX
     ds = client.post("/api/datasets", data={"csv": df.to_csv(index=False)})
     assert ds.status_code == 201, ds.text
