@@ -1,0 +1,190 @@
+"""Bounded work and full disks over HTTP: a clear 429 (with Retry-After) or 507 in the error
+shape, and nothing half-created — no model without its queued job, no run without its records."""
+
+from __future__ import annotations
+
+import errno
+import importlib.util
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from fastapi.testclient import TestClient
+from model_api.app import create_app
+from model_api.config import ApiSettings
+
+_spec = importlib.util.spec_from_file_location(
+    "model_api_helpers", Path(__file__).with_name("model_api_helpers.py")
+)
+helpers = importlib.util.module_from_spec(_spec)
+sys.modules["model_api_helpers"] = helpers
+_spec.loader.exec_module(helpers)
+
+pytestmark = pytest.mark.slow
+
+
+def assert_error(r: Any, status: int, code: str) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    err = r.json()["error"]
+    assert set(err) == {"code", "message", "details"} and err["code"] == code and err["message"]
+    return err
+
+
+def train(client: TestClient, dataset_id: int) -> dict[str, Any]:
+    r = client.post("/api/models", json={"dataset_id": dataset_id, "epochs": 1, "seed": 1})
+    assert r.status_code == 202, r.text
+    model = helpers.wait_for_model(client, r.json()["id"])
+    assert model["status"] == "ready", model["error"]
+    return model
+
+
+def run_ids(client: TestClient) -> list[str]:
+    return [r["run_id"] for r in client.get("/api/runs").json()["items"]]
+
+
+@pytest.fixture
+def offline(tmp_path: Path) -> Iterator[TestClient]:
+    settings = ApiSettings(
+        data_dir=tmp_path, scorelog_enabled=False, max_epochs=50, max_queued_training_jobs=2
+    )
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def test_the_training_queue_is_bounded(offline: TestClient) -> None:
+    client = offline
+    ds = client.post("/api/datasets", data={"csv": helpers.sample_csv(10, seed=2)}).json()["id"]
+    ready = train(client, ds)
+    gate = threading.Event()
+    client.app.state.services.models._executor.submit(gate.wait, 120)  # hold the one worker
+    try:
+        queued = [client.post("/api/models", json={"dataset_id": ds, "epochs": 1}) for _ in "ab"]
+        assert [r.status_code for r in queued] == [202, 202]
+        before = client.get("/api/models").json()
+        assert [m["status"] for m in before[-2:]] == ["queued", "queued"]
+
+        over = [
+            client.post("/api/models", json={"dataset_id": ds, "epochs": 1}),
+            client.post(f"/api/models/{ready['id']}/train", json={"dataset_id": ds}),
+            client.post("/iris/model", data={"dataset": str(ds)}),
+        ]
+        for r in over:
+            err = assert_error(r, 429, "training_queue_full")
+            assert r.headers["Retry-After"] == "30"
+            assert err["details"] == {"queued": 2, "limit": 2}
+        assert client.get("/api/models").json() == before  # nothing created, nothing queued
+        for r in queued:  # deleted while queued: their jobs end without training
+            assert client.delete(f"/api/models/{r.json()['id']}").status_code == 204
+        r = client.post("/api/models", json={"dataset_id": ds, "epochs": 1})
+        assert r.status_code == 202 and r.json()["id"] == queued[-1].json()["id"] + 1  # no id spent
+        assert client.delete(f"/api/models/{r.json()['id']}").status_code == 204
+    finally:
+        gate.set()
+
+
+def test_a_full_disk_elsewhere_is_a_507_in_the_error_shape(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = create_app(ApiSettings(data_dir=tmp_path, scorelog_enabled=False))
+
+    def no_space(*_: Any) -> dict[str, Any]:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(app.state.services.datasets, "create", no_space)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        err = assert_error(
+            client.post("/api/datasets", data={"csv": helpers.sample_csv(1)}),
+            507,
+            "insufficient_storage",
+        )
+        assert "disk is full" in err["message"]
+
+
+@pytest.mark.integration
+def test_pending_records_are_bounded_and_a_full_disk_creates_no_run(
+    aws_env: Any, tmp_path: Path
+) -> None:
+    settings = ApiSettings(
+        data_dir=tmp_path,
+        score_table="NoSuchTable-bounds",  # the writer cannot drain: records stay pending
+        retrain_table="NoSuchTable-bounds-retrain",
+        scorelog_max_pending=100,
+        scorelog_drain_seconds=0,  # nothing can drain; stop at once
+        max_epochs=50,
+    )
+    with TestClient(create_app(settings)) as client:
+        ds = client.post("/api/datasets", data={"csv": helpers.sample_csv(20, seed=6)}).json()
+        model = train(client, ds["id"])
+        tests = f"/api/models/{model['id']}/tests"
+        first = client.post(tests, json={"dataset_id": ds["id"]})
+        assert first.status_code == 201, first.text
+        assert first.json()["logging"]["pending"] == 60
+        runs = run_ids(client)
+
+        for r in (
+            client.post(tests, json={"dataset_id": ds["id"]}),
+            client.get(f"/iris/model/{model['id']}/test", params={"dataset": ds["id"]}),
+        ):
+            err = assert_error(r, 429, "score_log_busy")
+            assert int(r.headers["Retry-After"]) >= 1
+            assert err["details"] == {"pending": 60, "incoming": 60, "limit": 100}
+        assert run_ids(client) == runs  # no run without its records
+
+        big = client.post("/api/datasets", data={"csv": helpers.sample_csv(34, seed=6)}).json()
+        assert_error(client.post(tests, json={"dataset_id": big["id"]}), 422, "run_too_large")
+
+        # A full disk: SQLite's own limit stops the outbox file from growing.
+        scorelog = client.app.state.services.scorelog
+        outbox = scorelog._outbox
+
+        def cap() -> None:
+            (pages,) = outbox._db.execute("PRAGMA page_count").fetchone()
+            outbox._db.execute(f"PRAGMA max_page_count = {pages}")
+
+        scorelog._executor.submit(cap).result()
+        small = client.post("/api/datasets", data={"csv": helpers.sample_csv(5, seed=6)}).json()
+        err = assert_error(
+            client.post(tests, json={"dataset_id": small["id"]}), 507, "insufficient_storage"
+        )
+        assert "disk is full" in err["message"]
+        assert run_ids(client) == runs
+        assert outbox.pending_total() == 60
+
+
+@pytest.mark.integration
+def test_candidates_beyond_float32_do_not_become_a_dataset(
+    aws_env: Any, provisioned_tables: dict[str, str], tmp_path: Path
+) -> None:
+    settings = ApiSettings(
+        data_dir=tmp_path,
+        score_table=provisioned_tables["score"],
+        retrain_table=provisioned_tables["retrain"],
+    )
+    ddb = boto3.client("dynamodb", **aws_env.client_kwargs())
+    with TestClient(create_app(settings)) as client:
+        rows = client.get("/api/datasets/0/rows", params={"limit": 3}).json()["rows"]
+        run_id = "20261201T000003000Z-dddd"
+        for i, row in enumerate(rows):
+            features = {**row, "leaf_area_cm2": 1e308} if i == 1 else row
+            ddb.put_item(
+                TableName=provisioned_tables["retrain"],
+                Item={
+                    "partition_key": {"S": run_id},
+                    "sort_key": {"S": f"{i:06d}"},
+                    "Features": {"S": str(features)},
+                    "Class": {"S": "versicolor"},
+                    "Actual": {"S": row["species"]},
+                    "Probability": {"S": "0.6"},
+                    "model_id": {"N": "1"},
+                    "reasons": {"SS": ["misclassified"]},
+                },
+            )
+        before = client.get("/api/datasets").json()
+        r = client.post("/api/datasets/from-retrain", json={"run_id": run_id})
+        err = assert_error(r, 422, "invalid_csv")
+        assert err["details"]["cells"] == [{"row": 1, "column": "leaf_area_cm2"}]
+        assert client.get("/api/datasets").json() == before
