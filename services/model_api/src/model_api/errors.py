@@ -60,6 +60,7 @@ _DESCRIPTIONS = {
     429: "Too much work queued; retry after ``Retry-After`` seconds",
     500: "Unexpected server error",
     503: "A dependency (DynamoDB, the score log, storage) is unavailable",
+    507: "The disk is full; nothing was stored",
 }
 
 

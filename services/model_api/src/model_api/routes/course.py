@@ -134,7 +134,7 @@ async def _dataset_param(request: Request, limit: int) -> Any:
     response_class=PlainTextResponse,
     responses={
         **_text("The new model's index", "0"),
-        **error_responses(404, 422, 500, plain_route=True),
+        **error_responses(404, 422, 429, 500, plain_route=True),
     },
     openapi_extra=_form_body(
         {"dataset": {"type": "integer", "minimum": 0, "description": "the data set's index"}},
@@ -158,7 +158,7 @@ async def build_and_train(services: ServicesDep, request: Request) -> PlainTextR
 @router.put(
     "/model/{model_id}",
     response_model=dict[str, list[float]],
-    responses=error_responses(404, 409, 422, 500),
+    responses=error_responses(404, 409, 422, 429, 500),
 )
 async def retrain(
     services: ServicesDep, model_id: int, dataset: Annotated[int, Query(ge=0)]
@@ -220,7 +220,9 @@ async def score_fields_old(
 
 
 @router.get(
-    "/model/{model_id}/test", response_model=CourseTest, responses=error_responses(404, 409, 422)
+    "/model/{model_id}/test",
+    response_model=CourseTest,
+    responses=error_responses(404, 409, 422, 429, 507),
 )
 async def test(
     services: ServicesDep, model_id: int, dataset: Annotated[int, Query(ge=0)]
