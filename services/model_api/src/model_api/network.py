@@ -184,6 +184,24 @@ def fit(
     return {k: [float(v) for v in vals] for k, vals in history.history.items()}
 
 
+def trained_predictor(model: Any, x: np.ndarray) -> tuple[Predictor, np.ndarray]:
+    """The fitted model's predictor and its probabilities on ``x`` (its training rows), or
+    ``TrainingDiverged``: a NaN that never showed in the loss still poisons every score."""
+    predictor = Predictor.from_keras(model)
+    if not predictor.is_finite():
+        raise TrainingDiverged(
+            "training diverged: the trained weights are not finite numbers; check the data set "
+            "for extreme values"
+        )
+    with np.errstate(over="ignore", invalid="ignore"):
+        probs = predictor.probabilities(x)
+    if not np.isfinite(probs).all():
+        raise TrainingDiverged(
+            "training diverged: the model's outputs on its own training rows are not finite"
+        )
+    return predictor, probs
+
+
 def save_keras(model: Any, path: Path) -> None:
     tmp = path.with_name(f".{path.stem}.tmp.keras")
     model.save(tmp)

@@ -116,21 +116,13 @@ class ModelRegistry:
         with self._lock:
             rec = self.get(ident)
             if rec["version"] < 1:
-                why = f": {rec['error']}" if rec.get("error") else ""
                 raise conflict(
                     "model_not_ready",
-                    f"model {ident} has no trained version yet (status {rec['status']}){why}",
-                    {"status": rec["status"], "error": rec.get("error")},
+                    f"model {ident} has no trained version yet (status {rec['status']})",
+                    {"status": rec["status"]},
                 )
             if ident not in self._predictors:
-                loaded = Predictor.load(self.root / str(ident) / "predictor.npz")
-                if not loaded.is_finite():  # e.g. saved before training checked for NaN
-                    raise conflict(
-                        "model_not_finite",
-                        f"model {ident} has weights that are not finite numbers; train it again",
-                        {"status": rec["status"]},
-                    )
-                self._predictors[ident] = loaded
+                self._predictors[ident] = Predictor.load(self.root / str(ident) / "predictor.npz")
             return self._predictors[ident], list(rec["classes"])
 
     def dataset_in_use(self, dataset_id: int) -> bool:
@@ -313,13 +305,8 @@ class ModelRegistry:
             validation=validation,
             on_epoch=on_epoch,
         )
-        predictor = Predictor.from_keras(model)
-        if not predictor.is_finite():  # a NaN that never showed in the loss still poisons scoring
-            raise network.TrainingDiverged(
-                "training diverged: the trained weights are not finite numbers; check the data "
-                "set for extreme values"
-            )
-        metrics = _metrics(predictor, x, y, train_idx, hold_idx)
+        predictor, probs = network.trained_predictor(model, x)
+        metrics = _metrics(probs, y, train_idx, hold_idx)
         with self._lock:
             rec = self._records.get(ident)
             if rec is None:
@@ -352,18 +339,9 @@ def _progress(epoch: int, epochs: int, logs: dict[str, float]) -> dict[str, Any]
 
 
 def _metrics(
-    predictor: Predictor,
-    x: np.ndarray,
-    y: np.ndarray,
-    train_idx: np.ndarray,
-    hold_idx: np.ndarray,
+    probs: np.ndarray, y: np.ndarray, train_idx: np.ndarray, hold_idx: np.ndarray
 ) -> dict[str, Any]:
     """Accuracy on the rows trained on and on the held-out rows, from the final weights."""
-    probs = predictor.probabilities(x)
-    if not np.isfinite(probs).all():
-        raise network.TrainingDiverged(
-            "training diverged: the model's outputs on its own training rows are not finite"
-        )
     correct = probs.argmax(axis=1) == y
     has_hold = len(hold_idx) > 0
     return {

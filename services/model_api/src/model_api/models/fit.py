@@ -69,8 +69,7 @@ def fit_new(
         validation=validation,
         on_epoch=on_epoch,
     )
-    predictor = Predictor.from_keras(model)
-    probs = predictor.probabilities(x)
+    predictor, probs = network.trained_predictor(model, x)  # TrainingDiverged if not finite
     correct = probs.argmax(axis=1) == y
     has_hold = len(hold_idx) > 0
     metrics = {

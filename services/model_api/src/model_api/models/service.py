@@ -66,9 +66,10 @@ class VersionService:
     def predictor(self, model_id: int, version: int | None) -> tuple[Predictor, list[str], int]:
         rec = self.models.get(model_id)  # 404 for an unknown model
         if version is None and self.store.promoted(model_id) is None:
+            why = f": {rec['error']}" if rec.get("error") else ""  # e.g. training diverged
             raise conflict(
                 "model_not_ready",
-                f"model {model_id} has no trained version yet (status {rec['status']})",
+                f"model {model_id} has no trained version yet (status {rec['status']}){why}",
                 {"status": rec["status"]},
             )
         predictor, number = self.store.predictor(model_id, version)

@@ -74,7 +74,14 @@ class VersionStore:
             key = (model_id, version)
             if key not in self._predictors:
                 path = self._dir(model_id) / str(version) / "predictor.npz"
-                self._predictors[key] = Predictor.load(path)
+                loaded = Predictor.load(path)
+                if not loaded.is_finite():  # e.g. saved before training checked for NaN
+                    raise conflict(
+                        "model_not_finite",
+                        f"model {model_id} version {version} has weights that are not finite "
+                        "numbers; train it again",
+                    )
+                self._predictors[key] = loaded
             return self._predictors[key], version
 
     # ----- writes -----
