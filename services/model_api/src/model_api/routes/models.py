@@ -34,7 +34,7 @@ def with_versions(services: Services, rec: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post(
-    "", status_code=202, response_model=responses.Model, responses=error_responses(404, 422)
+    "", status_code=202, response_model=responses.Model, responses=error_responses(404, 422, 429)
 )
 async def create_model(services: ServicesDep, body: ModelCreate) -> dict[str, Any]:
     record, _ = await run_in_threadpool(services.models.create, body)
@@ -62,7 +62,7 @@ async def delete_model(services: ServicesDep, model_id: int) -> Response:
     "/{model_id}/train",
     status_code=202,
     response_model=responses.Model,
-    responses=error_responses(404, 409, 422),
+    responses=error_responses(404, 409, 422, 429),
 )
 async def retrain_model(services: ServicesDep, model_id: int, body: TrainRequest) -> dict[str, Any]:
     record, _ = await run_in_threadpool(services.models.retrain, model_id, body)
@@ -125,7 +125,7 @@ async def score_model(
     "/{model_id}/tests",
     status_code=201,
     response_model=responses.TestRun,
-    responses=error_responses(404, 409, 422, 503),
+    responses=error_responses(404, 409, 422, 429, 503, 507),
 )
 async def test_model(
     services: ServicesDep, model_id: int, body: BatchTestRequest
