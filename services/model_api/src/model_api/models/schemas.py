@@ -45,3 +45,9 @@ class PromoteRequest(_Strict):
     version: int = Field(ge=1)
     force: bool = False
     reviewer: str = Field(default="anonymous", min_length=1, max_length=100)
+
+
+class Retest(_Strict):
+    """Re-test a run on its exact rows, with a chosen or the promoted version."""
+
+    version: int | None = Field(default=None, ge=1, description="default: the promoted version")

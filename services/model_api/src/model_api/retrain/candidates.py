@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 import numpy as np
+from starlette.concurrency import run_in_threadpool
 
 from model_api.errors import ApiError, invalid
 from model_api.retrain.triage import RunTriage, triage_run, untriaged
@@ -90,12 +91,15 @@ class Triager:
         classes: list[str] | None,
         expected_rows: int | None,
     ) -> RunTriage:
-        records = await fetch_run_records(reader, run_id)
         with self._lock:
             hit = self._cache.get(run_id)
-            if hit is not None and hit[0] == len(records):
-                return hit[1]
-        result = triage_records(records, classes)
+        if hit is not None and expected_rows is not None and hit[0] >= expected_rows:
+            return hit[1]  # the whole run was triaged: its records no longer change
+        records = await fetch_run_records(reader, run_id)
+        if hit is not None and hit[0] == len(records):
+            return hit[1]
+        # cleanlab is CPU-bound: keep it off the event loop
+        result = await run_in_threadpool(triage_records, records, classes)
         if expected_rows is not None and len(records) < expected_rows:
             result.notes.append(
                 f"the score table holds {len(records)} of the run's {expected_rows} records so far"

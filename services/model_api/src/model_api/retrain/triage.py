@@ -92,7 +92,9 @@ def triage_run(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                issues = find_label_issues(y, p, filter_by="prune_by_noise_rate")
+                # n_jobs=1: cleanlab would otherwise fork a multiprocessing pool inside this
+                # threaded server (TensorFlow, the score-log writer), which can hang forever.
+                issues = find_label_issues(y, p, filter_by="prune_by_noise_rate", n_jobs=1)
             except (ValueError, IndexError) as exc:  # too few rows or classes to estimate noise
                 notes.append(f"cleanlab could not estimate label noise on this run: {exc}")
         notes += sorted({f"cleanlab: {w.message}" for w in caught})
