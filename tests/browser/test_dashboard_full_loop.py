@@ -166,8 +166,8 @@ def test_full_loop_in_the_browser(ui) -> None:
     ui.click("test-run")
     accuracy = ui.wait_text("test-accuracy", lambda t: "%" in t, timeout=120, what="test result")
     assert _number(accuracy) < 90, "a fifth of the labels flipped must cost accuracy"
-    run_id = ui.text("test-run-id")
-    assert run_id
+    # the result may re-render once more (its grid and figure mount): wait, do not just read
+    run_id = ui.wait_text("test-run-id", bool, what="the run's id shown")
     heat = d.find_elements(By.CSS_SELECTOR, "#test-confusion .heatmaplayer, #test-confusion .hm")
     assert heat, "confusion heat map drawn"
     assert len(ui.grid_column("test-per-class", "class")) == 3
