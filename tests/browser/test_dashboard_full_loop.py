@@ -6,6 +6,7 @@ Every page is saved as a PNG in artifacts/screenshots/ (CI keeps them as artifac
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -24,6 +25,12 @@ def _number(text: str) -> float:
     match = re.search(r"[-+]?\d+(?:\.\d+)?", text)
     assert match, f"no number in {text!r}"
     return float(match.group())
+
+
+def score_input(name: str) -> str:
+    """The DOM id Dash gives the Score form's pattern-matched input ``name`` (built from the
+    API's schema)."""
+    return json.dumps({"name": name, "type": "score-in"}, separators=(",", ":"))
 
 
 def test_full_loop_in_the_browser(ui) -> None:
@@ -133,14 +140,14 @@ def test_full_loop_in_the_browser(ui) -> None:
         what="the trained model is preselected",
     )
     ui.wait_for(
-        lambda d: d.find_element(By.ID, "score-in-sepal_length").get_attribute("value"),
+        lambda d: d.find_element(By.ID, score_input("sepal_length")).get_attribute("value"),
         what="form prefilled from row 0",
     )
     derived_rows = ui.wait_for(
         lambda d: d.find_elements(By.CSS_SELECTOR, "#score-derived-table tr")
     )
     assert len(derived_rows) == 11
-    ui.type_into("score-in-petal_length", "1.5")
+    ui.type_into(score_input("petal_length"), "1.5")
     ui.wait_for(lambda _d: "sepal_petal_length_diff" in ui.text("score-derived"))
     ui.click("score-submit")
     predicted = ui.wait_text("score-predicted", lambda t: t.lower() in SPECIES, what="a class")

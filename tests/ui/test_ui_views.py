@@ -237,27 +237,59 @@ def test_detail_shows_progress_metrics_and_curves(client, fake_api, make) -> Non
 # --- Score ---------------------------------------------------------------------------------
 
 
+def test_the_score_form_is_built_from_the_schema_and_waits_for_a_down_api(fake_api) -> None:
+    from dashboard.api_client import ApiClient
+
+    down = [True]
+
+    def transport(request: httpx.Request) -> httpx.Response:
+        if down[0]:
+            raise httpx.ConnectError("connection refused", request=request)
+        return fake_api.handle(request)
+
+    client = ApiClient("http://model-api.test", transport=httpx.MockTransport(transport))
+    body, ready = sv.form_inputs(client)
+    assert ready is False and is_error(body) and "API not reachable" in text_of(body)
+    down[0] = False  # the API came up: the next try builds the form
+    body, ready = sv.form_inputs(client)
+    schema = client.schema()
+    assert ready is True
+    controls = [col.children.children[1] for col in body.children]
+    assert [c.id for c in controls] == [sv.input_id(n) for n in ft.independent(schema)]
+    assert [col.children.children[0].children for col in body.children] == [
+        f["label"] for f in schema["independent"]
+    ]
+    soil = controls[ft.independent(schema).index("soil_type")]
+    assert [o["value"] for o in soil.options] == list(schema["soil_types"])
+    assert [o["label"] for o in soil.options] == [
+        f"{k} · {v}" for k, v in schema["soil_types"].items()
+    ]
+    client.close()
+
+
 def test_prefill_takes_the_nine_inputs_of_a_row(client, fake_api, bundled) -> None:
     ident = fake_api.add_dataset(bundled)
-    values, actual, csv_line, alert = sv.prefill(client, ident, 600)
+    schema = client.schema()
+    names = ft.independent(schema)
+    values, actual, csv_line, alert = sv.prefill(client, ident, 600, names)
     row = bundled[600]
-    expected = [row[n] for n in ft.INDEPENDENT]
-    expected[ft.INDEPENDENT.index("soil_type")] = str(row["soil_type"])
+    expected = [row[n] for n in names]
+    expected[names.index("soil_type")] = str(row["soil_type"])
     assert values == expected and alert is None
     assert actual == {"label": "versicolor", "dataset_id": ident, "row": 600}
-    assert ft.parse_csv_line(csv_line) == [row[n] for n in ft.FEATURE_ORDER]
-    _, _, _, alert = sv.prefill(client, ident, 5000)
+    assert ft.parse_csv_line(csv_line, 20) == [row[n] for n in schema["feature_order"]]
+    _, _, _, alert = sv.prefill(client, ident, 5000, names)
     assert is_error(alert) and "has 1200 rows" in text_of(alert)
 
 
 def test_scoring_the_form_sends_all_twenty_features(client, fake_api, bundled) -> None:
     row = bundled[0]
-    values = [row[n] for n in ft.INDEPENDENT]
-    result = sv.score(
-        client, "score-submit", 0, values, None, {"label": "setosa", "row": 0, "dataset_id": 0}
-    )
+    names = ft.independent(client.schema())
+    values = [row[n] for n in names]
+    actual = {"label": "setosa", "row": 0, "dataset_id": 0}
+    result = sv.score(client, "score-submit", 0, names, values, None, actual)
     sent = json.loads(fake_api.calls("POST", "/api/models/0/score")[0].content)["features"]
-    assert list(sent) == list(ft.FEATURE_ORDER)
+    assert list(sent) == client.schema()["feature_order"]
     assert abs(sent["area_ratios"] - row["area_ratios"]) < 1e-9
     assert "setosa" in text_of(result) and "90.0% confident" in text_of(result)
     figure = result[-1].figure
@@ -266,23 +298,25 @@ def test_scoring_the_form_sends_all_twenty_features(client, fake_api, bundled) -
 
 def test_scoring_a_csv_line_sends_values_and_bad_input_sends_nothing(client, fake_api, make):
     line = make.csv_path.read_text().splitlines()[1]
-    sv.score(client, "score-csv-submit", 0, [None] * 9, line, None)
+    names = ft.independent(client.schema())
+    sv.score(client, "score-csv-submit", 0, names, [None] * 9, line, None)
     assert len(json.loads(fake_api.requests[-1].content)["values"]) == 20
     before = len(fake_api.requests)
-    assert is_error(sv.score(client, "score-csv-submit", 0, [None] * 9, "1,2", None))
-    assert is_error(sv.score(client, "score-submit", 0, [None] * 9, None, None))
-    assert is_error(sv.score(client, "score-submit", None, [1] * 9, None, None))
+    assert is_error(sv.score(client, "score-csv-submit", 0, names, [None] * 9, "1,2", None))
+    assert is_error(sv.score(client, "score-submit", 0, names, [None] * 9, None, None))
+    assert is_error(sv.score(client, "score-submit", None, names, [1] * 9, None, None))
     assert len(fake_api.requests) == before
 
 
 def test_derived_table_lists_eleven_features_or_says_what_is_missing(bundled, client) -> None:
     row = bundled[0]
-    table = sv.derived_table(client, [row[n] for n in ft.INDEPENDENT])
+    names = ft.independent(client.schema())
+    table = sv.derived_table(client, names, [row[n] for n in names])
     assert len(table.children.children) == 11
     first = table.children.children[0].children
     assert first[0].children == "sepal_area" and first[0].title == "sepal_length * sepal_width"
     assert first[1].children == f"{row['sepal_area']:.6g}"
-    warning = sv.derived_table(client, [*[row[n] for n in ft.INDEPENDENT][:-1], None])
+    warning = sv.derived_table(client, names, [*[row[n] for n in names][:-1], None])
     assert isinstance(warning, dbc.Alert) and "Leaf area" in text_of(warning)
 
 

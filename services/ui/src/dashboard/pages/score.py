@@ -1,5 +1,6 @@
-"""Score page: one field per independent feature (the 11 derived ones computed and shown), or a
-pasted CSV line; shows the predicted class and the probability of every class."""
+"""Score page: one field per independent feature (the derived ones computed and shown), or a
+pasted CSV line; shows the predicted class and the probability of every class. The fields come
+from the API's ``GET /api/schema`` when the page is shown (retried while the API is down)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,8 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
-from dashboard import features as ft
 from dashboard.api_client import get_client
 from dashboard.figures import probability_figure
 from dashboard.views import score_view as sv
@@ -17,33 +17,12 @@ from dashboard.views.common import card, page_header, pickers
 
 dash.register_page(__name__, path="/score", name="Score", title="Score · Iris monitor", order=3)
 
-_INPUT_IDS = [f"score-in-{name}" for name in ft.INDEPENDENT]
+_INPUTS = {"type": sv.INPUT_TYPE, "name": ALL}
 
 
-def _input(name: str) -> dbc.Col:
-    if name == "soil_type":
-        control: Any = dbc.Select(
-            id=f"score-in-{name}",
-            options=[
-                {"label": f"{code} · {label}", "value": str(code)}
-                for code, label in ft.SOIL_TYPES.items()
-            ],
-            value="0",
-        )
-    else:
-        control = dbc.Input(id=f"score-in-{name}", type="number", step="any", debounce=True)
-    return dbc.Col(
-        html.Div(
-            [
-                dbc.Label(
-                    ft.LABELS[name], html_for=f"score-in-{name}", className="mb-1 small fw-bold"
-                ),
-                control,
-            ]
-        ),
-        xs=6,
-        md=4,
-    )
+def _names(specs: list[dict[str, Any]]) -> list[str]:
+    """The input names in the order Dash passes their values (the order of the form)."""
+    return [spec["id"]["name"] for spec in specs]
 
 
 def layout(**_: Any) -> html.Div:
@@ -91,10 +70,12 @@ def layout(**_: Any) -> html.Div:
     form = card(
         "Features",
         [
-            dbc.Row([_input(name) for name in ft.INDEPENDENT], className="g-3 mb-3"),
+            html.Div(id="score-inputs"),
+            # Retries building the form while the API is not reachable, then stops.
+            dcc.Interval(id="score-schema-retry", interval=3000, disabled=False),
             dbc.Button("Score", id="score-submit", color="primary", className="px-4"),
         ],
-        subtitle="The 9 independent inputs; the other 11 are derived from the 4 measurements",
+        subtitle="The independent inputs (from the API's schema); the others are derived",
     )
     derived = card(
         "Derived features",
@@ -149,23 +130,39 @@ def fill_pickers(_id, remembered_model, remembered_dataset):
 
 
 @callback(
-    [Output(i, "value") for i in _INPUT_IDS],
+    Output("score-inputs", "children"),
+    Output("score-schema-retry", "disabled"),
+    Input("score-schema-retry", "n_intervals"),
+)
+def build_form(_n):
+    """The form's fields from ``GET /api/schema`` (or why not, retried until the API answers)."""
+    body, ready = sv.form_inputs(get_client())
+    return body, ready
+
+
+@callback(
+    Output(_INPUTS, "value"),
     Output("score-actual", "data"),
     Output("score-csv", "value"),
     Output("score-alert", "children", allow_duplicate=True),
     Input("score-prefill", "n_clicks"),
     Input("score-dataset", "value"),
+    Input("score-inputs", "children"),  # the form appeared: fill it if a data set is chosen
     State("score-row", "value"),
     prevent_initial_call=True,
 )
-def prefill(_n, dataset_id, row):
-    values, actual, csv_line, alert = sv.prefill(get_client(), dataset_id, row)
-    return *values, actual, csv_line, alert
+def prefill(_n, dataset_id, _form, row):
+    names = _names(ctx.outputs_list[0])
+    values, actual, csv_line, alert = sv.prefill(get_client(), dataset_id, row, names)
+    return values, actual, csv_line, alert
 
 
-@callback(Output("score-derived", "children"), [Input(i, "value") for i in _INPUT_IDS])
-def show_derived(*values):
-    return sv.derived_table(get_client(), values)
+@callback(Output("score-derived", "children"), Input(_INPUTS, "value"))
+def show_derived(values):
+    names = _names(ctx.inputs_list[0])
+    if not names:  # the form is not built yet
+        raise PreventUpdate
+    return sv.derived_table(get_client(), names, values)
 
 
 @callback(
@@ -173,13 +170,13 @@ def show_derived(*values):
     Input("score-submit", "n_clicks"),
     Input("score-csv-submit", "n_clicks"),
     State("score-model", "value"),
-    [State(i, "value") for i in _INPUT_IDS],
+    State(_INPUTS, "value"),
     State("score-csv", "value"),
     State("score-actual", "data"),
     prevent_initial_call=True,
 )
-def do_score(form_clicks, csv_clicks, model_id, *rest):
+def do_score(form_clicks, csv_clicks, model_id, values, csv_line, actual):
     if not (form_clicks or csv_clicks):  # a page render, not a click
         raise PreventUpdate
-    *values, csv_line, actual = rest
-    return sv.score(get_client(), ctx.triggered_id, model_id, values, csv_line, actual)
+    names = _names(ctx.states_list[1])
+    return sv.score(get_client(), ctx.triggered_id, model_id, names, values, csv_line, actual)

@@ -1,4 +1,6 @@
-"""Logic of the Score page: prefilling the 9 inputs, the derived features, and scoring."""
+"""Logic of the Score page: the form built from ``GET /api/schema``, prefilling its inputs, the
+derived features, and scoring. Input values travel as lists in the schema's ``independent``
+order (the page's inputs are pattern-matched ``{"type": "score-in", "name": …}`` components)."""
 
 from __future__ import annotations
 
@@ -16,10 +18,63 @@ from dashboard.views.common import (
     fmt_pct,
 )
 
+INPUT_TYPE = "score-in"
 
-def prefill(client: ApiClient, dataset_id: int | None, row: Any) -> tuple[list[Any], Any, Any, Any]:
-    """The 9 inputs from a data set row, the row's label, the whole row as a CSV line, an alert."""
-    blank = [no_update] * len(ft.INDEPENDENT)
+
+def input_id(name: str) -> dict[str, str]:
+    """The pattern-matching id of one form input."""
+    return {"type": INPUT_TYPE, "name": name}
+
+
+def form_inputs(client: ApiClient) -> tuple[Any, bool]:
+    """The form's fields from the API's schema, and whether it was reachable (the page retries
+    until it is: the API may still be starting)."""
+    try:
+        schema = client.schema()
+    except ApiError as exc:
+        return (
+            error_alert(f"{exc} — retrying every few seconds", "API not reachable"),
+            False,
+        )
+    label_of = ft.labels(schema)
+    fields = []
+    for spec in schema["independent"]:
+        name = spec["name"]
+        if name == "soil_type":
+            control: Any = dbc.Select(
+                id=input_id(name),
+                options=[
+                    {"label": f"{code} · {label}", "value": str(code)}
+                    for code, label in schema["soil_types"].items()
+                ],
+                value=next(iter(schema["soil_types"]), None),
+            )
+        else:
+            control = dbc.Input(
+                id=input_id(name),
+                name=name,
+                type="number",
+                step=1 if spec.get("integer") else "any",
+                debounce=True,
+            )
+        fields.append(
+            dbc.Col(
+                html.Div(
+                    [dbc.Label(label_of[name], className="mb-1 small fw-bold"), control],
+                ),
+                xs=6,
+                md=4,
+            )
+        )
+    return dbc.Row(fields, className="g-3 mb-3"), True
+
+
+def prefill(
+    client: ApiClient, dataset_id: int | None, row: Any, names: Sequence[str]
+) -> tuple[list[Any], Any, Any, Any]:
+    """The inputs ``names`` from a data set row, the row's label, the whole row as a CSV line,
+    an alert."""
+    blank = [no_update] * len(names)
     if dataset_id is None:
         return blank, no_update, no_update, None
     try:
@@ -29,6 +84,7 @@ def prefill(client: ApiClient, dataset_id: int | None, row: Any) -> tuple[list[A
     except (TypeError, ValueError):
         return blank, no_update, no_update, error_alert("Row must be a whole number ≥ 0", "Prefill")
     try:
+        schema = client.schema()
         page = client.dataset_rows(dataset_id, offset=index, limit=1)
     except ApiError as exc:
         return blank, no_update, no_update, error_alert(exc, "Could not read the row")
@@ -44,21 +100,21 @@ def prefill(client: ApiClient, dataset_id: int | None, row: Any) -> tuple[list[A
             ),
         )
     record = rows[0]
-    inputs = ft.inputs_from_row(record)
-    values: list[Any] = [inputs.get(name, no_update) for name in ft.INDEPENDENT]
+    inputs = ft.inputs_from_row(record, names)
+    values: list[Any] = [inputs.get(name, no_update) for name in names]
     if "soil_type" in inputs:  # the soil select's option values are "0", "1", "2"
-        values[ft.INDEPENDENT.index("soil_type")] = str(int(inputs["soil_type"]))
-    csv_line = ",".join(str(record[n]) for n in ft.FEATURE_ORDER if n in record)
-    actual = {"label": record.get(ft.LABEL), "dataset_id": dataset_id, "row": index}
+        values[list(names).index("soil_type")] = str(int(inputs["soil_type"]))
+    csv_line = ",".join(str(record[n]) for n in schema["feature_order"] if n in record)
+    actual = {"label": record.get(schema["label"]), "dataset_id": dataset_id, "row": index}
     return values, actual, csv_line, None
 
 
-def derived_table(client: ApiClient, values: Sequence[Any]) -> Any:
+def derived_table(client: ApiClient, names: Sequence[str], values: Sequence[Any]) -> Any:
     """The 11 derived features of the typed inputs with their formulas (both from the API), or
     why they cannot be computed yet."""
     try:
         derived = client.schema()["derived"]
-        row = ft.full_row(client, dict(zip(ft.INDEPENDENT, values, strict=True)))
+        row = ft.full_row(client, dict(zip(names, values, strict=True)))
     except ft.FeatureError as exc:
         return dbc.Alert(str(exc), color="warning", className="mb-0 small")
     except ApiError as exc:
@@ -81,21 +137,23 @@ def score(
     client: ApiClient,
     trigger: str | None,
     model_id: int | None,
+    names: Sequence[str],
     values: Sequence[Any],
     csv_line: str | None,
     actual: Mapping[str, Any] | None,
 ) -> Any:
-    """Score the form (9 inputs + derived) or the pasted CSV line; render the result card body."""
+    """Score the form (inputs ``names`` + derived) or the pasted CSV line; render the result."""
     if model_id is None:
         return error_alert("Choose a ready model first (train one on the Models page)", "Score")
     try:
         if trigger == "score-csv-submit":
-            result = client.score(model_id, values=ft.parse_csv_line(csv_line or ""))
+            width = len(client.schema()["feature_order"])
+            result = client.score(model_id, values=ft.parse_csv_line(csv_line or "", width))
             source = "the pasted CSV line"
         else:
             result = client.score(
                 model_id,
-                features=ft.full_row(client, dict(zip(ft.INDEPENDENT, values, strict=True))),
+                features=ft.full_row(client, dict(zip(names, values, strict=True))),
             )
             source = "the form"
     except ft.FeatureError as exc:
