@@ -16,12 +16,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
-from starlette.datastructures import FormData, UploadFile
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from model_api.errors import ApiError, error_responses, invalid
 from model_api.features import FEATURE_NAMES
 from model_api.routes.deps import ServicesDep
+from model_api.routes.forms import csv_field, form_body, read_form
 from model_api.routes.models import score
 from model_api.schemas import ModelCreate, TrainRequest
 
@@ -43,28 +42,6 @@ def _text(description: str, example: str) -> dict[int | str, dict[str, Any]]:
             "content": {"text/plain": {"schema": {"type": "string"}, "example": example}},
         }
     }
-
-
-def _form_body(fields: dict[str, dict[str, Any]], required: list[str], json_too: bool = False):
-    """The OpenAPI request body of a route that reads its form itself (to set the size limit)."""
-    schema = {"type": "object", "properties": fields, "required": required}
-    content = {
-        "multipart/form-data": {"schema": schema},
-        "application/x-www-form-urlencoded": {"schema": schema},
-    }
-    if json_too:
-        content["application/json"] = {"schema": schema}
-    return {"requestBody": {"required": not json_too, "content": content}}
-
-
-async def _form(request: Request, limit: int) -> FormData:
-    """The form, with text fields allowed up to ``limit`` bytes (Starlette's default is 1 MiB)."""
-    try:
-        return await request.form(max_part_size=limit)
-    except StarletteHTTPException as exc:  # Starlette's parser answers 400 on any part limit
-        if "maximum size" in str(exc.detail):
-            raise ApiError(413, "too_large", f"the CSV is larger than {limit} bytes") from exc
-        raise
 
 
 def _int_field(value: Any, field: str) -> int:
@@ -92,7 +69,7 @@ async def _wait_ready(services: ServicesDep, model_id: int, future: Any) -> dict
         **_text("The new data set's index", "1"),
         **error_responses(400, 413, 422, plain_route=True),
     },
-    openapi_extra=_form_body(
+    openapi_extra=form_body(
         {"train": {"type": "string", "description": "the CSV, as text or as a file part"}},
         ["train"],
     ),
@@ -100,15 +77,9 @@ async def _wait_ready(services: ServicesDep, model_id: int, future: Any) -> dict
 async def upload_dataset(services: ServicesDep, request: Request) -> PlainTextResponse:
     """Upload a CSV (form field ``train``, text or file, up to ``IRIS_MAX_UPLOAD_BYTES``)."""
     limit = services.settings.max_upload_bytes
-    value = (await _form(request, limit)).get("train")
-    if isinstance(value, UploadFile):
-        data: bytes | str | None = await value.read(limit + 1)
-    else:
-        data = value
+    data = await csv_field(await read_form(request, limit), ("train",), limit)
     if data is None:
         raise invalid("send the CSV in the form field 'train' (text or file)", code="no_csv")
-    if len(data) > limit:
-        raise ApiError(413, "too_large", f"the CSV is larger than {limit} bytes")
     meta = await asyncio.to_thread(services.datasets.create, data, None)
     return PlainTextResponse(str(int(meta["id"])))
 
@@ -123,7 +94,7 @@ async def _dataset_param(request: Request, limit: int) -> Any:
         if isinstance(body, dict) and "dataset" in body:
             return body["dataset"]
     else:
-        form = await _form(request, limit)
+        form = await read_form(request, limit)
         if "dataset" in form:
             return form["dataset"]
     return request.query_params.get("dataset")
@@ -136,7 +107,7 @@ async def _dataset_param(request: Request, limit: int) -> Any:
         **_text("The new model's index", "0"),
         **error_responses(404, 422, 429, 500, plain_route=True),
     },
-    openapi_extra=_form_body(
+    openapi_extra=form_body(
         {"dataset": {"type": "integer", "minimum": 0, "description": "the data set's index"}},
         ["dataset"],
         json_too=True,

@@ -5,48 +5,49 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from model_api import responses
 from model_api.errors import ApiError, conflict, error_responses, invalid
 from model_api.retrain_dataset import candidates_frame, fetch_candidates
 from model_api.routes.deps import ServicesDep
+from model_api.routes.forms import csv_field, form_body, read_form
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 
 
-async def read_csv_input(
-    services: ServicesDep, file: UploadFile | None, text: str | None, field: str
-) -> bytes:
-    """The CSV bytes from a file part or a text field, bounded in size."""
-    limit = services.settings.max_upload_bytes
-    if file is not None and getattr(file, "filename", None) is not None:
-        data = await file.read(limit + 1)
-    elif text is not None:
-        data = text.encode()
-    else:
-        raise invalid(
-            f"send the CSV as a file part 'file' or a form field '{field}'", code="no_csv"
-        )
-    if len(data) > limit:
-        raise ApiError(413, "too_large", f"the CSV is larger than {limit} bytes")
-    return data
-
-
 @router.post(
-    "", status_code=201, response_model=responses.Dataset, responses=error_responses(413, 422)
+    "",
+    status_code=201,
+    response_model=responses.Dataset,
+    responses=error_responses(413, 422),
+    openapi_extra=form_body(
+        {
+            "file": {"type": "string", "format": "binary", "description": "the CSV file"},
+            "csv": {"type": "string", "description": "or the CSV as a text field"},
+            "name": {"type": "string", "maxLength": 200, "description": "a display name"},
+        },
+        [],
+    ),
 )
-async def create_dataset(
-    services: ServicesDep,
-    file: Annotated[UploadFile | None, File()] = None,
-    csv: Annotated[str | None, Form()] = None,
-    name: Annotated[str | None, Form(max_length=200)] = None,
-) -> dict[str, Any]:
-    data = await read_csv_input(services, file, csv, "csv")
-    name = name or (file.filename if file is not None and file.filename else None)
-    return await run_in_threadpool(services.datasets.create, data, name)
+async def create_dataset(services: ServicesDep, request: Request) -> dict[str, Any]:
+    """Upload a CSV as a file part ``file`` or a text field ``csv``, either up to
+    ``IRIS_MAX_UPLOAD_BYTES`` (the form is read here, past Starlette's 1 MiB per text field)."""
+    limit = services.settings.max_upload_bytes
+    form = await read_form(request, limit)
+    data = await csv_field(form, ("file", "csv"), limit)
+    if data is None:
+        raise invalid("send the CSV as a file part 'file' or a form field 'csv'", code="no_csv")
+    name = form.get("name")
+    if isinstance(name, UploadFile) or (name is not None and len(name) > 200):
+        raise invalid("'name' must be a text of at most 200 characters", {"name": "too long"})
+    upload = form.get("file")
+    if not name and isinstance(upload, UploadFile) and upload.filename:
+        name = upload.filename
+    return await run_in_threadpool(services.datasets.create, data, name or None)
 
 
 class FromRetrain(BaseModel):
