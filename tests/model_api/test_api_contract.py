@@ -162,3 +162,48 @@ def test_derive_computes_the_published_formulas_for_every_bundled_row(
     details = bad.json()["error"]["details"]
     assert details["unknown"] == ["x"] and "positive" in details["inputs"]["sepal_length"]
     assert details["inputs"]["elevation"] == "missing"
+
+
+def test_version_and_job_routes_declare_their_own_model_and_statuses(client: TestClient) -> None:
+    ops = {(m, p): op for m, p, op in operations(client)}
+    expected = {
+        ("POST", "/api/models/{model_id}/versions"): (
+            "202",
+            "Job",
+            {"404", "409", "422", "503", "507"},
+        ),
+        ("GET", "/api/models/{model_id}/versions"): ("200", "VersionList", {"404", "422"}),
+        ("GET", "/api/models/{model_id}/versions/{version}"): ("200", "Version", {"404", "422"}),
+        ("POST", "/api/models/{model_id}/compare"): (
+            "200",
+            "Comparison",
+            {"404", "409", "422", "507"},
+        ),
+        ("POST", "/api/models/{model_id}/promote"): (
+            "200",
+            "Promotion",
+            {"404", "409", "422", "507"},
+        ),
+        ("GET", "/api/jobs/{job_id}"): ("200", "Job", {"404", "422"}),
+        ("GET", "/api/jobs"): ("200", "Job", {"422"}),
+        ("POST", "/api/runs/{run_id}/retest"): (
+            "201",
+            "TestRun",
+            {"404", "409", "422", "429", "503", "507"},
+        ),
+    }
+    for (method, path), (success, model, errors) in expected.items():
+        responses = ops[(method, path)]["responses"]
+        schema = responses[success]["content"]["application/json"]["schema"]
+        ref = schema.get("$ref") or schema.get("items", {}).get("$ref")
+        assert ref == f"#/components/schemas/{model}", (method, path, schema)
+        assert {s for s in responses if s[0] in "45"} == errors, (method, path)
+    assert (
+        ops[("GET", "/api/jobs")]["responses"]["200"]["content"]["application/json"]["schema"][
+            "type"
+        ]
+        == "array"
+    )
+    components = client.get("/openapi.json").json()["components"]["schemas"]
+    assert {"job_id", "status", "events"} <= set(components["Job"]["properties"])
+    assert "changed" in components["Promotion"]["properties"]

@@ -149,3 +149,65 @@ class RetrainPage(_Open):
 class Reviewed(_Open):
     count: int
     reviewed: list[dict[str, Any]]
+
+
+class Version(_Open):
+    """One trained version of a model with its lineage (retrain versions add the job, the
+    candidate counts and the training history)."""
+
+    model_id: int
+    version: int
+    created_at: str
+    source: str
+    parent_version: int | None
+    base_dataset_id: int | None
+    candidates: list[dict[str, Any]]
+    params: dict[str, Any]
+    classes: list[str]
+    metrics: dict[str, Any]
+    promoted: bool
+
+
+class VersionList(_Open):
+    model_id: int
+    promoted_version: int | None
+    promotions: list[dict[str, Any]]
+    versions: list[Version]
+
+
+class Promotion(VersionList):
+    changed: bool
+
+
+class Comparison(_Open):
+    """Two versions on the same rows, none of which either trained on."""
+
+    comparison_id: str
+    model_id: int
+    versions: list[int]
+    dataset_id: int
+    labels: list[str]
+    rows: int
+    excluded_rows: int
+    note: str | None
+    results: dict[str, dict[str, Any]]
+    accuracy_delta: float
+    changed_predictions: int
+    flagged: dict[str, Any]
+
+
+class Job(_Open):
+    """A background job (a retraining); poll it until ``status`` is final."""
+
+    job_id: str
+    kind: str
+    model_id: int
+    status: Literal["queued", "running", "succeeded", "failed"]
+    progress: dict[str, Any]
+    attempts: int
+    result: dict[str, Any] | None
+    error: str | None
+    events: list[dict[str, Any]]
+    created_at: str
+    updated_at: str
+    request: dict[str, Any] | None

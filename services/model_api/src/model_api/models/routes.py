@@ -7,15 +7,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
+from model_api import responses
 from model_api.errors import conflict, error_responses
 from model_api.models.schemas import CompareRequest, PromoteRequest, Retest, VersionCreate
 from model_api.routes.deps import ServicesDep
 from model_api.scorelog.views import ReaderDep
 
-router = APIRouter(prefix="/api", tags=["versions"], responses=error_responses(404, 409, 422, 503))
+router = APIRouter(prefix="/api", tags=["versions"])
 
 
-@router.post("/models/{model_id}/versions", status_code=202)
+@router.post(
+    "/models/{model_id}/versions",
+    status_code=202,
+    response_model=responses.Job,
+    responses=error_responses(404, 409, 422, 503, 507),
+)
 async def start_retraining(
     services: ServicesDep, reader: ReaderDep, model_id: int, body: VersionCreate
 ) -> dict[str, Any]:
@@ -24,18 +30,30 @@ async def start_retraining(
     return await services.flow.plan(reader, model_id, body)
 
 
-@router.get("/models/{model_id}/versions")
+@router.get(
+    "/models/{model_id}/versions",
+    response_model=responses.VersionList,
+    responses=error_responses(404, 422),
+)
 async def list_versions(services: ServicesDep, model_id: int) -> dict[str, Any]:
     """Every version with its lineage and metrics, the promoted one and the promotions."""
     return services.versions.listing(model_id)
 
 
-@router.get("/models/{model_id}/versions/{version}")
+@router.get(
+    "/models/{model_id}/versions/{version}",
+    response_model=responses.Version,
+    responses=error_responses(404, 422),
+)
 async def get_version(services: ServicesDep, model_id: int, version: int) -> dict[str, Any]:
     return services.versions.get(model_id, version)
 
 
-@router.post("/models/{model_id}/compare")
+@router.post(
+    "/models/{model_id}/compare",
+    response_model=responses.Comparison,
+    responses=error_responses(404, 409, 422, 507),
+)
 async def compare_versions(
     services: ServicesDep, model_id: int, body: CompareRequest
 ) -> dict[str, Any]:
@@ -46,7 +64,11 @@ async def compare_versions(
     )
 
 
-@router.post("/models/{model_id}/promote")
+@router.post(
+    "/models/{model_id}/promote",
+    response_model=responses.Promotion,
+    responses=error_responses(404, 409, 422, 507),
+)
 async def promote_version(
     services: ServicesDep, model_id: int, body: PromoteRequest
 ) -> dict[str, Any]:
@@ -55,7 +77,12 @@ async def promote_version(
     return services.versions.promote(model_id, body.version, body.force, body.reviewer)
 
 
-@router.post("/runs/{run_id}/retest", status_code=201)
+@router.post(
+    "/runs/{run_id}/retest",
+    status_code=201,
+    response_model=responses.TestRun,
+    responses=error_responses(404, 409, 422, 429, 503, 507),
+)
 async def retest_run(services: ServicesDep, run_id: str, body: Retest) -> dict[str, Any]:
     """Test the run's model again on the run's exact rows: same data set, same ``seed`` and
     ``flip_fraction`` (so the same labels flipped), with a chosen or the promoted version."""
@@ -72,12 +99,12 @@ async def retest_run(services: ServicesDep, run_id: str, body: Retest) -> dict[s
     return again
 
 
-@router.get("/jobs/{job_id}")
+@router.get("/jobs/{job_id}", response_model=responses.Job, responses=error_responses(404, 422))
 async def get_job(services: ServicesDep, job_id: str) -> dict[str, Any]:
     return services.flow.jobs.get(job_id)
 
 
-@router.get("/jobs")
+@router.get("/jobs", response_model=list[responses.Job], responses=error_responses(422))
 async def list_jobs(
     services: ServicesDep, model_id: Annotated[int | None, Query(ge=0)] = None
 ) -> list[dict[str, Any]]:
