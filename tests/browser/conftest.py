@@ -166,9 +166,11 @@ class Ui:
     def el(self, element_id: str, timeout: float = 30) -> Any:
         from selenium.webdriver.common.by import By
 
-        return self.wait_for(
-            lambda d: d.find_element(By.ID, element_id), timeout, f"#{element_id} present"
+        # A pattern-matching Dash id is JSON (quotes), which WebDriver's id-as-CSS cannot hold.
+        by, value = (
+            (By.XPATH, f"//*[@id='{element_id}']") if '"' in element_id else (By.ID, element_id)
         )
+        return self.wait_for(lambda d: d.find_element(by, value), timeout, f"#{element_id} present")
 
     def text(self, element_id: str) -> str:
         """The element's text now; re-finds it when Dash re-rendered it between find and read."""

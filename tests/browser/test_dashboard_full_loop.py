@@ -140,7 +140,7 @@ def test_full_loop_in_the_browser(ui) -> None:
         what="the trained model is preselected",
     )
     ui.wait_for(
-        lambda d: d.find_element(By.ID, score_input("sepal_length")).get_attribute("value"),
+        lambda d: ui.el(score_input("sepal_length")).get_attribute("value"),
         what="form prefilled from row 0",
     )
     derived_rows = ui.wait_for(
