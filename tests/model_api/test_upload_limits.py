@@ -111,8 +111,12 @@ def test_a_name_longer_than_200_characters_is_refused(client) -> None:
     assert client.get("/api/datasets").json() == before
 
 
-def test_the_upload_form_fields_are_in_the_openapi(client) -> None:
-    body = client.get("/openapi.json").json()["paths"]["/api/datasets"]["post"]["requestBody"]
+def test_the_upload_form_fields_and_errors_are_in_the_openapi(client) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/api/datasets", "/iris/datasets"):
+        errors = {s for s in paths[path]["post"]["responses"] if s[0] in "45"}
+        assert errors == {"400", "413", "422", "507"}, path
+    body = paths["/api/datasets"]["post"]["requestBody"]
     fields = body["content"]["multipart/form-data"]["schema"]["properties"]
     assert {"file", "csv", "name"} <= set(fields)
     assert fields["file"]["format"] == "binary"

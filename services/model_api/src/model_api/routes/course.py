@@ -67,7 +67,7 @@ async def _wait_ready(services: ServicesDep, model_id: int, future: Any) -> dict
     response_class=PlainTextResponse,
     responses={
         **_text("The new data set's index", "1"),
-        **error_responses(400, 413, 422, plain_route=True),
+        **error_responses(400, 413, 422, 507, plain_route=True),
     },
     openapi_extra=form_body(
         {"train": {"type": "string", "description": "the CSV, as text or as a file part"}},

@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/datasets", tags=["datasets"])
     "",
     status_code=201,
     response_model=responses.Dataset,
-    responses=error_responses(413, 422),
+    responses=error_responses(400, 413, 422, 507),
     openapi_extra=form_body(
         {
             "file": {"type": "string", "format": "binary", "description": "the CSV file"},
