@@ -1,5 +1,6 @@
 """The whole loop with mouse and keyboard in a real headless Chromium, against the embedded stack:
-upload → explore → train → score → test with flipped labels → retrain candidates on Monitoring.
+upload → explore → train → score → test with flipped labels → retrain candidates on Monitoring
+→ the Retrain page.
 
 Every page is saved as a PNG in artifacts/screenshots/ (CI keeps them as artifacts).
 """
@@ -213,16 +214,14 @@ def test_full_loop_in_the_browser(ui) -> None:
     ui.screenshot("05-monitoring")
     assert not ui.severe_console_errors(), "the page raised errors in the browser"
 
-    # --- Close the loop: retrain the run's model on its flagged records and compare ----------
-    ui.wait_for(lambda _d: ui.dropdown_value("mon-rt-base"), what="base data set defaulted")
-    ui.click("mon-rt-go")
-    compare = ui.wait_text(
-        "mon-rt-compare",
-        lambda t: t.count("→") >= 2 and "COUNTING" not in t.upper(),
-        timeout=TRAIN_TIMEOUT_S + STREAM_TIMEOUT_S,
-        what="before/after comparison, the new run's flagged records counted",
+    # --- Close the loop: the run opens on the Retrain page, its candidates triaged ----------
+    ui.click("mon-retrain-link")
+    ui.wait_for(
+        lambda d: d.execute_script("return window.location.pathname") == "/retrain",
+        what="the Retrain page",
     )
-    assert "ACCURACY" in compare.upper() and "FLAGGED SHARE" in compare.upper()
-    assert "flipped labels" in ui.text("mon-rt-status")
-    ui.screenshot("06-monitoring-retrain")
+    ui.wait_for(lambda _d: run_id in ui.dropdown_value("rt-run"), what="the run carried over")
+    summary = ui.wait_text("rt-summary-text", lambda t: "candidates" in t, STREAM_TIMEOUT_S)
+    assert "label error" in summary
+    ui.screenshot("06-retrain-from-monitoring")
     assert not ui.severe_console_errors(), "the page raised errors in the browser"

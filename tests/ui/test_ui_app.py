@@ -27,7 +27,7 @@ def app():
     api_client.get_client.cache_clear()
 
 
-def test_the_six_pages_are_registered_in_order(app) -> None:
+def test_the_seven_pages_are_registered_in_order(app) -> None:
     import dash
 
     pages = sorted(dash.page_registry.values(), key=lambda p: p["order"])
@@ -38,6 +38,7 @@ def test_the_six_pages_are_registered_in_order(app) -> None:
         ("Score", "/score"),
         ("Test", "/test"),
         ("Monitoring", "/monitoring"),
+        ("Retrain", "/retrain"),
     ]
     for page in pages:  # every layout builds without the API
         assert page["layout"]() is not None

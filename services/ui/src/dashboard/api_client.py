@@ -189,23 +189,6 @@ class ApiClient:
         files = {"file": (filename or "upload.csv", content, "text/csv")}
         return self._request("POST", "/api/datasets", files=files, data=data)
 
-    def dataset_from_retrain(
-        self,
-        run_id: str | None = None,
-        model_id: int | None = None,
-        base_dataset_id: int | None = None,
-        name: str | None = None,
-    ) -> Json:
-        """``POST /api/datasets/from-retrain``: a data set of the flagged records (label = Actual),
-        optionally appended to a base data set; 422 ``no_candidates`` when none match."""
-        body: Json = {"run_id": run_id, "name": name}
-        if model_id is not None:
-            body["model_id"] = int(model_id)
-        if base_dataset_id is not None:
-            body["base_dataset_id"] = int(base_dataset_id)
-        body = {k: v for k, v in body.items() if v is not None}
-        return self._request("POST", "/api/datasets/from-retrain", json=body)
-
     def delete_dataset(self, dataset_id: int) -> None:
         self._request("DELETE", f"/api/datasets/{int(dataset_id)}")
 
@@ -292,6 +275,41 @@ class ApiClient:
             ),
             max_items,
         )
+
+    # --- the retrain loop: triage, reviews, versions, jobs, comparison, promotion --------------
+
+    def candidates(self, run_id: str, **filters: Any) -> list[Json]:
+        """Every candidate of a run with triage and review (``cause``, ``reviewed``, ...)."""
+        params = {k: v for k, v in filters.items() if v is not None}
+
+        def fetch(limit: int, cursor: str | None) -> Json:
+            query: Json = {"run_id": run_id, "limit": limit, **params}
+            if cursor:
+                query["cursor"] = cursor
+            return self._request("GET", "/api/retrain", params=query)
+
+        return self._collect(fetch, 5000)
+
+    def review(self, body: Json) -> Json:
+        return self._request("POST", "/api/retrain/reviews", json=body)
+
+    def start_version(self, model_id: int, body: Json) -> Json:
+        return self._request("POST", f"/api/models/{int(model_id)}/versions", json=body)
+
+    def versions(self, model_id: int) -> Json:
+        return self._request("GET", f"/api/models/{int(model_id)}/versions")
+
+    def job(self, job_id: str) -> Json:
+        return self._request("GET", f"/api/jobs/{_segment(job_id)}")
+
+    def jobs(self, model_id: int) -> list[Json]:
+        return self._request("GET", "/api/jobs", params={"model_id": int(model_id)})
+
+    def compare(self, model_id: int, body: Json) -> Json:
+        return self._request("POST", f"/api/models/{int(model_id)}/compare", json=body)
+
+    def promote(self, model_id: int, body: Json) -> Json:
+        return self._request("POST", f"/api/models/{int(model_id)}/promote", json=body)
 
     @staticmethod
     def _collect(fetch: Callable[[int, str | None], Json], max_items: int) -> list[Json]:

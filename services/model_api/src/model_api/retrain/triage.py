@@ -113,7 +113,7 @@ def _verdict(
 ) -> RowTriage:
     best = int(p.argmax())
     top, top_p = classes[best], float(p[best])
-    q = round(quality, 4)
+    q = round(quality, 6)
     if issue and top != label:
         return RowTriage(
             q,

@@ -70,6 +70,7 @@ def grid(
     numeric: Sequence[str] = (),
     filterable: bool = False,
     select_single: bool = False,
+    select_multi: bool = False,
     row_id: str | None = None,
     row_styles: Sequence[tuple[str, Mapping[str, str]]] = (),
     cell_styles: Mapping[str, Sequence[tuple[str, Mapping[str, str]]]] | None = None,
@@ -78,7 +79,8 @@ def grid(
 
     ``page_size`` pages the rows (a pager at the bottom); ``server_side`` uses the infinite row
     model (rows come from a ``getRowsRequest`` callback); ``select_single`` adds a radio-like
-    checkbox column and ``selectedRows``; ``row_id`` names the field that identifies a row
+    checkbox column and ``selectedRows`` (``select_multi``: checkboxes and a select-all header,
+    for bulk actions); ``row_id`` names the field that identifies a row
     (required for selecting rows from a callback); ``row_styles`` and ``cell_styles`` (per
     field) are ``(JS condition on params, CSS style)`` pairs, e.g. :data:`DANGER_ROW`.
     """
@@ -107,6 +109,8 @@ def grid(
             "checkboxes": True,
             "enableClickSelection": True,
         }
+    if select_multi:
+        options["rowSelection"] = {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True}
     kwargs: dict[str, Any] = {}
     if server_side:
         size = page_size or 100

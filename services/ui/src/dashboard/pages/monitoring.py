@@ -23,40 +23,12 @@ OVERVIEW_POLL_MS = 10_000
 
 
 def _retrain_card() -> dbc.Card:
-    """Close the loop: the run's flagged records → a data set → retrain → re-test → compare."""
-    controls = dbc.Row(
-        [
-            dbc.Col(
-                [
-                    dbc.Label("Append to base data set (optional)", html_for="mon-rt-base"),
-                    dcc.Dropdown(
-                        options=[],
-                        id="mon-rt-base",
-                        placeholder="None: train on the flagged records only",
-                        clearable=True,
-                    ),
-                ],
-                md=8,
-            ),
-            dbc.Col(
-                dbc.Button("Retrain on flagged records", id="mon-rt-go", color="primary"),
-                md=4,
-                className="d-flex align-items-end mt-2 mt-md-0",
-            ),
-        ],
-        className="g-2 mb-3",
-    )
+    """The selected run's way into the Retrain page (triage, review, versions, promotion)."""
     return card(
-        "Retrain on flagged records",
-        [
-            dcc.Store(id="mon-rt-job"),
-            dcc.Store(id="mon-rt-base-for"),
-            dcc.Interval(id="mon-rt-poll", interval=get_settings().training_poll_ms, disabled=True),
-            html.Div(id="mon-rt-alert"),
-            controls,
-            html.Div(mon.retrain_view(None), id="mon-rt-status"),
-        ],
-        subtitle="Retrain the selected run's model on its flagged records, then compare",
+        "Close the loop",
+        html.Div(mon.retrain_link(None), id="mon-retrain"),
+        subtitle="Triage the flagged records (wrong label or wrong model?), review them, "
+        "retrain a new version, compare it fairly and promote it",
     )
 
 
@@ -73,6 +45,7 @@ def layout(**_: Any) -> html.Div:
             ("Logged", "logged"),
             ("Flagged", "flagged"),
             ("Flagged share", "flagged_share"),
+            {"headerName": "Retrain", "field": "retrain", "cellRenderer": "markdown"},
         ],
         rows=[],
         page_size=5,
@@ -259,31 +232,6 @@ def records_block(request, shown):
 reset_on_change("mon-records", Input("mon-shown", "data"), Output("mon-records-reset", "data"))
 
 
-@callback(
-    Output("mon-rt-base", "options"),
-    Output("mon-rt-base", "value"),
-    Output("mon-rt-base-for", "data"),
-    Output("mon-rt-alert", "children"),
-    Input("mon-run", "value"),
-    State("mon-rt-base", "value"),
-    State("mon-rt-base-for", "data"),
-)
-def retrain_base(run_id, current, current_for):
-    return mon.retrain_base_options(get_client(), run_id, current, current_for)
-
-
-@callback(
-    Output("mon-rt-job", "data"),
-    Output("mon-rt-status", "children"),
-    Output("mon-rt-poll", "disabled"),
-    Output("mon-rt-go", "disabled"),
-    Output("mon-rt-alert", "children", allow_duplicate=True),
-    Input("mon-rt-go", "n_clicks"),
-    Input("mon-rt-poll", "n_intervals"),
-    State("mon-run", "value"),
-    State("mon-rt-base", "value"),
-    State("mon-rt-job", "data"),
-    prevent_initial_call=True,
-)
-def retrain_on_flagged(_clicks, _n, run_id, base_dataset_id, job):
-    return mon.retrain_step(get_client(), ctx.triggered_id, run_id, base_dataset_id, job)
+@callback(Output("mon-retrain", "children"), Input("mon-run", "value"))
+def retrain_link(run_id):
+    return mon.retrain_link(run_id)

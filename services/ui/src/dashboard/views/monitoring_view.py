@@ -7,30 +7,24 @@ on its own and the user watches flagged records arrive.
 
 from __future__ import annotations
 
-import threading
-import uuid
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import dash_bootstrap_components as dbc
-from dash import html, no_update
+from dash import dcc, html, no_update
 
 from dashboard.api_client import ApiClient, ApiError
 from dashboard.components.grid import block_request, block_response
 from dashboard.figures import runs_figure
 from dashboard.views.common import (
-    ACTIVE_STATUSES,
-    dataset_options,
     error_alert,
     fmt_pct,
     fmt_time,
-    info_alert,
     kpi,
-    status_badge,
 )
-from dashboard.views.models_view import progress_text
-from dashboard.views.test_view import logging_done, logging_view
+from dashboard.views.test_view import logging_view
 
 RUNS_SHOWN = 50
 MAX_RECORDS = 5000
@@ -110,6 +104,7 @@ def runs_table(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 "logged": f"{logging.get('written', '—')}/{logging.get('total', '—')}",
                 "flagged": "—" if flagged is None else flagged,
                 "flagged_share": fmt_pct(r.get("flagged_share")),
+                "retrain": f"[review →]({retrain_href(str(r.get('run_id')))})",
             }
         )
     return out
@@ -207,7 +202,7 @@ def run_view(run: Mapping[str, Any], shown: Mapping[str, Any] | None) -> tuple[A
     no count changed since ``shown``)."""
     run_id = str(run["run_id"])
     before = shown if shown and shown.get("run_id") == run_id else {}
-    flagged, share = flagged_share(run)
+    flagged, share = run.get("flagged"), run.get("flagged_share")  # counted by the API
     rows = int(run.get("rows") or 0)
     logging = run.get("logging") or {}
     # every record the writer had acknowledged by DynamoDB is in the score table
@@ -256,284 +251,20 @@ def candidates_view(client: ApiClient, shown: Mapping[str, Any] | None) -> tuple
     return [candidate_row(c) for c in items], f"Flag reasons — {text}"
 
 
-# --- closing the loop: retrain the run's model on its flagged records ------------------------
-
-# After the re-test the flagger still copies the new run's candidates from the stream: keep
-# counting until the run is fully logged and the count held still for one tick (or give up).
-MAX_COUNT_TICKS = 120
-FLIPPED_NOTE = (
-    "Runs with flipped labels (a demo of label noise) will look worse after retraining: their "
-    "flagged records carry wrong labels on purpose, and the model learns them."
-)
+# --- closing the loop happens on the Retrain page (server-side jobs), linked from here -------
 
 
-def flagged_share(run: Mapping[str, Any]) -> tuple[int | None, float | None]:
-    """How many of a run's records the flagger copied to the retrain table, and their share
-    (the API counts them; None while the retrain table cannot be read)."""
-    return run.get("flagged"), run.get("flagged_share")
+def retrain_href(run_id: str) -> str:
+    return f"/retrain?run_id={quote(run_id, safe='')}"
 
 
-def retrain_base_options(
-    client: ApiClient, run_id: str | None, current: int | None, current_for: str | None
-) -> tuple[Any, Any, Any, Any]:
-    """Base data set picker: options, value, the run the value belongs to, an alert.
-
-    Defaults to the data set the run's model was trained on; a choice the user made for this
-    run survives the run picker's periodic refresh (which re-sends the same run id).
-    """
+def retrain_link(run_id: str | None) -> Any:
+    """Where the selected run's flagged records are triaged, reviewed and retrained on."""
     if not run_id:
-        return [], None, None, None
-    try:
-        options = dataset_options(client.list_datasets())
-        if current_for == run_id:
-            return (
-                options,
-                current if current in [o["value"] for o in options] else None,
-                run_id,
-                None,
-            )
-        run = client.get_run(run_id)
-        model = client.get_model(int(run["model_id"]))
-    except ApiError as exc:
-        return no_update, no_update, no_update, error_alert(exc, "Could not list data sets")
-    except (KeyError, TypeError, ValueError):
-        return options, None, run_id, None
-    trained_on = model.get("dataset_id")
-    value = trained_on if trained_on in [o["value"] for o in options] else None
-    return options, value, run_id, None
-
-
-def start_retrain(
-    client: ApiClient, run_id: str | None, base_dataset_id: int | None
-) -> tuple[Any, Any]:
-    """Build a data set from the run's candidates and start retraining the run's model on it.
-
-    Returns (job, alert): the job (this tab's dcc.Store) remembers the "before" figures, so the
-    comparison does not depend on what the original run shows later.
-    """
-    if not run_id:
-        return no_update, error_alert("Choose a run first", "Cannot retrain")
-    try:
-        run = client.get_run(run_id)
-        model_id = int(run["model_id"])
-        model = client.get_model(model_id)
-        if model.get("status") in ACTIVE_STATUSES:
-            return no_update, error_alert(
-                f"model #{model_id} is {model.get('status')}; wait until it is ready",
-                "Cannot retrain",
-            )
-        flagged, share = flagged_share(run)
-        dataset = client.dataset_from_retrain(
-            run_id=run_id, base_dataset_id=base_dataset_id, name=f"retrain-{run_id}"
-        )
-        client.retrain_model(model_id, {"dataset_id": int(dataset["id"])})
-    except ApiError as exc:
-        if exc.code == "no_candidates":
-            return no_update, error_alert(
-                "the flagger has not flagged any record of this run (yet)", "Nothing to retrain on"
-            )
-        return no_update, error_alert(exc, "Could not start retraining")
-    job = {
-        "job_id": uuid.uuid4().hex,  # one re-test per job (see _retest_once)
-        "stage": "training",
-        "run_id": run_id,
-        "model_id": model_id,
-        "version_before": int(model.get("version") or 0),
-        "test_dataset_id": int(run["dataset_id"]),
-        "flip_fraction": float(run.get("flip_fraction") or 0.0),
-        "seed": run.get("seed"),
-        "train_dataset_id": int(dataset["id"]),
-        "train_rows": dataset.get("rows"),
-        "base_dataset_id": base_dataset_id,
-        "before": {"accuracy": run.get("accuracy"), "flagged": flagged, "share": share},
-    }
-    return job, None
-
-
-# Polling ticks that arrive while a slow re-test is still running carry the job as it was
-# before it: without this, each of them would start another batch test of the same job.
-_RETESTS: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
-_RETESTS_LOCK = threading.Lock()
-
-
-def _retest_once(client: ApiClient, job: Mapping[str, Any]) -> dict[str, Any]:
-    """Re-test the retrained model exactly once per job (the run of the first tick)."""
-    key = (job.get("job_id"), job["run_id"], job["model_id"], job["version_before"])
-    with _RETESTS_LOCK:
-        if key not in _RETESTS:
-            _RETESTS[key] = client.run_test(
-                int(job["model_id"]),
-                int(job["test_dataset_id"]),
-                flip_fraction=float(job.get("flip_fraction") or 0.0),
-                seed=job.get("seed"),
-            )
-            while len(_RETESTS) > 100:
-                _RETESTS.popitem(last=False)
-        return _RETESTS[key]
-
-
-def advance_retrain(client: ApiClient, job: Mapping[str, Any] | None) -> tuple[Any, Any]:
-    """One polling step of the job: (new job or no_update, alert). Training → re-test → counting
-    the new run's flagged records → done; a failure ends the job with an alert."""
-    if not job or job.get("stage") in ("done", "failed"):
-        return no_update, None
-    new = dict(job)
-    try:
-        if job["stage"] == "training":
-            model = client.get_model(int(job["model_id"]))
-            new["model"] = {
-                k: model.get(k) for k in ("status", "version", "progress", "error", "params")
-            }
-            if model.get("status") == "failed":
-                new["stage"] = "failed"
-                return new, error_alert(model.get("error") or "unknown error", "Retraining failed")
-            if model.get("status") != "ready" or int(model.get("version") or 0) <= int(
-                job["version_before"]
-            ):
-                return new, None
-            run = _retest_once(client, job)
-            new["stage"] = "counting"
-            new["ticks"] = 0
-            new["after"] = {"run_id": run["run_id"], "accuracy": run.get("accuracy")}
-            return new, None
-        run = client.get_run(str(job["after"]["run_id"]))
-        flagged, share = flagged_share(run)
-    except ApiError as exc:
-        new["stage"] = "failed"
-        return new, error_alert(exc, "Retraining stopped")
-    previous = job["after"].get("flagged")
-    new["after"] = dict(job["after"], flagged=flagged, share=share)
-    new["ticks"] = int(job.get("ticks") or 0) + 1
-    try:
-        final = client.schema()["logging_final_states"]
-    except ApiError:
-        final = []  # the counts still tell when writing is over
-    settled = logging_done(run.get("logging"), final) and previous == flagged
-    if settled or new["ticks"] >= MAX_COUNT_TICKS:
-        new["stage"] = "done"
-    return new, None
-
-
-def _delta(title: str, before: Any, after: Any, *, higher_is_better: bool) -> dbc.Card:
-    """A before → after figure with its change, green when better and red when worse."""
-    numbers = isinstance(before, int | float) and isinstance(after, int | float)
-    change = (after - before) if numbers else None
-    colour = "secondary"
-    if change:
-        colour = "success" if (change > 0) == higher_is_better else "danger"
-    sign = "+" if change and change > 0 else ""
-    delta = f"{sign}{change * 100:.1f} pp" if change is not None else "—"
-    return dbc.Card(
-        dbc.CardBody(
-            [
-                html.Div(title, className="kpi-title"),
-                html.Div(
-                    f"{fmt_pct(before)} → {fmt_pct(after)}", className=f"kpi-value text-{colour}"
-                ),
-                html.Div(delta, className=f"small fw-bold text-{colour}", **{"data-delta": colour}),
-            ]
-        ),
-        className="kpi-card h-100",
+        return html.Span("Choose a run to review its flagged records.", className="text-muted")
+    return dcc.Link(
+        "Review these flagged records and retrain on the Retrain page →",
+        href=retrain_href(run_id),
+        id="mon-retrain-link",
+        className="btn btn-primary",
     )
-
-
-def retrain_view(job: Mapping[str, Any] | None) -> Any:
-    """The card's body for the job: progress while training, then the before/after comparison."""
-    if not job:
-        return html.P(
-            "Builds a data set from this run's flagged records (labelled with their Actual class),"
-            " retrains the run's model on it and re-tests it on the run's data set.",
-            className="text-muted small mb-0",
-        )
-    head = html.Div(
-        f"Run {job['run_id']} · model #{job['model_id']} · data set "
-        f"#{job.get('train_dataset_id')} ({job.get('train_rows', '?')} rows)",
-        className="small text-muted mb-2",
-    )
-    model = job.get("model") or {}
-    parts: list[Any] = [head]
-    if job["stage"] in ("training", "failed") and "after" not in job:
-        progress = model.get("progress") or {}
-        epochs = int(progress.get("epochs") or 0)
-        ready = model.get("status") == "ready" and int(model.get("version") or 0) > int(
-            job["version_before"]
-        )
-        share = 100 if ready else (100 * int(progress.get("epoch") or 0) / epochs if epochs else 0)
-        parts += [
-            html.Div(
-                [
-                    html.Span("Retraining ", className="me-2"),
-                    status_badge(model.get("status") or "queued"),
-                    html.Span(f"epoch {progress_text(model)}", className="text-muted ms-2"),
-                ],
-                className="mb-2",
-            ),
-            dbc.Progress(
-                value=share,
-                striped=job["stage"] == "training",
-                animated=job["stage"] == "training",
-                color="danger" if job["stage"] == "failed" else "info",
-                className="mb-2 iris-progress",
-                id="mon-rt-progress",
-            ),
-        ]
-        return parts
-    before, after = job.get("before") or {}, job.get("after") or {}
-    counting = job["stage"] == "counting"
-    parts += [
-        dbc.Row(
-            [
-                dbc.Col(
-                    _delta(
-                        "Accuracy",
-                        before.get("accuracy"),
-                        after.get("accuracy"),
-                        higher_is_better=True,
-                    ),
-                    md=6,
-                ),
-                dbc.Col(
-                    _delta(
-                        "Flagged share" + (" (counting…)" if counting else ""),
-                        before.get("share"),
-                        after.get("share"),
-                        higher_is_better=False,
-                    ),
-                    md=6,
-                ),
-            ],
-            className="g-3 mb-2",
-            id="mon-rt-compare",
-        ),
-        html.Div(
-            f"Original run {job['run_id']} ({before.get('flagged', '—')} flagged) vs new run "
-            f"{after.get('run_id')} ({after.get('flagged', '…')} flagged), model "
-            f"v{job['version_before']} → v{model.get('version', '?')}.",
-            className="small text-muted mb-2",
-        ),
-        info_alert(FLIPPED_NOTE)
-        if job.get("flip_fraction")
-        else html.Div(FLIPPED_NOTE, className="small text-muted"),
-    ]
-    return parts
-
-
-def retrain_step(
-    client: ApiClient,
-    trigger: str | None,
-    run_id: str | None,
-    base_dataset_id: int | None,
-    job: Mapping[str, Any] | None,
-) -> tuple[Any, Any, bool, bool, Any]:
-    """The card's callback body: (job, view, polling disabled, button disabled, alert)."""
-    alert = None
-    if trigger == "mon-rt-go":
-        started, alert = start_retrain(client, run_id, base_dataset_id)
-        if started is not no_update:
-            job = started
-    elif job:
-        advanced, alert = advance_retrain(client, job)
-        if advanced is not no_update:
-            job = advanced
-    active = bool(job) and job.get("stage") in ("training", "counting")
-    return job, retrain_view(job), not active, active, alert

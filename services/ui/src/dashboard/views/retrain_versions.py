@@ -1,0 +1,226 @@
+"""Logic of the Retrain page's versions card: the versions with lineage, the side-by-side
+comparison of two versions, promotion (pure functions of the API client, testable without Dash)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from dashboard.api_client import ApiClient, ApiError
+from dashboard.figures import confusion_figure
+from dashboard.views.common import error_alert, fmt_pct, fmt_time, info_alert, success_alert
+from dashboard.views.retrain_grids import lineage_grid
+
+Row = dict[str, Any]
+
+
+# --- versions, comparison, promotion, lineage --------------------------------------------
+
+
+def versions(
+    client: ApiClient, model_id: int | None
+) -> tuple[list[Row], list[dict[str, Any]], Any, Any]:
+    """(grid rows, version options, promoted version, alert)."""
+    if model_id is None:
+        return [], [], None, None
+    try:
+        listing = client.versions(int(model_id))
+    except ApiError as exc:
+        return [], [], None, error_alert(exc, "Could not read the versions")
+    rows = []
+    for v in listing["versions"]:
+        counts = v.get("candidate_counts") or {}
+        rows.append(
+            {
+                "key": f"v{v['version']}",
+                "version": v["version"],
+                "promoted": "★ promoted" if v.get("promoted") else "",
+                "source": v.get("source"),
+                "parent": v.get("parent_version"),
+                "base": v.get("base_dataset_id"),
+                "candidates": len(v.get("candidates") or []),
+                "decisions": ", ".join(f"{n} {d}" for d, n in counts.items() if n),
+                "holdout": (v.get("metrics") or {}).get("holdout_accuracy"),
+                "created": fmt_time(v.get("created_at")),
+            }
+        )
+    options = [
+        {
+            "label": f"v{v['version']}" + (" (promoted)" if v.get("promoted") else ""),
+            "value": v["version"],
+        }
+        for v in listing["versions"]
+    ]
+    return rows, options, listing.get("promoted_version"), None
+
+
+def lineage_view(
+    client: ApiClient, model_id: int | None, selected: Sequence[Mapping[str, Any]] | None
+) -> Any:
+    if model_id is None or not selected:
+        return html.Div("Select a version to see its lineage.", className="text-muted")
+    version = int(selected[0]["version"])
+    try:
+        listing = client.versions(int(model_id))
+    except ApiError as exc:
+        return error_alert(exc, "Could not read the lineage")
+    rec = next((v for v in listing["versions"] if v["version"] == version), None)
+    if rec is None:
+        return error_alert(f"version {version} is gone", "No lineage")
+    facts = [
+        ("source", rec.get("source")),
+        ("parent version", rec.get("parent_version")),
+        ("base data set", rec.get("base_dataset_id")),
+        ("weight", rec.get("weight")),
+        ("training rows", rec.get("training_rows") or rec.get("trained_rows")),
+        ("training set sha256", rec.get("training_set_sha256")),
+        ("hyper-parameters", rec.get("params")),
+        ("holdout accuracy", fmt_pct((rec.get("metrics") or {}).get("holdout_accuracy"))),
+    ]
+    cands = rec.get("candidates") or []
+    rows = [
+        {
+            "key": f"{c['partition_key']}/{c['sort_key']}",
+            "decision": c["decision"],
+            "label": c.get("label"),
+            "actual": c.get("actual"),
+            "cause": c.get("suspected_cause"),
+            "reviewer": c.get("reviewer"),
+        }
+        for c in cands
+    ]
+    return html.Div(
+        [
+            html.H6(f"Lineage of version {version}", id="rt-lineage-title"),
+            html.Ul([html.Li([html.Strong(f"{k}: "), html.Code(str(v))]) for k, v in facts]),
+            html.Div(f"{len(cands)} flagged records and their decisions:", className="small"),
+            lineage_grid(rows),
+        ]
+    )
+
+
+def compare(
+    client: ApiClient, model_id: int | None, a: Any, b: Any, dataset_id: Any, exclude: bool
+) -> tuple[Any, Any]:
+    """(comparison view, alert)."""
+    if model_id is None or a is None or b is None or dataset_id is None:
+        return None, error_alert("choose two versions and a data set", "Cannot compare")
+    body = {
+        "versions": [int(a), int(b)],
+        "dataset_id": int(dataset_id),
+        "exclude_trained": bool(exclude),
+    }
+    try:
+        return comparison_view(client.compare(int(model_id), body)), None
+    except ApiError as exc:
+        return None, error_alert(exc, "Could not compare")
+
+
+def per_class_figure(result: Mapping[str, Any]) -> go.Figure:
+    fig = go.Figure()
+    for version, res in result["results"].items():
+        classes = list(res["per_class"])
+        fig.add_bar(name=f"v{version}", x=classes, y=[res["per_class"][c]["f1"] for c in classes])
+    fig.update_layout(
+        barmode="group",
+        title_text="F1 per class",
+        height=300,
+        margin={"l": 40, "r": 10, "t": 40, "b": 30},
+        yaxis={"range": [0, 1]},
+    )
+    return fig
+
+
+def comparison_view(result: Mapping[str, Any]) -> Any:
+    a, b = (str(v) for v in result["versions"])
+    ra, rb = result["results"][a], result["results"][b]
+    flagged = result["flagged"]
+    note = info_alert(result["note"]) if result.get("note") else None
+    head = html.Div(
+        [
+            html.Span(
+                f"v{a}: {fmt_pct(ra['accuracy'], 2)}", id="rt-cmp-a", className="me-3 fw-bold"
+            ),
+            html.Span(
+                f"v{b}: {fmt_pct(rb['accuracy'], 2)}", id="rt-cmp-b", className="me-3 fw-bold"
+            ),
+            html.Span(
+                f"on {result['rows']} rows of data set {result['dataset_id']} neither trained on",
+                className="text-muted",
+            ),
+        ],
+        className="mb-2",
+    )
+    fixed = html.Div(
+        [
+            html.Span(f"Flagged records: {flagged['records']} · ", className="me-1"),
+            html.Span(
+                f"fixed {flagged['fixed_count']}", id="rt-fixed", className="text-success me-2"
+            ),
+            html.Span(
+                f"newly broken {flagged['newly_broken_count']}",
+                id="rt-broken",
+                className="text-danger me-2",
+            ),
+            html.Span(
+                f"(v{a} right on {flagged['a_right']}, v{b} on {flagged['b_right']})",
+                className="text-muted",
+            ),
+        ],
+        className="mb-2",
+    )
+    labels = result["labels"]
+    return html.Div(
+        [
+            note,
+            head,
+            fixed,
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dcc.Graph(
+                            figure=confusion_figure(labels, ra["confusion_matrix"]).update_layout(
+                                title_text=f"v{a} confusion"
+                            ),
+                            config={"displaylogo": False},
+                        ),
+                        md=6,
+                    ),
+                    dbc.Col(
+                        dcc.Graph(
+                            figure=confusion_figure(labels, rb["confusion_matrix"]).update_layout(
+                                title_text=f"v{b} confusion"
+                            ),
+                            config={"displaylogo": False},
+                        ),
+                        md=6,
+                    ),
+                ]
+            ),
+            dcc.Graph(figure=per_class_figure(result), config={"displaylogo": False}),
+        ],
+        id="rt-comparison-result",
+    )
+
+
+def promote(
+    client: ApiClient, model_id: int | None, version: Any, force: bool, reviewer: str | None
+) -> Any:
+    if model_id is None or version is None:
+        return error_alert("choose a version", "Cannot promote")
+    body = {
+        "version": int(version),
+        "force": bool(force),
+        "reviewer": (reviewer or "").strip() or "dashboard",
+    }
+    try:
+        out = client.promote(int(model_id), body)
+    except ApiError as exc:
+        return error_alert(exc, "Promotion refused")
+    last = (out.get("promotions") or [{}])[-1]
+    forced = " (forced, recorded)" if last.get("forced") else ""
+    return success_alert(f"Version {out['promoted_version']} is now promoted{forced}")
