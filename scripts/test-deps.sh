@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# System packages the tests need: Java 17 (DynamoDB Local), npm, and Debian's chromium +
-# chromium-driver for the browser tests. Installs what is missing when it can (root + apt-get).
+# System packages the tests need: a JDK 17 (DynamoDB Local and its bind-address launcher), npm,
+# iproute2 (the bind test's network namespace), and Debian's chromium + chromium-driver for the
+# browser tests. Installs what is missing when it can (root + apt-get).
 set -euo pipefail
 need=()
-command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
+command -v javac >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)

@@ -29,6 +29,11 @@ def _flagger_source_dir() -> Path | None:
     return Path(next(iter(spec.submodule_search_locations))).resolve()
 
 
+def connect_host(bind_host: str) -> str:
+    """The address a local client dials for a server bound to ``bind_host``."""
+    return "127.0.0.1" if bind_host in ("0.0.0.0", "::", "") else bind_host
+
+
 class InfraSettings(BaseSettings):
     """Names and knobs shared by provisioning, the runner and the launcher."""
 
@@ -76,4 +81,4 @@ class InfraSettings(BaseSettings):
     @property
     def local_endpoint_url(self) -> str:
         """The embedded stack's AWS endpoint (DynamoDB Local on ``aws_port``)."""
-        return f"http://127.0.0.1:{self.aws_port}"
+        return f"http://{connect_host(self.host)}:{self.aws_port}"

