@@ -10,6 +10,7 @@ the same.
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -32,6 +33,16 @@ def _flagger_source_dir() -> Path | None:
 def connect_host(bind_host: str) -> str:
     """The address a local client dials for a server bound to ``bind_host``."""
     return "127.0.0.1" if bind_host in ("0.0.0.0", "::", "") else bind_host
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and ``localhost``: addresses no other machine can reach."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class InfraSettings(BaseSettings):
@@ -74,6 +85,10 @@ class InfraSettings(BaseSettings):
     aws_port: int = Field(default=4566, ge=1, le=65535)
     api_port: int = Field(default=8000, ge=1, le=65535)
     ui_port: int = Field(default=8050, ge=1, le=65535)
+    # model_api's bearer tokens (read here only to refuse an open non-loopback bind), and the
+    # explicit opt-in to bind a non-loopback IRIS_HOST without one.
+    api_token: str | None = Field(default=None, repr=False)
+    allow_open_bind: bool = False
     dynamodb_local_dir: Path = DYNAMODB_LOCAL_MANIFEST_DIR
     launcher_ready_timeout_s: float = Field(default=180.0, gt=0)
     launcher_stop_grace_s: float = Field(default=10.0, gt=0)

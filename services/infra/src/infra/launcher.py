@@ -30,7 +30,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from infra.config import InfraSettings
+from infra.config import InfraSettings, connect_host, is_loopback
 from infra.dynamodb_local import (
     LOCAL_CREDENTIALS,
     DynamoDBLocal,
@@ -167,7 +167,7 @@ def child_env(settings: InfraSettings, data_dir: Path) -> dict[str, str]:
             "IRIS_AWS_PORT": str(settings.aws_port),
             "IRIS_API_PORT": str(settings.api_port),
             "IRIS_UI_PORT": str(settings.ui_port),
-            "IRIS_API_URL": f"http://127.0.0.1:{settings.api_port}",
+            "IRIS_API_URL": f"http://{connect_host(settings.host)}:{settings.api_port}",
             "IRIS_FLAG_THRESHOLD": str(settings.flag_threshold),
             "IRIS_ESM_BATCH_SIZE": str(settings.esm_batch_size),
             "IRIS_ESM_MAX_RETRIES": str(settings.esm_max_retries),
@@ -236,6 +236,14 @@ class Stack:
                     f"`python -m {package}` is not available in this environment "
                     f"(run `uv sync --all-packages`), or start without it: {flag}"
                 )
+        s = self.settings
+        if not is_loopback(s.host) and not s.api_token and not s.allow_open_bind:
+            raise LaunchError(
+                f"IRIS_HOST={s.host} is reachable from other machines, and nothing would be "
+                "protected: DynamoDB Local accepts any credentials and model_api has no token. "
+                "Set IRIS_API_TOKEN (and see the README's guards), or say --allow-open-bind "
+                "(IRIS_ALLOW_OPEN_BIND=1) if this network is trusted."
+            )
         ports = [("AWS endpoint (IRIS_AWS_PORT)", self.settings.aws_port)]
         if self.options.api:
             ports.append(("model_api (IRIS_API_PORT)", self.settings.api_port))
@@ -405,6 +413,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--aws-port", type=int, help="default: IRIS_AWS_PORT or 4566")
     run.add_argument("--api-port", type=int, help="default: IRIS_API_PORT or 8000")
     run.add_argument("--ui-port", type=int, help="default: IRIS_UI_PORT or 8050")
+    run.add_argument(
+        "--allow-open-bind",
+        action="store_true",
+        help="bind a non-loopback IRIS_HOST even without IRIS_API_TOKEN (trusted networks only)",
+    )
     sub.add_parser("aws-env", help="print export lines for the local AWS endpoint")
     return parser
 
@@ -436,6 +449,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ("aws_port", args.aws_port),
             ("api_port", args.api_port),
             ("ui_port", args.ui_port),
+            ("allow_open_bind", args.allow_open_bind or None),
         )
         if value is not None
     }

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-
 import uvicorn
+from iris_common.logs import configure
 
 from model_api.app import create_app
 from model_api.config import get_settings
@@ -12,10 +11,14 @@ from model_api.config import get_settings
 
 def main() -> None:
     settings = get_settings()
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    configure("model_api")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.api_port,
+        log_config=None,  # keep the shared JSON format (iris_common.logs)
+        access_log=False,  # observability.RequestContextMiddleware logs each request, token-free
     )
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.api_port, log_level="info")
 
 
 if __name__ == "__main__":

@@ -11,8 +11,10 @@ from model_api.config import ApiSettings, get_settings
 from model_api.errors import install_error_handlers
 from model_api.models import routes as versions
 from model_api.retrain import routes as retrain
+from model_api.observability import RequestContextMiddleware, metrics_router
 from model_api.routes import course, dataset_views, datasets, health, models, runs, schema
 from model_api.scorelog import views as scorelog_views
+from model_api.security import install_security
 from model_api.services import Services
 
 
@@ -51,4 +53,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     app.include_router(scorelog_views.records_router)
+    app.include_router(metrics_router(services))
+    install_security(app, settings)
+    app.add_middleware(RequestContextMiddleware)  # outermost: refusals get an id and a log line
     return app

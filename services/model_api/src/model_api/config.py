@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from iris_common.webguard import split_list
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -45,6 +46,28 @@ class ApiSettings(BaseSettings):
     max_epochs: int = 500
     # training jobs waiting behind the one that runs; over it a create or retrain gets a 429
     max_queued_training_jobs: int = Field(default=16, ge=1)
+
+    # --- guards (model_api/security.py; README "Configuration") ---
+    # Comma-separated bearer tokens; unset = no authentication (refused off loopback by the
+    # launcher unless IRIS_ALLOW_OPEN_BIND=1).
+    api_token: str | None = Field(default=None, repr=False)
+    # Host header names accepted (DNS rebinding guard); "*" accepts any. The bind host is added.
+    allowed_hosts: str = "127.0.0.1,localhost,::1"
+    # Browser origins allowed to call the API (CORS and the cross-site guard); empty = none.
+    cors_origins: str = ""
+    max_request_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+
+    @property
+    def api_tokens(self) -> list[str]:
+        return split_list(self.api_token)
+
+    @property
+    def allowed_host_names(self) -> list[str]:
+        return [*split_list(self.allowed_hosts), self.host]
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return split_list(self.cors_origins)
 
     @property
     def store_dir(self) -> Path:

@@ -14,6 +14,7 @@ from model_api.flagged import FlaggedCounter
 from model_api.models.service import VersionService
 from model_api.retrain.flows import RetrainFlow
 from model_api.retrain.service import RetrainService
+from model_api.observability import BATCH_TEST_ROWS, BATCH_TESTS
 from model_api.runs import RunStore
 from model_api.scorelog.items import new_run_id
 from model_api.scorelog.queries import RecordReader
@@ -140,6 +141,8 @@ class Services:
         run = result.run
         run.update(flagged=None, flagged_share=None)  # counted once the flagger has run
         run["model_version"] = version
+        BATCH_TESTS.inc()
+        BATCH_TEST_ROWS.inc(len(result.rows))
         if self.scorelog is not None:
             # Durable before the response: a crash after this still writes every record.
             run["logging"] = await self._submit(result)

@@ -12,6 +12,7 @@ from model_api import responses
 from model_api.errors import error_responses, invalid
 from model_api.features import FEATURE_NAMES
 from model_api.finite import finite_probabilities
+from model_api.observability import SCORES
 from model_api.routes.deps import ServicesDep
 from model_api.schemas import BatchTestRequest, ModelCreate, ScoreRequest, TrainRequest
 from model_api.services import Services
@@ -102,6 +103,7 @@ def score(
     predictor, classes, version = services.versions.predictor(model_id, version)
     probs = finite_probabilities(predictor, row)[0]
     best = int(probs.argmax())
+    SCORES.inc()
     return {
         "model_id": model_id,
         "version": version,

@@ -194,6 +194,26 @@ class Outbox:
             (n,) = self._read.execute("SELECT count(*) FROM items WHERE state = 0").fetchone()
         return int(n)
 
+    def totals(self) -> dict[str, float]:
+        """Records submitted / written / failed / pending over every run, and the age in seconds
+        of the oldest run still pending (for /metrics)."""
+        with self._read_lock:
+            submitted, written, failed = self._read.execute(
+                "SELECT coalesce(sum(total), 0), coalesce(sum(written), 0), "
+                "coalesce(sum(failed), 0) FROM runs"
+            ).fetchone()
+            (oldest,) = self._read.execute(
+                "SELECT min(submitted_at) FROM runs WHERE total > written + failed"
+            ).fetchone()
+        age = (datetime.now(UTC) - datetime.fromisoformat(oldest)).total_seconds() if oldest else 0
+        return {
+            "submitted": submitted,
+            "written": written,
+            "failed": failed,
+            "pending": submitted - written - failed,
+            "oldest_pending_age_s": max(age, 0.0),
+        }
+
     def failures(self, run_id: str, limit: int = 20) -> list[dict[str, object]]:
         """Why items of a run were rejected (for the status details)."""
         with self._read_lock:

@@ -239,6 +239,14 @@ class ScoreLog:
             "state": state,
         }
 
+    def totals(self) -> dict[str, float]:
+        """Outbox totals over every run (see ``Outbox.totals``); zeros once stopped."""
+        if self._closed:
+            return dict.fromkeys(("submitted", "written", "failed", "pending"), 0) | {
+                "oldest_pending_age_s": 0.0
+            }
+        return self._outbox.totals()
+
     def failures(self, run_id: str, limit: int = 20) -> list[dict[str, object]]:
         """Rejected records of a run with DynamoDB's reason (for diagnostics)."""
         return self._outbox.failures(run_id, limit)

@@ -1,0 +1,1 @@
+"""Shared by every service: one log format (``logs``) and one set of web guards (``webguard``)."""
