@@ -7,6 +7,7 @@ import ctypes
 import logging
 import sys
 
+from iris_common.logs import configure
 from waitress import serve
 
 from dashboard.app import create_app
@@ -26,7 +27,7 @@ def _limit_malloc_arenas(arenas: int = 2) -> None:
 def main() -> None:
     _limit_malloc_arenas()
     settings = get_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure("dashboard")
     app = create_app()
     logging.getLogger("dashboard").info(
         "dashboard on http://%s:%d (model_api at %s)",

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 import httpx
+from iris_common.logs import REQUEST_ID_HEADER, current_request_id
 
 from dashboard.config import UiSettings, get_settings
 
@@ -59,6 +60,13 @@ def _detail_text(details: Any) -> str:
     return str(details)
 
 
+def _pass_request_id(request: httpx.Request) -> None:
+    """The dashboard request's id goes along, so model_api logs the same id."""
+    request_id = current_request_id()
+    if request_id:
+        request.headers[REQUEST_ID_HEADER] = request_id
+
+
 class ApiClient:
     """Typed calls to the model_api routes in docs/contract.md (one method per route)."""
 
@@ -69,10 +77,18 @@ class ApiClient:
         connect_timeout: float = 3.0,
         read_timeout: float = 60.0,
         transport: httpx.BaseTransport | None = None,
+        token: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=timeout,
+            transport=transport,
+            headers=headers,
+            event_hooks={"request": [_pass_request_id]},
+        )
         self._schema: Json | None = None
 
     @classmethod
@@ -81,6 +97,7 @@ class ApiClient:
             settings.api_url,
             connect_timeout=settings.api_connect_timeout,
             read_timeout=settings.api_read_timeout,
+            token=settings.api_tokens[0] if settings.api_tokens else None,
         )
 
     def close(self) -> None:

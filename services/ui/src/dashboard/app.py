@@ -13,7 +13,9 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, callback, dcc, html
 
+from dashboard import security
 from dashboard.api_client import ApiError, get_client
+from dashboard.config import get_settings
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 API_STATUS_POLL_MS = 10_000
@@ -79,6 +81,7 @@ def create_app() -> Dash:
         serve_locally=True,
     )
     app.layout = _layout
+    security.install(app, get_settings())
     return app
 
 

@@ -7,7 +7,9 @@ everything else (tables, AWS) is model_api's business, so it is deliberately abs
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
+from iris_common.webguard import split_list
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -32,6 +34,36 @@ class UiSettings(BaseSettings):
 
     # Production server (waitress) worker threads; Dash callbacks block on model_api calls.
     server_threads: int = Field(default=6, ge=1, le=64)
+
+    # --- guards (dashboard/security.py; README "Configuration") ---
+    # model_api's bearer tokens: the first is sent on every call; set = the dashboard asks for
+    # a login too (users: ui_users, else "iris" with the first token as password).
+    api_token: str | None = Field(default=None, repr=False)
+    ui_users: str | None = Field(default=None, repr=False)  # "user:password,user2:password2"
+    ui_auth: Literal["basic", "proxy"] = "basic"  # proxy: a reverse proxy does the login
+    allowed_hosts: str = "127.0.0.1,localhost,::1"
+    cors_origins: str = ""  # other origins whose pages may call the dashboard (rarely needed)
+
+    @property
+    def api_tokens(self) -> list[str]:
+        return split_list(self.api_token)
+
+    @property
+    def allowed_host_names(self) -> list[str]:
+        return [*split_list(self.allowed_hosts), self.host]
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return split_list(self.cors_origins)
+
+    def ui_user_table(self) -> dict[str, str]:
+        """Basic-auth users, or {} when no login is asked for."""
+        if self.ui_auth == "proxy" or not (self.api_tokens or self.ui_users):
+            return {}
+        if self.ui_users:
+            pairs = (item.split(":", 1) for item in split_list(self.ui_users) if ":" in item)
+            return {user: password for user, password in pairs}
+        return {"iris": self.api_tokens[0]}
 
 
 @lru_cache
