@@ -16,6 +16,9 @@ import signal
 import sys
 from types import FrameType
 
+from iris_common.logs import configure
+
+from infra.esm.exporter import serve as serve_metrics
 from infra.esm.replay import replay_failures
 from infra.esm.runner import EsmRunner, RunnerLocked
 from infra.esm.settings import EsmSettings
@@ -25,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.esm", description=__doc__)
     parser.add_argument("command", nargs="?", choices=["run", "replay"], default="run")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    configure("stream-runner", stream=sys.stdout)
     runner = EsmRunner(EsmSettings())
     if args.command == "replay":
         report = replay_failures(runner.destination, runner.handler, runner.settings.esm_batch_size)
@@ -33,8 +36,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if report.still_failing == 0 else 1
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
-        logging.getLogger("infra.esm").info(json.dumps({"message": f"signal {signum}: stopping"}))
+        logging.getLogger("infra.esm").info("signal %d: stopping", signum)
         runner.stop()
+
+    if runner.settings.esm_metrics_port:
+        serve_metrics(runner, runner.settings.host, runner.settings.esm_metrics_port)
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)

@@ -215,6 +215,10 @@ class EsmRunner:
             self._join()
         return self.snapshot()
 
+    def function_stats(self) -> dict[str, int] | None:
+        """The built-in flagger's cumulative outcomes (None for a custom handler)."""
+        return dict(self._flagger.stats) if self._flagger else None
+
     def snapshot(self) -> MetricsSnapshot:
         flagged = self._flagger.stats.get("flagged", 0) if self._flagger else None
         active = sum(1 for w in self._workers.values() if not w.finished)

@@ -26,6 +26,8 @@ class EsmSettings(InfraSettings):
     esm_discovery_interval: float = Field(default=1.0, gt=0.0, le=300.0)
     esm_retry_backoff: float = Field(default=0.5, ge=0.0, le=60.0)
     esm_metrics_interval: float = Field(default=10.0, gt=0.0)
+    # Prometheus /metrics of the runner on IRIS_HOST:<port>; unset = not served.
+    esm_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     # A Lambda-style handler string ("package.module.function") to invoke instead of the built-in
     # flagger; it then reads its own environment (RETRAIN_TABLE, CONFIDENCE_THRESHOLD) as on AWS.
     esm_function_handler: str | None = Field(default=None, pattern=r"^[A-Za-z_][\w.]*\.\w+$")
