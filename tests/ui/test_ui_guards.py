@@ -70,6 +70,7 @@ def test_login_is_required_when_the_token_is_set(server) -> None:
     assert c.get("/").status_code == 401
     assert c.get("/", headers=_basic("iris", "wrong")).status_code == 401
     assert c.get("/", headers=_basic("iris", TOKEN)).status_code == 200
+    assert c.get("/health").status_code == 200  # the container probe needs no login
 
 
 def test_foreign_host_is_refused(server) -> None:

@@ -30,11 +30,12 @@ def install(app: Dash, settings: UiSettings) -> None:
     server: Flask = app.server
     _install_request_context(server)
     _install_guards(server, settings)
+    server.add_url_rule("/health", "health", lambda: {"status": "ok"})  # probes need no login
     users = settings.ui_user_table()
     if users:
         import dash_auth
 
-        dash_auth.BasicAuth(app, users)
+        dash_auth.BasicAuth(app, users, public_routes=["/health"])
 
 
 def _install_request_context(server: Flask) -> None:
