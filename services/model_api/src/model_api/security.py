@@ -151,9 +151,81 @@ class SecurityMiddleware:
                 await _refuse(send, 413, "request_too_large", self._too_large_message())
 
 
+GUARD_RESPONSES = {
+    "400": "Malformed request, or a Host this service does not serve (``host_not_allowed``)",
+    "401": "No valid bearer token (only when IRIS_API_TOKEN is set)",
+    "403": "A cross-site browser request (``cross_site_refused``)",
+    "413": "The request body is larger than IRIS_MAX_REQUEST_BYTES",
+}
+
+
+def document_guards(app: Any) -> None:
+    """Add the guards' statuses and the bearer scheme to every operation of the OpenAPI document,
+    so clients (and the schemathesis run) know every status a route can answer."""
+    from fastapi.openapi.utils import get_openapi
+
+    from model_api.errors import ErrorResponse
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        doc = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        components = doc.setdefault("components", {})
+        schemas = components.setdefault("schemas", {})
+        if "ErrorResponse" not in schemas:
+            model = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(model.pop("$defs", {}))
+            schemas["ErrorResponse"] = model
+        components.setdefault("securitySchemes", {})["bearer"] = {
+            "type": "http",
+            "scheme": "bearer",
+        }
+        ref = {"$ref": "#/components/schemas/ErrorResponse"}
+        error = {"application/json": {"schema": ref}}
+        for path, operations in doc.get("paths", {}).items():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                _errors_are_json(responses, error)
+                if "{" in path or _references_ids(operation, doc):
+                    responses.setdefault(
+                        "404", {"description": "A referenced id does not exist", "content": error}
+                    )
+                for status, text in GUARD_RESPONSES.items():
+                    if status == "401" and path.startswith(OPEN_PREFIXES):
+                        continue
+                    responses.setdefault(status, {"description": text, "content": error})
+                if not path.startswith(OPEN_PREFIXES):
+                    operation.setdefault("security", [{}, {"bearer": []}])  # optional: see 401
+        app.openapi_schema = doc
+        return doc
+
+    app.openapi = openapi
+
+
+def _errors_are_json(responses: dict[str, Any], error: dict[str, Any]) -> None:
+    """Every 4xx/5xx body is the JSON error shape, also on routes whose success is text/plain
+    (FastAPI files extra responses under the route's media type) and for 422 (FastAPI documents
+    its own ``HTTPValidationError``, which the error handlers replace)."""
+    for status, response in responses.items():
+        if status[:1] in ("4", "5"):
+            response["content"] = error
+
+
+def _references_ids(operation: dict[str, Any], doc: dict[str, Any]) -> bool:
+    """True when the JSON body names other resources (``dataset_id``, ``model_id``, ...)."""
+    content = operation.get("requestBody", {}).get("content", {})
+    schema = content.get("application/json", {}).get("schema", {})
+    if "$ref" in schema:
+        schema = doc["components"]["schemas"].get(schema["$ref"].rsplit("/", 1)[-1], {})
+    return any(name.endswith("_id") for name in schema.get("properties", {}))
+
+
 def install_security(app: Any, settings: ApiSettings) -> None:
     """Add the guards, and CORS only when origins are allowed (closed by default)."""
     app.add_middleware(SecurityMiddleware, settings=settings)
+    document_guards(app)
     origins = settings.cors_origin_list
     if origins:
         from fastapi.middleware.cors import CORSMiddleware

@@ -55,7 +55,7 @@ class FromRetrain(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    run_id: str | None = Field(default=None, max_length=100)
+    run_id: str | None = Field(default=None, min_length=1, max_length=100)
     model_id: int | None = Field(default=None, ge=0)
     base_dataset_id: int | None = Field(default=None, ge=0)
     name: str | None = Field(default=None, max_length=200)
