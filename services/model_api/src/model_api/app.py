@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from model_api.config import ApiSettings, get_settings
 from model_api.errors import install_error_handlers
 from model_api.models import routes as versions
-from model_api.retrain import routes as retrain
 from model_api.observability import RequestContextMiddleware, metrics_router
+from model_api.retrain import routes as retrain
 from model_api.routes import course, dataset_views, datasets, health, models, runs, schema
 from model_api.scorelog import views as scorelog_views
 from model_api.security import install_security

@@ -12,9 +12,9 @@ from model_api.datasets import DatasetStore
 from model_api.errors import insufficient_storage, invalid, too_busy
 from model_api.flagged import FlaggedCounter
 from model_api.models.service import VersionService
+from model_api.observability import BATCH_TEST_ROWS, BATCH_TESTS
 from model_api.retrain.flows import RetrainFlow
 from model_api.retrain.service import RetrainService
-from model_api.observability import BATCH_TEST_ROWS, BATCH_TESTS
 from model_api.runs import RunStore
 from model_api.scorelog.items import new_run_id
 from model_api.scorelog.queries import RecordReader
