@@ -52,7 +52,7 @@ def test_every_route_declares_its_answer_and_its_errors(client: TestClient) -> N
         errors = [s for s in responses if s[0] in "45"]
         for status in errors:
             ref = responses[status]["content"]["application/json"]["schema"]["$ref"]
-            if path == "/health/ready":
+            if path == "/health/ready" and status == "503":
                 assert ref.endswith("/Ready")
             else:
                 assert ref == ERROR_REF, (method, path, status)

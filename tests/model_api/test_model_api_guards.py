@@ -147,6 +147,7 @@ def test_cors_is_closed_by_default_and_opens_for_listed_origins(tmp_path: Path) 
 
 def test_oversized_body_is_413(tmp_path: Path) -> None:
     with _client(tmp_path, max_request_bytes=4096) as c:
+        assert c.get("/api/schema").json()["limits"]["request_bytes"] == {"max": 4096}
         before = c.get("/api/models").json()
         r = c.post("/iris/datasets", files={"train": ("d.csv", CSV.read_bytes())})
         _assert_error(r, 413, "request_too_large")

@@ -141,7 +141,12 @@ def metrics_router(services: Any) -> APIRouter:
     @router.get(
         "/metrics",
         response_class=Response,
-        responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+        responses={
+            200: {
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+                "description": "Prometheus text format",
+            }
+        },
     )
     def metrics() -> Response:
         body = generate_latest(REGISTRY) + generate_latest(app_registry)

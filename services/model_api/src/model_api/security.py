@@ -26,10 +26,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from model_api.config import ApiSettings
 from model_api.errors import error_body
+from model_api.feature_schema import LIMIT_PROVIDERS
 
 OPEN_PREFIXES = ("/health/",)  # probes (Docker, load balancers) carry no token
 QUERY_TOKEN_PREFIXES = ("/iris/",)  # the course's clients may not be able to set headers
 QUERY_TOKEN_PARAM = "access_token"
+
+
+def _request_limits(settings: ApiSettings) -> dict[str, dict[str, Any]]:
+    """The guard's bound, published in ``GET /api/schema``'s ``limits``."""
+    return {"request_bytes": {"max": settings.max_request_bytes}}
+
+
+LIMIT_PROVIDERS.append(_request_limits)
 
 
 class _TooLarge(StarletteHTTPException):
@@ -205,11 +214,15 @@ def document_guards(app: Any) -> None:
 
 
 def _errors_are_json(responses: dict[str, Any], error: dict[str, Any]) -> None:
-    """Every 4xx/5xx body is the JSON error shape, also on routes whose success is text/plain
-    (FastAPI files extra responses under the route's media type) and for 422 (FastAPI documents
-    its own ``HTTPValidationError``, which the error handlers replace)."""
+    """Every 4xx/5xx body is JSON: on routes whose success is text/plain FastAPI files extra
+    responses under that media type, and for 422 it documents its own ``HTTPValidationError``,
+    which the error handlers replace. Other documented JSON bodies are kept."""
     for status, response in responses.items():
-        if status[:1] in ("4", "5"):
+        if status[:1] not in ("4", "5"):
+            continue
+        json_body = response.get("content", {}).get("application/json")
+        ref = (json_body or {}).get("schema", {}).get("$ref", "")
+        if json_body is None or ref.endswith("/HTTPValidationError"):
             response["content"] = error
 
 
