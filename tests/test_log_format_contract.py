@@ -95,16 +95,20 @@ def test_stream_runner_logs_the_same_format(aws_endpoint, provisioned_tables, tm
         env["AWS_ENDPOINT_URL"] = aws_endpoint.url
     if aws_endpoint.is_local_engine:
         env |= {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "infra.esm"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    time.sleep(3)
-    proc.send_signal(signal.SIGTERM)
-    out, _ = proc.communicate(timeout=30)
-    lines = _lines(out)
+    out_path = tmp_path / "runner.log"
+    with open(out_path, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "infra.esm"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + 120  # start-up is slow on a loaded machine
+            while "event source mapping starting" not in out_path.read_text():
+                assert proc.poll() is None, out_path.read_text()
+                assert time.monotonic() < deadline, out_path.read_text()
+                time.sleep(0.2)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=60)
+    lines = _lines(out_path.read_text())
     assert {entry["service"] for entry in lines} == {"stream-runner"}
-    assert "event source mapping starting" in [entry["message"] for entry in lines]
+    assert "event source mapping stopped" in [entry["message"] for entry in lines]
