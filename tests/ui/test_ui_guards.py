@@ -53,9 +53,17 @@ def server(recorder: str):
     mp.setenv("IRIS_ALLOWED_HOSTS", "localhost,127.0.0.1")
     config.get_settings.cache_clear()
     api_client.get_client.cache_clear()
+    from dash import _callback
     from dashboard.app import create_app
 
-    yield create_app().server
+    app = create_app()
+    # Dash moves the page callbacks out of its global registry into the first app that serves a
+    # request; give them back afterwards so an app built by a later test module still has them.
+    saved = list(_callback.GLOBAL_CALLBACK_LIST), dict(_callback.GLOBAL_CALLBACK_MAP)
+    yield app.server
+    _callback.GLOBAL_CALLBACK_LIST[:] = saved[0]
+    _callback.GLOBAL_CALLBACK_MAP.clear()
+    _callback.GLOBAL_CALLBACK_MAP.update(saved[1])
     mp.undo()
     config.get_settings.cache_clear()
     api_client.get_client.cache_clear()

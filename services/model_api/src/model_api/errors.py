@@ -9,6 +9,7 @@ import errno
 import logging
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -145,6 +146,21 @@ def install_error_handlers(app: FastAPI) -> None:
             return await _unexpected(request, exc)
         log.error("disk full: %s", exc)
         err = insufficient_storage(f"the service's disk is full: {exc.strerror}")
+        return await _api_error(request, err)
+
+    @app.exception_handler(BotoCoreError)
+    @app.exception_handler(ClientError)
+    async def _aws(request: Request, exc: Exception) -> JSONResponse:
+        # A safety net: a DynamoDB call that no service translated (endpoint down, table
+        # missing, throttled past the retries) is the dependency's outage, not a bug here.
+        log.warning("AWS call failed: %s", exc)
+        err = ApiError(
+            503,
+            "aws_unavailable",
+            "a DynamoDB call failed; try again when the AWS endpoint answers",
+            {"error": type(exc).__name__, "message": str(exc)[:500]},
+            headers={"Retry-After": "5"},
+        )
         return await _api_error(request, err)
 
     @app.exception_handler(Exception)
