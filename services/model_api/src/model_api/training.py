@@ -14,7 +14,7 @@ import copy
 import logging
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from model_api.storage import (
 log = logging.getLogger(__name__)
 
 ACTIVE = ("queued", "training")
+TrainingJob = Future[Exception | None]  # its result: why the job failed, None if it did not
 QUEUE_RETRY_AFTER = 30  # seconds: a default-sized job on the bundled data set takes about this
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 EMPTY_METRICS = {
@@ -72,6 +73,7 @@ class ModelRegistry:
         self._records: dict[int, dict[str, Any]] = {}
         self._predictors: dict[int, Predictor] = {}
         self._jobs: dict[int, int] = {}  # model id → dataset id its queued or running job uses
+        self._other: set[Future[None]] = set()  # other training work (retrain flows) submitted
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="train")
         self._next_id = 0
         # Called (under the lock) when a job finishes: keeps the files as a version and returns
@@ -130,7 +132,7 @@ class ModelRegistry:
             return dataset_id in self._jobs.values()
 
     # ----- writes -----
-    def create(self, req: ModelCreate) -> tuple[dict[str, Any], Future[None]]:
+    def create(self, req: ModelCreate) -> tuple[dict[str, Any], TrainingJob]:
         """Register a model and queue its first training; returns (resource, job future)."""
         self._check_epochs(req.epochs)
         df = self.datasets.frame(req.dataset_id)
@@ -171,7 +173,7 @@ class ModelRegistry:
             )
             return copy.deepcopy(rec), future
 
-    def retrain(self, ident: int, req: TrainRequest) -> tuple[dict[str, Any], Future[None]]:
+    def retrain(self, ident: int, req: TrainRequest) -> tuple[dict[str, Any], TrainingJob]:
         """Queue more training of an existing model on a (possibly new) data set."""
         if req.epochs is not None:
             self._check_epochs(req.epochs)
@@ -217,8 +219,30 @@ class ModelRegistry:
             shutil.rmtree(self.root / str(ident), ignore_errors=True)
 
     def submit(self, fn: Callable[..., None], *args: Any) -> Future[None]:
-        """Queue other work that trains (a retrain flow's job) on the one training worker."""
-        return self._executor.submit(fn, *args)
+        """Queue other work that trains (a retrain flow's job) on the one training worker; it
+        counts in the queue bound while it waits (the caller checks with ``queue_slot``)."""
+        with self._lock:
+            future = self._executor.submit(fn, *args)
+            self._other.add(future)
+        future.add_done_callback(self._settled)
+        return future
+
+    def _settled(self, future: Future[None]) -> None:
+        with self._lock:
+            self._other.discard(future)
+
+    def check_queue(self) -> None:
+        """429 ``training_queue_full`` when as many jobs wait as the bound allows."""
+        with self._lock:
+            self._check_queue()
+
+    @contextlib.contextmanager
+    def queue_slot(self) -> Iterator[None]:
+        """Refuse (429) when the training queue is full, else hold the lock while the caller
+        records and submits its job, so no other request takes the last slot in between."""
+        with self._lock:
+            self._check_queue()
+            yield
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -228,6 +252,7 @@ class ModelRegistry:
         if self.max_queued is None:
             return
         waiting = sum(1 for i in self._jobs if self._records[i]["status"] == "queued")
+        waiting += sum(1 for f in self._other if not (f.running() or f.done()))
         if waiting >= self.max_queued:
             raise too_busy(
                 "training_queue_full",
@@ -249,7 +274,11 @@ class ModelRegistry:
             rec.update(changes)
             self._save(rec)
 
-    def _run_job(self, ident: int, dataset_id: int, params: dict[str, Any], resume: bool) -> None:
+    def _run_job(
+        self, ident: int, dataset_id: int, params: dict[str, Any], resume: bool
+    ) -> Exception | None:
+        """The job; its future's result is why it failed (None on success or deletion), so a
+        waiting request can tell a diverged training (the data's fault) from a fault here."""
         try:
             self._train(ident, dataset_id, params, resume)
         except _Cancelled:
@@ -264,9 +293,11 @@ class ModelRegistry:
                 message = f"{type(exc).__name__}: {exc}"
             with contextlib.suppress(_Cancelled):
                 self._update(ident, status="failed", error=message)
+            return exc
         finally:
             with self._lock:
                 self._jobs.pop(ident, None)
+        return None
 
     def _train(self, ident: int, dataset_id: int, params: dict[str, Any], resume: bool) -> None:
         epochs = int(params["epochs"])

@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api", tags=["versions"])
     "/models/{model_id}/versions",
     status_code=202,
     response_model=responses.Job,
-    responses=error_responses(404, 409, 422, 503, 507),
+    responses=error_responses(404, 409, 422, 429, 503, 507),
 )
 async def start_retraining(
     services: ServicesDep, reader: ReaderDep, model_id: int, body: VersionCreate

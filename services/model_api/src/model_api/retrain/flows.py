@@ -73,6 +73,7 @@ class RetrainFlow:
 
     async def plan(self, reader: RecordReader, model_id: int, body: Any) -> dict[str, Any]:
         model = self.models.get(model_id)
+        self.models.check_queue()  # a full queue refuses before reading any table
         if model["status"] in ACTIVE:
             raise conflict("model_busy", f"model {model_id} is {model['status']}; wait for it")
         running = self.jobs.active_for(model_id, KIND)
@@ -139,8 +140,9 @@ class RetrainFlow:
             "candidates": candidates,
             "reviewer": body.reviewer,
         }
-        job = self.jobs.create(KIND, model_id, payload)
-        self.runner.enqueue(job["job_id"])
+        with self.models.queue_slot():  # checked again: the slot may have gone meanwhile
+            job = self.jobs.create(KIND, model_id, payload)
+            self.runner.enqueue(job["job_id"])
         return job
 
     def run(self, job: dict[str, Any], progress: Progress) -> dict[str, Any]:

@@ -19,10 +19,12 @@ from pydantic import BaseModel
 
 from model_api.errors import ApiError, error_responses, invalid
 from model_api.features import FEATURE_NAMES
+from model_api.network import TrainingDiverged
 from model_api.routes.deps import ServicesDep
 from model_api.routes.forms import csv_field, form_body, read_form
 from model_api.routes.models import score
 from model_api.schemas import ModelCreate, TrainRequest
+from model_api.training import TrainingJob
 
 router = APIRouter(prefix="/iris", tags=["course"])
 
@@ -54,9 +56,21 @@ def _int_field(value: Any, field: str) -> int:
     return number
 
 
-async def _wait_ready(services: ServicesDep, model_id: int, future: Any) -> dict[str, Any]:
-    await asyncio.wrap_future(future)
+async def _wait_ready(
+    services: ServicesDep, model_id: int, dataset_id: int, future: TrainingJob
+) -> dict[str, Any]:
+    """The trained model; a training that diverged on the client's data is theirs to fix (422,
+    the model keeps its earlier weights), any other failure is ours (500)."""
+    failure = await asyncio.wrap_future(future)
     record = services.models.get(model_id)
+    if isinstance(failure, TrainingDiverged):
+        raise ApiError(
+            422,
+            "training_diverged",
+            f"data set {dataset_id} cannot train model {model_id}: {failure}"
+            + (f"; the model keeps version {record['version']}" if record["version"] else ""),
+            {"model_id": model_id, "dataset_id": dataset_id, "version": record["version"]},
+        )
     if record["status"] != "ready":
         raise ApiError(500, "training_failed", record["error"] or "training failed")
     return record
@@ -120,7 +134,7 @@ async def build_and_train(services: ServicesDep, request: Request) -> PlainTextR
     record, future = await asyncio.to_thread(
         services.models.create, ModelCreate(dataset_id=dataset_id)
     )
-    await _wait_ready(services, record["id"], future)
+    await _wait_ready(services, record["id"], dataset_id, future)
     return PlainTextResponse(str(int(record["id"])))
 
 
@@ -138,7 +152,7 @@ async def retrain(
     _, future = await asyncio.to_thread(
         services.models.retrain, model_id, TrainRequest(dataset_id=dataset)
     )
-    done = await _wait_ready(services, model_id, future)
+    done = await _wait_ready(services, model_id, dataset, future)
     return JSONResponse({k: v for k, v in done["history"].items() if v})
 
 
