@@ -86,6 +86,62 @@ def test_the_training_queue_is_bounded(offline: TestClient) -> None:
         gate.set()
 
 
+@pytest.mark.integration
+def test_waiting_retrain_flow_jobs_count_in_the_training_queue_bound(
+    aws_env: Any, tmp_path: Path
+) -> None:
+    settings = ApiSettings(
+        data_dir=tmp_path,
+        score_table="NoSuchTable-flowbound",  # the versions route needs a started score log
+        retrain_table="NoSuchTable-flowbound-retrain",
+        scorelog_drain_seconds=0,
+        max_epochs=50,
+        max_queued_training_jobs=2,
+    )
+    with TestClient(create_app(settings)) as client:
+        services = client.app.state.services
+        ds = client.post("/api/datasets", data={"csv": helpers.sample_csv(10, seed=2)}).json()
+        ready = train(client, ds["id"])
+        mid = ready["id"]
+        gate = threading.Event()
+        services.models._executor.submit(gate.wait, 120)  # hold the one worker
+        try:
+            # Two retrain-flow jobs wait for the worker, as ``plan`` leaves them (their payload
+            # is not a plan: once the worker is free they fail at once, training nothing).
+            flow = services.flow
+            waiting = [flow.jobs.create("retrain", mid, {"unplanned": True}) for _ in "ab"]
+            for job in waiting:
+                flow.runner.enqueue(job["job_id"])
+            jobs = client.get("/api/jobs").json()
+            versions = client.get(f"/api/models/{mid}/versions").json()
+            models = client.get("/api/models").json()
+
+            over = [
+                client.post(f"/api/models/{mid}/versions", json={"run_ids": ["r-0"]}),
+                client.post("/api/models", json={"dataset_id": ds["id"], "epochs": 1}),
+                client.post(f"/api/models/{mid}/train", json={"dataset_id": ds["id"]}),
+                client.post("/iris/model", data={"dataset": str(ds["id"])}),
+                client.put(f"/iris/model/{mid}", params={"dataset": ds["id"]}),
+            ]
+            for r in over:
+                err = assert_error(r, 429, "training_queue_full")
+                assert r.headers["Retry-After"] == "30"
+                assert err["details"] == {"queued": 2, "limit": 2}
+            # nothing created: no job record, no version, no model, no queued training
+            assert client.get("/api/jobs").json() == jobs
+            assert client.get(f"/api/models/{mid}/versions").json() == versions
+            assert client.get("/api/models").json() == models
+        finally:
+            gate.set()
+        services.models._executor.submit(lambda: None).result()  # the waiting work has run
+        assert [client.get(f"/api/jobs/{j['job_id']}").json()["status"] for j in waiting] == [
+            "failed",
+            "failed",
+        ]
+        r = client.post(f"/api/models/{mid}/versions", json={"run_ids": ["r-0"]})
+        assert_error(r, 404, "run_not_found")  # past the bound again: the plan's own checks
+
+
 def test_a_full_disk_elsewhere_is_a_507_in_the_error_shape(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
