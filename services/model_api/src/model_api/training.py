@@ -19,13 +19,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from model_api import network
 from model_api.datasets import DatasetStore
 from model_api.errors import ApiError, conflict, invalid, not_found, too_busy
-from model_api.features import FEATURE_NAMES, LABEL, feature_matrix
-from model_api.metrics import cross_entropy, stratified_split
+from model_api.features import FEATURE_NAMES, LABEL
+from model_api.models.fit import HISTORY_KEYS, fit_new
 from model_api.network import Predictor
 from model_api.schemas import ModelCreate, TrainRequest
 from model_api.storage import (
@@ -41,7 +39,6 @@ log = logging.getLogger(__name__)
 ACTIVE = ("queued", "training")
 TrainingJob = Future[Exception | None]  # its result: why the job failed, None if it did not
 QUEUE_RETRY_AFTER = 30  # seconds: a default-sized job on the bundled data set takes about this
-HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 EMPTY_METRICS = {
     "holdout_accuracy": None,
     "holdout_loss": None,
@@ -304,20 +301,7 @@ class ModelRegistry:
         self._update(ident, status="training", progress=_progress(0, epochs, {}))
         df = self.datasets.frame(dataset_id)
         classes: list[str] = self.get(ident)["classes"]
-        pos = {c: i for i, c in enumerate(classes)}
-        x = feature_matrix(df)
-        y = np.array([pos[s] for s in df[LABEL]], dtype=np.int64)
-        rng = np.random.default_rng(params.get("seed"))
-        train_idx, hold_idx = stratified_split(y, float(params["validation_split"]), rng)
-        network.set_seed(params.get("seed"))
         path = self.root / str(ident) / "model.keras"
-        if resume:
-            model = network.load_keras(path)
-            network.compile_model(model, float(params["learning_rate"]))
-        else:
-            model = network.build_model(
-                x[train_idx], len(classes), params["hidden_layers"], float(params["learning_rate"])
-            )
 
         def on_epoch(epoch: int, logs: dict[str, float]) -> bool:
             try:
@@ -326,31 +310,20 @@ class ModelRegistry:
                 return False
             return True
 
-        validation = (x[hold_idx], y[hold_idx]) if len(hold_idx) else None
-        history = network.fit(
-            model,
-            x[train_idx],
-            y[train_idx],
-            epochs=epochs,
-            batch_size=int(params["batch_size"]),
-            validation=validation,
-            on_epoch=on_epoch,
-        )
-        predictor, probs = network.trained_predictor(model, x)
-        metrics = _metrics(probs, y, train_idx, hold_idx)
+        fitted = fit_new(df, classes, params, on_epoch, resume_from=path if resume else None)
         with self._lock:
             rec = self._records.get(ident)
             if rec is None:
                 raise _Cancelled
             folder = self.root / str(ident)
-            network.save_keras(model, path)
-            predictor.save(folder / "predictor.npz")
-            self._predictors[ident] = predictor
+            network.save_keras(fitted.model, path)
+            fitted.predictor.save(folder / "predictor.npz")
+            self._predictors[ident] = fitted.predictor
             rec.update(
                 status="ready",
                 error=None,
-                history={k: history.get(k, []) for k in HISTORY_KEYS},
-                metrics=metrics,
+                history=fitted.history,
+                metrics=fitted.metrics,
                 version=rec["version"] + 1,
             )
             if self.on_trained is not None:
@@ -366,18 +339,4 @@ def _progress(epoch: int, epochs: int, logs: dict[str, float]) -> dict[str, Any]
         "accuracy": logs.get("accuracy"),
         "val_loss": logs.get("val_loss"),
         "val_accuracy": logs.get("val_accuracy"),
-    }
-
-
-def _metrics(
-    probs: np.ndarray, y: np.ndarray, train_idx: np.ndarray, hold_idx: np.ndarray
-) -> dict[str, Any]:
-    """Accuracy on the rows trained on and on the held-out rows, from the final weights."""
-    correct = probs.argmax(axis=1) == y
-    has_hold = len(hold_idx) > 0
-    return {
-        "train_accuracy": float(correct[train_idx].mean()),
-        "holdout_accuracy": float(correct[hold_idx].mean()) if has_hold else None,
-        "holdout_loss": cross_entropy(probs[hold_idx], y[hold_idx]) if has_hold else None,
-        "holdout_rows": len(hold_idx),
     }

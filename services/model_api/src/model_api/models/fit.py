@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,18 +48,27 @@ class Fitted:
 
 
 def fit_new(
-    df: pd.DataFrame, classes: list[str], params: dict[str, Any], on_epoch: OnEpoch
+    df: pd.DataFrame,
+    classes: list[str],
+    params: dict[str, Any],
+    on_epoch: OnEpoch,
+    resume_from: Path | None = None,
 ) -> Fitted:
-    """Fit a fresh network on ``df`` (labels in ``classes``) with the given hyper-parameters."""
+    """Fit a fresh network on ``df`` (labels in ``classes``) with the given hyper-parameters, or
+    go on training the saved Keras model ``resume_from`` (the registry's retrain)."""
     pos = {c: i for i, c in enumerate(classes)}
     x = feature_matrix(df)
     y = np.array([pos[s] for s in df[LABEL]], dtype=np.int64)
     rng = np.random.default_rng(params.get("seed"))
     train_idx, hold_idx = stratified_split(y, float(params["validation_split"]), rng)
     network.set_seed(params.get("seed"))
-    model = network.build_model(
-        x[train_idx], len(classes), params["hidden_layers"], float(params["learning_rate"])
-    )
+    if resume_from is not None:
+        model = network.load_keras(resume_from)
+        network.compile_model(model, float(params["learning_rate"]))
+    else:
+        model = network.build_model(
+            x[train_idx], len(classes), params["hidden_layers"], float(params["learning_rate"])
+        )
     validation = (x[hold_idx], y[hold_idx]) if len(hold_idx) else None
     history = network.fit(
         model,
