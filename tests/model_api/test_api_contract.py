@@ -171,7 +171,7 @@ def test_version_and_job_routes_declare_their_own_model_and_statuses(client: Tes
         ("POST", "/api/models/{model_id}/versions"): (
             "202",
             "Job",
-            {"404", "409", "422", "503", "507"},
+            {"404", "409", "422", "429", "503", "507"},
         ),
         ("GET", "/api/models/{model_id}/versions"): ("200", "VersionList", {"404", "422"}),
         ("GET", "/api/models/{model_id}/versions/{version}"): ("200", "Version", {"404", "422"}),
