@@ -27,9 +27,17 @@ from infra.esm.settings import EsmSettings
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.esm", description=__doc__)
     parser.add_argument("command", nargs="?", choices=["run", "replay"], default="run")
+    parser.add_argument(
+        "--packaged",
+        action="store_true",
+        help="invoke the deployment zip under Python 3.12 with boto3 only, as Lambda runs it",
+    )
     args = parser.parse_args(argv)
     configure("stream-runner", stream=sys.stdout)
-    runner = EsmRunner(EsmSettings())
+    settings = EsmSettings()
+    if args.packaged:
+        settings = settings.model_copy(update={"esm_packaged": True})
+    runner = EsmRunner(settings)
     if args.command == "replay":
         report = replay_failures(runner.destination, runner.handler, runner.settings.esm_batch_size)
         print(json.dumps(report.as_dict()))

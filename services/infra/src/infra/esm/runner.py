@@ -124,6 +124,10 @@ class EsmRunner:
         self.checkpoints = CheckpointStore(self.settings.checkpoint_path)
         self.destination = FailureDestination(self.settings.failures_path)
         self._flagger: Flagger | None = None
+        if handler is None and self.settings.esm_packaged:
+            from infra.esm.packaged import PackagedHandler
+
+            handler = PackagedHandler(self.settings)
         if handler is None and self.settings.esm_function_handler:
             handler = load_handler(self.settings.esm_function_handler)
         if handler is None:

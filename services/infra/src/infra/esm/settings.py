@@ -31,6 +31,8 @@ class EsmSettings(InfraSettings):
     # A Lambda-style handler string ("package.module.function") to invoke instead of the built-in
     # flagger; it then reads its own environment (RETRAIN_TABLE, CONFIDENCE_THRESHOLD) as on AWS.
     esm_function_handler: str | None = Field(default=None, pattern=r"^[A-Za-z_][\w.]*\.\w+$")
+    # Invoke the deployment zip under Lambda's Python with boto3 only (infra.esm.packaged).
+    esm_packaged: bool = False
 
     @property
     def esm_dir(self) -> Path:
