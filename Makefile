@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 export UV_LINK_MODE ?= copy
 
-.PHONY: setup run test bench lint format clean
+.PHONY: setup run test test-unit test-localstack test-compose bench lint format clean
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -12,10 +12,21 @@ setup:
 run: setup
 	$(UV) run --frozen iris-stack run
 
+# Every tier, each timed (scripts/test-tiers.sh); IRIS_TEST_TIERS="unit localstack" picks some.
 test: setup
 	@bash scripts/test-deps.sh
-	$(UV) run --frozen ruff check .
-	$(UV) run --frozen pytest $(PYTEST_ARGS)
+	@bash scripts/test-tiers.sh
+
+test-unit: setup
+	@bash scripts/test-deps.sh
+	@IRIS_TEST_TIERS=unit bash scripts/test-tiers.sh
+
+test-localstack: setup
+	@bash scripts/test-deps.sh
+	@IRIS_TEST_TIERS=localstack bash scripts/test-tiers.sh
+
+test-compose: setup
+	@IRIS_TEST_TIERS=compose bash scripts/test-tiers.sh
 
 bench: setup
 	$(UV) run --frozen python -m bench $(BENCH)

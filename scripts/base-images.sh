@@ -46,8 +46,16 @@ python_image() {
 localstack_image() {
   if "$DOCKER" image inspect "$LOCALSTACK_IMAGE" >/dev/null 2>&1; then return; fi
   echo "base-images: building the $LOCALSTACK_IMAGE stand-in ..." >&2
+  local ctx=$D/localstack-context py prefix
+  py=$(bash scripts/localstack.sh python)
+  prefix=$("$py" -c 'import sys; print(sys.base_prefix)')
+  rm -rf "$ctx"; mkdir -p "$ctx"
+  cp -a "$prefix" "$ctx/python"
+  cp services/infra/dynamodb-local/package.json services/infra/dynamodb-local/package-lock.json \
+    localstack/noop_agent.py "$ctx/"
   "$DOCKER" build --network host -q -t "$LOCALSTACK_IMAGE" \
-    -f docker/localstack-standin.Dockerfile . >/dev/null
+    -f docker/localstack-standin.Dockerfile "$ctx" >/dev/null
+  rm -rf "$ctx"  # staging only
 }
 
 python_image

@@ -75,8 +75,9 @@ stop() {
   fi
   # Containers' mounts live under the data root; unmount before removing it.
   if [ -d "$D" ]; then
-    grep -o " $D/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" || true; done
-    rm -rf "$D/data" "$D/exec" "$D/docker.sock" "$PIDFILE" "$D/dockerd.log"
+    { grep -o " $D/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" || true; done
+    rm -rf "$D/data" "$D/exec" "$D/docker.sock" "$PIDFILE" "$D/dockerd.log" "$D/debootstrap.log" \
+      "$D/rootfs" "$D/localstack-context"
   fi
 }
 

@@ -107,6 +107,7 @@ stop() {
 
 case "${1:-}" in
   install) install ;;
+  python) python313 ;;
   start) start ;;
   stop) stop ;;
   env) ls_env ;;

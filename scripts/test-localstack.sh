@@ -16,4 +16,7 @@ TESTS=(
   tests/e2e
   tests/localstack
 )
+# LocalStack's stream delivers records seconds after the write: let a drained stream stay quiet
+# that long before the runner calls it idle (the product setting made for this difference).
+export IRIS_ESM_IDLE_QUIET_S=${IRIS_ESM_IDLE_QUIET_S:-20}
 exec bash scripts/localstack.sh run "$UV" run --frozen pytest -q -m "integration" "${TESTS[@]}" ${PYTEST_ARGS:-}

@@ -4,6 +4,7 @@ Structure of docker-compose.yml (pinned LocalStack, its services, the Docker soc
 checks, ports on loopback, start order), the environment variable names against the settings
 classes that read them, the provision command against the real CLI parser, and the Dockerfiles
 (base image, uv, one package each; the UI's locked dependency set has no TensorFlow).
+``make test-compose`` (tests/compose) then builds and runs all of it for real.
 """
 
 from __future__ import annotations
@@ -30,12 +31,25 @@ STANDARD_AWS = {
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
 }
-# compose service -> (Dockerfile, uv package, settings class, module it runs)
+# compose service -> (Dockerfile target, uv package, settings class, module it runs)
 SERVICES: dict[str, tuple[str, str, type[BaseSettings], str | None]] = {
-    "provision": ("services/infra/Dockerfile", "iris-infra", InfraSettings, None),
-    "model_api": ("services/model_api/Dockerfile", "model-api", ApiSettings, "model_api"),
-    "ui": ("services/ui/Dockerfile", "iris-dashboard", UiSettings, "dashboard"),
+    "provision": ("infra", "iris-infra", InfraSettings, None),
+    "model_api": ("model-api", "model-api", ApiSettings, "model_api"),
+    "ui": ("ui", "iris-dashboard", UiSettings, "dashboard"),
 }
+DOCKERFILE = ROOT / "Dockerfile"
+
+
+def dockerfile_stages() -> dict[str, str]:
+    """The one Dockerfile's stages: name -> its text (FROM line included)."""
+    text = DOCKERFILE.read_text()
+    parts = re.split(r"^(?=FROM )", text, flags=re.M)
+    stages = {}
+    for part in parts[1:]:
+        name = re.match(r"FROM \S+(?: AS (\S+))?", part)
+        assert name and name.group(1), f"unnamed stage: {part.splitlines()[0]}"
+        stages[name.group(1)] = part
+    return stages
 
 
 @pytest.fixture(scope="module")
@@ -79,14 +93,25 @@ def test_localstack_is_pinned_and_configured(compose):
     }
     assert env["LOCALSTACK_AUTH_TOKEN"] == "${LOCALSTACK_AUTH_TOKEN:-}"  # passed through if set
     assert env["LAMBDA_DOCKER_NETWORK"] == compose["networks"]["default"]["name"]
-    assert "/var/run/docker.sock:/var/run/docker.sock" in ls["volumes"]
-    assert "/_localstack/health" in _healthcheck_text(ls)
+    assert "${DOCKER_SOCKET:-/var/run/docker.sock}:/var/run/docker.sock" in ls["volumes"]
+    # healthy only once the init hooks completed, not merely when /health answers
+    assert "/_localstack/init/ready" in _healthcheck_text(ls)
+    assert '"completed": true' in _healthcheck_text(ls)
+
+
+def _health_url(service: str, compose: dict[str, Any]) -> str:
+    """The URL a service's health check asks: compose's own, else its Dockerfile target's."""
+    svc = compose["services"][service]
+    if "healthcheck" in svc:
+        return _healthcheck_text(svc).replace("localhost", "")
+    stage = dockerfile_stages()[SERVICES[service][0]]
+    return re.search(r"HEALTHCHECK_URL=(\S+)", stage).group(1).replace("127.0.0.1", "")
 
 
 @pytest.mark.parametrize(
     ("service", "container_port", "health_path"),
     [
-        ("localstack", 4566, "/_localstack/health"),
+        ("localstack", 4566, "/_localstack/init/ready"),
         ("model_api", 8000, "/health/ready"),
         ("ui", 8050, "/"),
     ],
@@ -99,7 +124,17 @@ def test_ports_on_loopback_and_healthchecks(compose, service, container_port, he
     variable, default, port = match.groups()
     assert int(port) == int(default) == container_port  # the contract's default ports
     assert variable in env_names(InfraSettings)  # the same names the launcher uses
-    assert f":{container_port}{health_path}" in _healthcheck_text(svc).replace("localhost", "")
+    assert f":{container_port}{health_path}" in _health_url(service, compose)
+
+
+def test_healthchecks_are_defined_once_in_the_dockerfile(compose):
+    stages = dockerfile_stages()
+    assert DOCKERFILE.read_text().count("HEALTHCHECK --") == 1
+    assert "HEALTHCHECK_URL" in stages["runtime"]
+    for service in ("model_api", "ui"):
+        assert "healthcheck" not in compose["services"][service]
+        assert stages[SERVICES[service][0]].startswith("FROM runtime AS")
+    assert "HEALTHCHECK NONE" in stages["infra"]  # one-shot commands serve no HTTP
 
 
 def test_start_order(compose):
@@ -142,29 +177,52 @@ def test_ui_reaches_model_api_by_service_name_and_never_aws(compose):
 
 
 def test_provision_command_is_accepted_by_the_cli(compose):
-    command = compose["services"]["provision"]["command"]
-    args = provision_parser().parse_args(command)
-    assert (args.command, args.with_lambda) == ("up", True)
+    provision = compose["services"]["provision"]
+    args = provision_parser().parse_args(provision["command"])
+    assert args.command == "up" and args.with_lambda is None  # decided by IRIS_WITH_LAMBDA
+    assert _env(provision)["IRIS_WITH_LAMBDA"] == "${IRIS_WITH_LAMBDA:-true}"
     assert args.wait > 0
-    dockerfile = (ROOT / "services/infra/Dockerfile").read_text()
-    assert 'ENTRYPOINT ["iris-provision"]' in dockerfile
+    assert 'ENTRYPOINT ["iris-provision"]' in dockerfile_stages()["infra"]
+
+
+def test_local_runner_profile_runs_the_stream_runner_from_the_infra_image(compose):
+    runner = compose["services"]["stream-runner"]
+    assert runner["profiles"] == ["local-runner"]
+    assert runner["image"] == compose["services"]["provision"]["image"]
+    assert runner["entrypoint"] == ["python", "-m", "infra.esm"]
+    assert runner["depends_on"]["provision"]["condition"] == "service_completed_successfully"
+    env = _env(runner)
+    assert env["AWS_ENDPOINT_URL"] == "http://localstack:4566"
+    assert set(env) <= env_names(InfraSettings) | STANDARD_AWS
+    loader = type("ComposeLoader", (yaml.SafeLoader,), {})
+    loader.add_constructor("!reset", lambda _loader, _node: None)  # compose's merge tag
+    override = yaml.load((ROOT / "docker/compose.no-lambda.yml").read_text(), Loader=loader)
+    assert "profiles" in override["services"]["stream-runner"]  # reset: always on here
+    assert override["services"]["provision"]["environment"]["IRIS_WITH_LAMBDA"] == "false"
 
 
 @pytest.mark.parametrize("service", sorted(SERVICES))
 def test_dockerfile_builds_only_its_package(compose, service):
-    path, package, settings_cls, module = SERVICES[service]
+    target, package, settings_cls, module = SERVICES[service]
     build = compose["services"][service]["build"]
-    assert (build["context"], build["dockerfile"]) == (".", path)
-    text = (ROOT / path).read_text()
-    froms = re.findall(r"^FROM (\S+)", text, flags=re.M)
-    assert froms and all(f == "${PYTHON_IMAGE}" for f in froms)
-    assert "ARG PYTHON_IMAGE=python:3.11-slim" in text
-    syncs = re.findall(r"uv sync ([^\n]+)", text)
+    assert (build["context"], build["target"]) == (".", target)
+    assert "dockerfile" not in build  # the one Dockerfile at the root
+    stages = dockerfile_stages()
+    full = DOCKERFILE.read_text()
+    assert "ARG PYTHON_IMAGE=python:3.11-slim" in full
+    assert (
+        re.findall(r"^FROM (\S+) AS (?:uv|runtime)$", full, flags=re.M) == ["${PYTHON_IMAGE}"] * 2
+    )
+    builder = stages[f"build-{target}"]
+    text = builder + stages[target] + stages["runtime"]
+    assert f"COPY --from=build-{target} /app/.venv /app/.venv" in stages[target]
+    syncs = re.findall(r"uv sync ([^\n]+)", builder)
     assert len(syncs) == 2
     for args in syncs:
         assert "--frozen" in args and "--no-dev" in args
         assert args.split("--package ")[1].split()[0] == package
-    assert re.search(r"^USER (?!root)\w+", text, flags=re.M), "runs as root"
+    assert re.search(r"^USER (?!root)\w+", stages["runtime"], flags=re.M), "runs as root"
+    assert "USER root" not in stages[target]
     if module:
         assert f'CMD ["python", "-m", "{module}"]' in text
     dockerfile_env = set(re.findall(r"\b(IRIS_[A-Z_]+)=", text))

@@ -151,6 +151,7 @@ class EsmRunner:
         self._logged: set[str] = set()
         self._target_checked = False
         self._latest_shards: dict[str, set[str]] = {}
+        self._last_records_at = time.monotonic()
 
     # ----- public API -----------------------------------------------------------------------
     def stop(self) -> None:
@@ -204,11 +205,13 @@ class EsmRunner:
 
     def _run_until_idle(self, idle_polls: int, timeout: float) -> MetricsSnapshot:
         deadline = time.monotonic() + timeout
+        self._last_records_at = time.monotonic()
         try:
             while True:
                 # Idle is judged before discovery, so a child shard that becomes readable in
                 # between (its parent just finished) is started instead of being missed.
-                idle = self._is_idle(idle_polls)
+                quiet = time.monotonic() - self._last_records_at >= self.settings.esm_idle_quiet_s
+                idle = self._is_idle(idle_polls) and quiet
                 if self.discover_once() == 0 and idle:
                     break
                 if time.monotonic() > deadline:
@@ -473,6 +476,7 @@ class EsmRunner:
 
     def _deliver(self, worker: _Worker, invoker: BatchInvoker, raw: list[dict[str, Any]]) -> None:
         records = [to_lambda_record(r, worker.stream_arn) for r in raw]
+        self._last_records_at = time.monotonic()
         self.metrics.add(records_seen=len(records))
         invoker.process(records)  # raises StopRequested when stopping mid-retry
         last = records[-1]["dynamodb"]["SequenceNumber"]

@@ -31,6 +31,10 @@ class EsmSettings(InfraSettings):
     # A Lambda-style handler string ("package.module.function") to invoke instead of the built-in
     # flagger; it then reads its own environment (RETRAIN_TABLE, CONFIDENCE_THRESHOLD) as on AWS.
     esm_function_handler: str | None = Field(default=None, pattern=r"^[A-Za-z_][\w.]*\.\w+$")
+    # run_until_idle: how long the drained stream must also stay quiet before it counts as idle.
+    # DynamoDB Local makes a write readable at once; LocalStack's stream backend (kinesis-mock)
+    # was measured here delivering records up to ~20 s after the write on a loaded machine.
+    esm_idle_quiet_s: float = Field(default=0.0, ge=0.0, le=600.0)
     # Invoke the deployment zip under Lambda's Python with boto3 only (infra.esm.packaged).
     esm_packaged: bool = False
 
