@@ -7,14 +7,14 @@ cd "$(dirname "$0")/.."
 UV=$(command -v uv || echo "$HOME/.local/bin/uv")
 export IRIS_LOCALSTACK_PORT=${IRIS_LOCALSTACK_PORT:-$("$UV" run --frozen python -c \
   'from infra.dynamodb_local import free_port; print(free_port())')}
-# score log, provisioning, stream runner, model_api's tables, the e2e loop, the packaged function
+# score log, provisioning, stream runner (packaged zip and late stream included), model_api's
+# tables, the e2e loop
 TESTS=(
   tests/scorelog
   tests/infra/test_provision_tables.py
   tests/esm
   tests/model_api/test_model_api_dynamodb.py
   tests/e2e
-  tests/localstack
 )
 # LocalStack's stream delivers records seconds after the write: let a drained stream stay quiet
 # that long before the runner calls it idle (the product setting made for this difference).
