@@ -88,7 +88,7 @@ def test_loading_a_data_set_drives_the_controls_figures_and_table(client, fake_a
         "versicolor": 400,
         "virginica": 400,
     }
-    assert all(t.type == "scattergl" for t in scatter.data)
+    assert all(t.type == "scatter" for t in scatter.data)  # SVG: no WebGL context
     # neither figure downloaded the rows: bins, and only the two plotted columns
     assert [r.url.path.rsplit("/", 1)[-1] for r in fake_api.requests] == ["histogram", "columns"]
     assert fake_api.requests[-1].url.params.get_list("name") == ["petal_length", "petal_width"]

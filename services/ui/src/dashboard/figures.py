@@ -30,7 +30,7 @@ def _template() -> go.layout.Template:
     """plotly_white, keeping only the trace types drawn here: every figure carries its
     template to the browser, and the full one is 7 KB of defaults for 24 trace types."""
     base = pio.templates["plotly_white"]
-    used = ("bar", "heatmap", "scatter", "scattergl")
+    used = ("bar", "heatmap", "scatter")
     return go.layout.Template(layout=base.layout, data={k: getattr(base.data, k) for k in used})
 
 
@@ -110,7 +110,11 @@ def histogram_figure(bins: Mapping[str, Any] | None) -> go.Figure:
 
 
 def scatter_figure(data: Mapping[str, Any] | None, x: str | None, y: str | None) -> go.Figure:
-    """Two columns against each other, coloured by species (WebGL: ``scattergl``).
+    """Two columns against each other, coloured by species.
+
+    SVG ``scatter``, not WebGL ``scattergl``: for the data sets here (about a thousand points)
+    SVG draws as fast, and a WebGL context costs a page load hundreds of ms where the browser
+    has no GPU (headless Chromium falls back to software rendering).
 
     ``data`` is model_api's ``GET /api/datasets/{id}/columns`` answer: the two columns and the
     rows' labels, not the whole data set.
@@ -127,7 +131,7 @@ def scatter_figure(data: Mapping[str, Any] | None, x: str | None, y: str | None)
         for cls in classes:
             picked = [i for i, lbl in enumerate(labels) if str(lbl) == cls]
             fig.add_trace(
-                go.Scattergl(
+                go.Scatter(
                     x=[xs[i] for i in picked],
                     y=[ys[i] for i in picked],
                     mode="markers",
@@ -136,7 +140,7 @@ def scatter_figure(data: Mapping[str, Any] | None, x: str | None, y: str | None)
                 )
             )
     else:
-        fig.add_trace(go.Scattergl(x=xs, y=ys, mode="markers", marker_color=ACCENT))
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", marker_color=ACCENT))
     fig.update_xaxes(title_text=x)
     fig.update_yaxes(title_text=y)
     return _styled(fig, title_text=f"{y} vs {x}", height=360)

@@ -12,10 +12,9 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 from dashboard.api_client import get_client
 from dashboard.components.grid import grid, reset_on_change
-from dashboard.figures import empty_figure
 from dashboard.views import data_view as dv
 from dashboard.views.common import card, page_header
 
@@ -23,6 +22,8 @@ dash.register_page(__name__, path="/data", name="Data", title="Data · Iris moni
 
 
 def layout(**_: Any) -> html.Div:
+    view = dv.first_view(get_client())
+    options, hist_value, x_value, y_value = view["choices"]
     upload = dcc.Upload(
         id="data-upload",
         children=html.Div(
@@ -39,7 +40,11 @@ def layout(**_: Any) -> html.Div:
         [
             dbc.Label("Data set", html_for="data-dataset"),
             dcc.Dropdown(
-                options=[], id="data-dataset", placeholder="Choose a data set", clearable=False
+                options=view["options"],
+                value=view["value"],
+                id="data-dataset",
+                placeholder="Choose a data set",
+                clearable=False,
             ),
             dbc.Button(
                 "Refresh list", id="data-refresh", color="link", size="sm", className="px-0"
@@ -58,11 +63,15 @@ def layout(**_: Any) -> html.Div:
                     "Histogram",
                     [
                         dcc.Dropdown(
-                            options=[], id="data-hist-col", clearable=False, className="mb-2"
+                            options=options,
+                            value=hist_value,
+                            id="data-hist-col",
+                            clearable=False,
+                            className="mb-2",
                         ),
                         dcc.Graph(
                             id="data-hist",
-                            figure=empty_figure("Loading…"),
+                            figure=view["hist"],
                             config={"displaylogo": False},
                         ),
                     ],
@@ -76,17 +85,23 @@ def layout(**_: Any) -> html.Div:
                         dbc.Row(
                             [
                                 dbc.Col(
-                                    dcc.Dropdown(options=[], id="data-x", clearable=False), xs=6
+                                    dcc.Dropdown(
+                                        options=options, value=x_value, id="data-x", clearable=False
+                                    ),
+                                    xs=6,
                                 ),
                                 dbc.Col(
-                                    dcc.Dropdown(options=[], id="data-y", clearable=False), xs=6
+                                    dcc.Dropdown(
+                                        options=options, value=y_value, id="data-y", clearable=False
+                                    ),
+                                    xs=6,
                                 ),
                             ],
                             className="g-2 mb-2",
                         ),
                         dcc.Graph(
                             id="data-scatter",
-                            figure=empty_figure("Loading…"),
+                            figure=view["scatter"],
                             config={"displaylogo": False},
                         ),
                     ],
@@ -100,7 +115,7 @@ def layout(**_: Any) -> html.Div:
         [
             grid(
                 "data-table",
-                [],
+                view["columns"],
                 page_size=dv.TABLE_PAGE_SIZE,
                 server_side=True,
             ),
@@ -111,10 +126,10 @@ def layout(**_: Any) -> html.Div:
     return html.Div(
         [
             page_header("Data", "Explore the training data before you build a model."),
-            dcc.Store(id="data-current"),
-            html.Div(id="data-alert"),
+            dcc.Store(id="data-current", data=view["current"]),
+            html.Div(view["alert"], id="data-alert"),
             sources,
-            html.Div(id="data-summary"),
+            html.Div(view["summary"], id="data-summary"),
             explore,
             table,
         ]
@@ -143,11 +158,12 @@ def layout(**_: Any) -> html.Div:
     State("data-hist-col", "value"),
     State("data-x", "value"),
     State("data-y", "value"),
+    prevent_initial_call=True,  # the layout already shows the newest data set
 )
 def pick_dataset(contents, _clicks, chosen, filename, remembered, hist, x, y):
     """Fill the picker (a dropped file is uploaded first and then selected) and load the chosen
     data set's summary, its columns as the dropdowns' options (never hard-coded) and the grid's
-    columns — one round trip on page load; figures and grid redraw from these outputs."""
+    columns; figures and grid redraw from these outputs."""
     client = get_client()
     trigger = ctx.triggered_id
     picker: tuple = (no_update, no_update, no_update)
@@ -156,12 +172,31 @@ def pick_dataset(contents, _clicks, chosen, filename, remembered, hist, x, y):
         picker = dv.refresh_datasets(client, trigger, contents, filename, chosen, remembered)
         if picker[1] is not no_update:
             dataset_id = picker[1]
-        if trigger is not None and dataset_id == chosen:
+        if dataset_id == chosen:
             return *picker, *([no_update] * 10)  # same data set: nothing to redraw
     current, strip, remembered = dv.load_dataset(client, dataset_id)
     options, hist_v, x_v, y_v = dv.column_choices(current, hist, x, y)
     columns = dv.table_columns(current)
     return *picker, current, strip, remembered, options, hist_v, options, x_v, options, y_v, columns
+
+
+# The layout shows the newest data set; a tab that remembers another one switches to it here
+# (the switch redraws through pick_dataset), and a tab that remembers none remembers this one.
+clientside_callback(
+    """function (_id, remembered, options, shown) {
+      const known = (options || []).some(o => o.value === remembered);
+      if (known && remembered !== shown) { return [remembered, window.dash_clientside.no_update]; }
+      if (shown == null || remembered === shown) { return window.dash_clientside.no_update; }
+      return [window.dash_clientside.no_update, shown];
+    }""",
+    Output("data-dataset", "value"),
+    Output("sel-dataset", "data", allow_duplicate=True),
+    Input("data-dataset", "id"),
+    State("sel-dataset", "data"),
+    State("data-dataset", "options"),
+    State("data-dataset", "value"),
+    prevent_initial_call="initial_duplicate",
+)
 
 
 @callback(
