@@ -220,18 +220,17 @@ def test_refresh_keeps_polling_only_while_something_trains(client, fake_api, mak
 
 def test_detail_shows_progress_metrics_and_curves(client, fake_api, make) -> None:
     fake_api.models[0] = make.model(0, 0, status="training")
-    body, busy = mv.detail_for(client, 0)
+    body, figure, busy = mv.detail_for(client, 0)
     assert busy is True
     assert "epoch 1/3" in [getattr(c, "label", None) for c in body]
-    graph = body[-1]
-    assert [t.name for t in graph.figure.data] == [
+    assert [t.name for t in figure.data] == [
         "loss (train)",
         "loss (validation)",
         "accuracy (train)",
         "accuracy (validation)",
     ]
-    body, busy = mv.detail_for(client, 7)
-    assert busy is True and is_error(body)
+    body, figure, busy = mv.detail_for(client, 7)
+    assert busy is True and is_error(body) and not figure.data
 
 
 # --- Score ---------------------------------------------------------------------------------

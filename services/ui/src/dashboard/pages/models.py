@@ -15,6 +15,7 @@ from dash.exceptions import PreventUpdate
 from dashboard.api_client import get_client
 from dashboard.components.grid import STATUS_TEXT, grid
 from dashboard.config import get_settings
+from dashboard.figures import empty_figure
 from dashboard.views import models_view as mv
 from dashboard.views.common import card, page_header
 
@@ -193,7 +194,21 @@ def layout(**_: Any) -> html.Div:
                 "Training",
                 dbc.Row(
                     [
-                        dbc.Col(dcc.Loading(html.Div(id="models-detail"), delay_show=400), lg=9),
+                        dbc.Col(
+                            dcc.Loading(
+                                [
+                                    html.Div(id="models-detail"),
+                                    # in the layout from the start: Plotly loads meanwhile
+                                    dcc.Graph(
+                                        id="model-history",
+                                        figure=empty_figure("Loading…", height=300),
+                                        config={"displaylogo": False},
+                                    ),
+                                ],
+                                delay_show=400,
+                            ),
+                            lg=9,
+                        ),
                         dbc.Col(_retrain_form(), lg=3, className="border-start"),
                     ],
                     className="g-4",
@@ -311,6 +326,7 @@ def select_model(selected_rows, current):
 
 @callback(
     Output("models-detail", "children"),
+    Output("model-history", "figure"),
     Output("models-retrain", "disabled"),
     Input("models-selected", "data"),
     Input("models-poll", "n_intervals"),

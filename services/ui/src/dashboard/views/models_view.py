@@ -6,10 +6,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html, no_update
+import plotly.graph_objects as go
+from dash import html, no_update
 
 from dashboard.api_client import ApiClient, ApiError
-from dashboard.figures import history_figure
+from dashboard.figures import empty_figure, history_figure
 from dashboard.views.common import (
     ACTIVE_STATUSES,
     dataset_options,
@@ -179,7 +180,7 @@ def _metric(title: str, value: str) -> dbc.Col:
 
 
 def detail(model: Mapping[str, Any]) -> list[Any]:
-    """Status, live progress, metrics and curves of one model."""
+    """Status, live progress and metrics of one model (its curves: :func:`detail_for`)."""
     progress = model.get("progress") or {}
     epochs = int(progress.get("epochs") or (model.get("params") or {}).get("epochs") or 0)
     epoch = int(progress.get("epoch") or 0)
@@ -232,13 +233,6 @@ def detail(model: Mapping[str, Any]) -> list[Any]:
                 ),
             ],
             className="g-3 mb-3",
-        )
-    )
-    parts.append(
-        dcc.Graph(
-            figure=history_figure(model.get("history")),
-            config={"displaylogo": False},
-            id="model-history",
         )
     )
     return parts
@@ -321,12 +315,20 @@ def selection(selected_rows: Sequence[Mapping[str, Any]] | None) -> Any:
     return int(ident) if ident is not None else None
 
 
-def detail_for(client: ApiClient, model_id: int | None) -> tuple[Any, Any]:
-    """The detail card's body, and whether retraining is possible now."""
+def detail_for(client: ApiClient, model_id: int | None) -> tuple[Any, go.Figure, Any]:
+    """The detail card's body, the loss/accuracy curves, and whether retraining is possible
+    now. The curves' graph lives in the page's layout (so Plotly loads while the callbacks run,
+    not after them); this only replaces its figure."""
     if model_id is None:
-        return html.P("No model yet: create one on the left.", className="text-muted mb-0"), True
+        body = html.P("No model yet: create one on the left.", className="text-muted mb-0")
+        return body, empty_figure("No model yet", height=300), True
     try:
         model = client.get_model(model_id)
     except ApiError as exc:
-        return error_alert(exc, f"Could not load model #{model_id}"), True
-    return detail(model), model.get("status") in ACTIVE_STATUSES
+        return (
+            error_alert(exc, f"Could not load model #{model_id}"),
+            empty_figure("No training history", height=300),
+            True,
+        )
+    figure = history_figure(model.get("history"))
+    return detail(model), figure, model.get("status") in ACTIVE_STATUSES
