@@ -7,11 +7,10 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html
+from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html
 from dashboard.api_client import get_client
 from dashboard.components.grid import DANGER_ROW, DANGER_TEXT, grid, reset_on_change
 from dashboard.config import get_settings
-from dashboard.figures import empty_figure
 from dashboard.views import monitoring_view as mon
 from dashboard.views.common import card, page_header
 
@@ -22,17 +21,21 @@ dash.register_page(
 OVERVIEW_POLL_MS = 10_000
 
 
-def _retrain_card() -> dbc.Card:
+def _retrain_card(run_id: str | None) -> dbc.Card:
     """The selected run's way into the Retrain page (triage, review, versions, promotion)."""
     return card(
         "Close the loop",
-        html.Div(mon.retrain_link(None), id="mon-retrain"),
+        html.Div(mon.retrain_link(run_id), id="mon-retrain"),
         subtitle="Triage the flagged records (wrong label or wrong model?), review them, "
         "retrain a new version, compare it fairly and promote it",
     )
 
 
 def layout(**_: Any) -> html.Div:
+    # the newest run, drawn in the layout itself (one GET /api/runs): no callback round trip
+    # after load before the figure and the grids; a tab that remembers another run switches
+    # to it below and redraws through refresh_overview
+    figure, rows, alert, options, value, summary, shown = mon.first_view(get_client())
     runs_table = grid(
         "mon-runs-table",
         [
@@ -47,7 +50,7 @@ def layout(**_: Any) -> html.Div:
             ("Flagged share", "flagged_share"),
             {"headerName": "Retrain", "field": "retrain", "cellRenderer": "markdown"},
         ],
-        rows=[],
+        rows=rows,
         page_size=5,
         filterable=True,
     )
@@ -98,16 +101,16 @@ def layout(**_: Any) -> html.Div:
                 "Monitoring",
                 "Model quality over time and the records the flagger marked for retraining.",
             ),
-            dcc.Store(id="mon-shown"),
+            dcc.Store(id="mon-shown", data=shown),
             dcc.Interval(id="mon-poll", interval=get_settings().monitoring_poll_ms),
             dcc.Interval(id="mon-poll-slow", interval=OVERVIEW_POLL_MS),
-            html.Div(id="mon-alert"),
+            html.Div(alert, id="mon-alert"),
             card(
                 "Runs over time",
                 [
                     dcc.Graph(
                         id="mon-runs-graph",
-                        figure=empty_figure("Loading runs…"),
+                        figure=figure,
                         config={"displaylogo": False},
                     ),
                     runs_table,
@@ -118,13 +121,14 @@ def layout(**_: Any) -> html.Div:
                 "Run",
                 [
                     dcc.Dropdown(
-                        options=[],
+                        options=options,
+                        value=value,
                         id="mon-run",
                         placeholder="Choose a run",
                         clearable=False,
                         className="mb-3",
                     ),
-                    html.Div(id="mon-summary"),
+                    html.Div(summary, id="mon-summary"),
                     html.Div(
                         "Flag reasons — none yet",
                         className="small text-muted mt-1",
@@ -133,7 +137,7 @@ def layout(**_: Any) -> html.Div:
                 ],
                 subtitle="Refreshes every few seconds while the stream catches up",
             ),
-            _retrain_card(),
+            _retrain_card(value),
             dbc.Row(
                 [
                     dbc.Col(
@@ -181,6 +185,7 @@ def toggle_auto(auto):
     Input("mon-run", "value"),
     State("sel-run", "data"),
     State("mon-run", "options"),
+    prevent_initial_call=True,  # the layout draws the first view
 )
 def refresh_overview(_n, _clicks, selected, remembered, options):
     """Runs, picker and — for a new or picked run — its KPIs, in one round trip. The picker's
@@ -208,8 +213,7 @@ def refresh_run(_n, _clicks, run_id, shown):
 @callback(
     Output("mon-candidates", "rowData"),
     Output("mon-reasons", "children"),
-    Input("mon-shown", "data"),
-    prevent_initial_call=True,
+    Input("mon-shown", "data"),  # also on load: the layout's run
 )
 def refresh_candidates(shown):
     """Re-read the candidates only when the run or their number changed."""
@@ -232,6 +236,24 @@ def records_block(request, shown):
 reset_on_change("mon-records", Input("mon-shown", "data"), Output("mon-records-reset", "data"))
 
 
-@callback(Output("mon-retrain", "children"), Input("mon-run", "value"))
+# this tab's last run (the Test page remembers it), if the layout shows another one
+clientside_callback(
+    """function (_id, remembered, options, shown) {
+      const known = (options || []).some(o => o.value === remembered);
+      return known && remembered !== shown ? remembered : window.dash_clientside.no_update;
+    }""",
+    Output("mon-run", "value"),
+    Input("mon-run", "id"),
+    State("sel-run", "data"),
+    State("mon-run", "options"),
+    State("mon-run", "value"),
+)
+
+
+@callback(
+    Output("mon-retrain", "children"),
+    Input("mon-run", "value"),
+    prevent_initial_call=True,  # the layout has the first run's link
+)
 def retrain_link(run_id):
     return mon.retrain_link(run_id)

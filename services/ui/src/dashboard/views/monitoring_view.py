@@ -17,7 +17,7 @@ from dash import dcc, html, no_update
 
 from dashboard.api_client import ApiClient, ApiError
 from dashboard.components.grid import block_request, block_response
-from dashboard.figures import runs_figure
+from dashboard.figures import empty_figure, runs_figure
 from dashboard.views.common import (
     error_alert,
     fmt_pct,
@@ -147,6 +147,14 @@ def overview(
         summary,
         shown,
     )
+
+
+def first_view(client: ApiClient) -> tuple[Any, Any, Any, Any, Any, Any, Any]:
+    """The page as it opens (the newest run), for the layout: :func:`overview` with nothing
+    selected yet, where a failed call leaves empty parts instead of ``no_update``."""
+    parts = overview(client, None, None, None)
+    empty = (empty_figure("No runs to show"), [], None, [], None, None, None)
+    return tuple(e if p is no_update else p for p, e in zip(parts, empty, strict=True))
 
 
 def records_block(
