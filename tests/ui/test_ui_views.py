@@ -61,6 +61,29 @@ def test_listing_failure_leaves_the_picker_alone(client, fake_api) -> None:
     assert options is no_update and value is no_update and "storage down" in text_of(alert)
 
 
+def test_the_first_view_is_the_newest_data_set_drawn_in_the_layout(client, fake_api, bundled):
+    fake_api.add_dataset(bundled[:30], name="old.csv")
+    newest = fake_api.add_dataset(bundled)
+    view = dv.first_view(client)
+    assert view["value"] == newest == view["options"][0]["value"]
+    assert view["current"]["id"] == newest and "1200 rows" in text_of(view["summary"])
+    assert view["choices"][1:] == ("petal_length", "petal_length", "petal_width")
+    assert sum(sum(t.y) for t in view["hist"].data) == 1200
+    assert sum(len(t.x) for t in view["scatter"].data) == 1200
+    assert [c["field"] for c in view["columns"]] == list(bundled[0])
+    # the model service down: the page still opens, with the error and nothing drawn
+    fake_api.fail["GET /api/datasets"] = httpx.Response(
+        503, json={"error": {"code": "unavailable", "message": "storage down", "details": None}}
+    )
+    down = dv.first_view(client)
+    assert (
+        down["current"] is None
+        and down["value"] is None
+        and "storage down" in text_of(down["alert"])
+    )
+    assert not down["hist"].data and not down["scatter"].data
+
+
 def test_loading_a_data_set_drives_the_controls_figures_and_table(client, fake_api, bundled):
     ident = fake_api.add_dataset(bundled)
     current, strip, remembered = dv.load_dataset(client, ident)
@@ -391,6 +414,19 @@ def test_overview_plots_accuracy_and_flagged_share_per_run(client, fake_api, mak
     # an unchanged picker is not re-sent (no redraw chain every 10 s)
     _, _, _, same_options, same_value, same_summary, _ = mon.overview(client, RUN, None, options)
     assert same_options is no_update and same_value is no_update and same_summary is no_update
+
+
+def test_the_first_view_draws_the_newest_run_and_survives_a_failure(client, fake_api, make):
+    _seed_run(fake_api, make, flagged=3)
+    figure, table, alert, options, value, summary, shown = mon.first_view(client)
+    assert alert is None and value == RUN and table[0]["flagged"] == 3
+    assert shown == {"run_id": RUN, "records": 4, "candidates": 3} and len(figure.data) == 2
+    fake_api.fail["GET /api/runs"] = httpx.Response(
+        503, json={"error": {"code": "unavailable", "message": "table down", "details": None}}
+    )
+    figure, table, alert, options, value, summary, shown = mon.first_view(client)
+    assert "table down" in text_of(alert) and not figure.data
+    assert (table, options, value, summary, shown) == ([], [], None, None, None)
 
 
 def test_the_run_picker_prefers_the_users_run_then_the_tabs_then_the_newest(client, fake_api, make):

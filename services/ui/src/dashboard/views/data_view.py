@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -228,6 +229,8 @@ def first_view(client: ApiClient) -> dict[str, Any]:
     view["current"] = current
     view["choices"] = choices = column_choices(current, None, None, None)
     view["columns"] = table_columns(current)
-    view["hist"] = histogram_for(client, current, choices[1])
-    view["scatter"] = scatter_for(client, current, choices[2], choices[3])
+    with ThreadPoolExecutor(2) as pool:  # the two figures' calls side by side
+        hist = pool.submit(histogram_for, client, current, choices[1])
+        scatter = pool.submit(scatter_for, client, current, choices[2], choices[3])
+        view["hist"], view["scatter"] = hist.result(), scatter.result()
     return view
