@@ -186,7 +186,9 @@ clientside_callback(
     """function (_id, remembered, options, shown) {
       const known = (options || []).some(o => o.value === remembered);
       if (known && remembered !== shown) { return [remembered, window.dash_clientside.no_update]; }
-      if (shown == null || remembered === shown) { return window.dash_clientside.no_update; }
+      if (shown == null || remembered === shown) {
+        return [window.dash_clientside.no_update, window.dash_clientside.no_update];
+      }
       return [window.dash_clientside.no_update, shown];
     }""",
     Output("data-dataset", "value"),
