@@ -127,6 +127,7 @@ def layout(**_: Any) -> html.Div:
         [
             page_header("Data", "Explore the training data before you build a model."),
             dcc.Store(id="data-current", data=view["current"]),
+            dcc.Store(id="data-opened", data=False),
             html.Div(view["alert"], id="data-alert"),
             sources,
             html.Div(view["summary"], id="data-summary"),
@@ -142,7 +143,6 @@ def layout(**_: Any) -> html.Div:
     Output("data-alert", "children"),
     Output("data-current", "data"),
     Output("data-summary", "children"),
-    Output("sel-dataset", "data"),
     Output("data-hist-col", "options"),
     Output("data-hist-col", "value"),
     Output("data-x", "options"),
@@ -173,30 +173,32 @@ def pick_dataset(contents, _clicks, chosen, filename, remembered, hist, x, y):
         if picker[1] is not no_update:
             dataset_id = picker[1]
         if dataset_id == chosen:
-            return *picker, *([no_update] * 10)  # same data set: nothing to redraw
-    current, strip, remembered = dv.load_dataset(client, dataset_id)
+            return *picker, *([no_update] * 9)  # same data set: nothing to redraw
+    current, strip, _ = dv.load_dataset(client, dataset_id)
     options, hist_v, x_v, y_v = dv.column_choices(current, hist, x, y)
     columns = dv.table_columns(current)
-    return *picker, current, strip, remembered, options, hist_v, options, x_v, options, y_v, columns
+    return *picker, current, strip, options, hist_v, options, x_v, options, y_v, columns
 
 
-# The layout shows the newest data set; a tab that remembers another one switches to it here
-# (the switch redraws through pick_dataset), and a tab that remembers none remembers this one.
+# The tab's data set (``sel-dataset``, other pages read it) is written here in the browser, not by
+# pick_dataset: a callback with an output outside the page fires on every page load whatever its
+# prevent_initial_call says. When the page opens it shows the newest data set; a tab that
+# remembers another one switches to it (the switch redraws through pick_dataset).
 clientside_callback(
-    """function (_id, remembered, options, shown) {
+    """function (current, remembered, options, opened) {
+      const nothing = window.dash_clientside.no_update;
+      const shown = current ? current.id : null;
       const known = (options || []).some(o => o.value === remembered);
-      if (known && remembered !== shown) { return [remembered, window.dash_clientside.no_update]; }
-      if (shown == null || remembered === shown) {
-        return [window.dash_clientside.no_update, window.dash_clientside.no_update];
-      }
-      return [window.dash_clientside.no_update, shown];
+      if (!opened && known && remembered !== shown) { return [remembered, nothing, true]; }
+      return [nothing, shown == null || shown === remembered ? nothing : shown, true];
     }""",
-    Output("data-dataset", "value"),
-    Output("sel-dataset", "data", allow_duplicate=True),
-    Input("data-dataset", "id"),
+    Output("data-dataset", "value", allow_duplicate=True),
+    Output("sel-dataset", "data"),
+    Output("data-opened", "data"),
+    Input("data-current", "data"),
     State("sel-dataset", "data"),
     State("data-dataset", "options"),
-    State("data-dataset", "value"),
+    State("data-opened", "data"),
     prevent_initial_call="initial_duplicate",
 )
 

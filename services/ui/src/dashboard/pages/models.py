@@ -10,7 +10,7 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from dashboard.api_client import get_client
 from dashboard.components.grid import STATUS_TEXT, grid
@@ -238,7 +238,6 @@ def dataset_pickers(_want, remembered, create_value, retrain_value):
     Output("models-alert", "children"),
     Output("models-want", "data"),
     Output("models-selected", "data", allow_duplicate=True),
-    Output("sel-model", "data", allow_duplicate=True),
     Input("models-create", "n_clicks"),
     Input("models-retrain", "n_clicks"),
     State("models-selected", "data"),
@@ -282,7 +281,7 @@ def create_or_retrain(
         (rds, re, rb, rlr),
     )
     # the new/retrained model becomes this tab's selection at once (not via the table)
-    return alert, chosen, chosen, chosen
+    return alert, chosen, chosen
 
 
 @callback(
@@ -291,7 +290,6 @@ def create_or_retrain(
     Output("models-poll", "disabled"),
     Output("models-list-alert", "children"),
     Output("models-selected", "data", allow_duplicate=True),
-    Output("sel-model", "data", allow_duplicate=True),
     Input("models-poll", "n_intervals"),
     Input("models-want", "data"),
     State("models-selected", "data"),
@@ -304,13 +302,12 @@ def refresh_models(_n, want, selected, remembered):
     rows, chosen, stop, alert = mv.refresh(get_client(), want, selected, remembered)
     model_id = mv.selected_model(chosen)
     if model_id == selected and ctx.triggered_id is not None:  # the detail already shows it
-        return rows, chosen, stop, alert, no_update, no_update
-    return rows, chosen, stop, alert, model_id, no_update if model_id is None else model_id
+        return rows, chosen, stop, alert, no_update
+    return rows, chosen, stop, alert, model_id
 
 
 @callback(
     Output("models-selected", "data"),
-    Output("sel-model", "data"),
     Input("models-table", "selectedRows"),
     State("models-selected", "data"),
     prevent_initial_call=True,
@@ -321,7 +318,20 @@ def select_model(selected_rows, current):
     model_id = mv.selection(selected_rows)
     if model_id is None or model_id == current:
         raise PreventUpdate
-    return model_id, model_id
+    return model_id
+
+
+# The tab's model (``sel-model``, other pages read it) follows the one shown, written in the
+# browser: a server callback with an output outside the page fires on every page load whatever
+# its prevent_initial_call says (a round trip for nothing on two busy cores).
+clientside_callback(
+    """function (shown, remembered) {
+      return shown == null || shown === remembered ? window.dash_clientside.no_update : shown;
+    }""",
+    Output("sel-model", "data"),
+    Input("models-selected", "data"),
+    State("sel-model", "data"),
+)
 
 
 @callback(
