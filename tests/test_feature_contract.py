@@ -1,8 +1,9 @@
 """The feature order is a contract shared by model_api and the dashboard (and the course's
 ``fields=f1,...,f20`` clients): both must follow the bundled CSV's header exactly.
 
-The dashboard may not import model_api (no TensorFlow in its process), so the contract is shared
-by this test rather than by an import.
+The dashboard may not import model_api (no TensorFlow in its process): it reads the order from
+``GET /api/schema`` at run time, so this test pins the schema's order to the header and the
+dashboard's CSV-line parsing to the schema's width.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from pathlib import Path
 
 from dashboard import features as ui_features
 from model_api import features as api_features
+from model_api.config import ApiSettings
+from model_api.feature_schema import schema
 
 BUNDLED = (
     Path(__file__).resolve().parents[1]
@@ -24,4 +27,8 @@ def test_both_services_use_the_csv_header_order() -> None:
         header = next(csv.reader(f))
     assert header[0] == api_features.LABEL == ui_features.LABEL
     assert list(api_features.FEATURE_NAMES) == header[1:]
-    assert list(ui_features.FEATURE_ORDER) == header[1:]
+    order = schema(ApiSettings())["feature_order"]
+    assert order == header[1:]
+    with BUNDLED.open() as f:
+        row = list(csv.reader(f))[1]
+    assert ui_features.parse_csv_line(",".join(row[1:]), len(order)) == [float(v) for v in row[1:]]
