@@ -31,3 +31,11 @@ def sample_csv(rows_per_class: int, seed: int = 0) -> str:
     df = bundled_frame()
     parts = [g.sample(rows_per_class, random_state=seed) for _, g in df.groupby("species")]
     return pd.concat(parts).to_csv(index=False)
+
+
+def assert_error(r: Any, status: int, code: str) -> dict[str, Any]:
+    """The API's one error shape, with this status and code and a message for people."""
+    assert r.status_code == status, r.text
+    err = r.json()["error"]
+    assert set(err) == {"code", "message", "details"} and err["code"] == code and err["message"]
+    return err

@@ -27,11 +27,7 @@ _spec.loader.exec_module(helpers)
 pytestmark = pytest.mark.slow
 
 
-def assert_error(r: Any, status: int, code: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    err = r.json()["error"]
-    assert set(err) == {"code", "message", "details"} and err["code"] == code and err["message"]
-    return err
+assert_error = helpers.assert_error
 
 
 def train(client: TestClient, dataset_id: int) -> dict[str, Any]:

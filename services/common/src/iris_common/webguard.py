@@ -20,6 +20,24 @@ def split_list(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
+class GuardSettingsMixin:
+    """The list views of the guard settings both services declare (``api_token``,
+    ``allowed_hosts``, ``cors_origins``, ``host``): one reading of the comma-separated strings.
+    It declares no fields itself, so each pydantic settings class keeps its own defaults."""
+
+    @property
+    def api_tokens(self) -> list[str]:
+        return split_list(self.api_token)
+
+    @property
+    def allowed_host_names(self) -> list[str]:
+        return [*split_list(self.allowed_hosts), self.host]
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return split_list(self.cors_origins)
+
+
 def host_name(host_header: str) -> str:
     """The name part of a Host header value: ``[::1]:8000`` -> ``::1``, ``a.b:80`` -> ``a.b``."""
     value = host_header.strip().lower()

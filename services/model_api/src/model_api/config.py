@@ -9,12 +9,12 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from iris_common.webguard import split_list
+from iris_common.webguard import GuardSettingsMixin
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class ApiSettings(BaseSettings):
+class ApiSettings(GuardSettingsMixin, BaseSettings):
     """Everything model_api reads from its environment."""
 
     model_config = SettingsConfigDict(env_prefix="IRIS_", extra="ignore")
@@ -56,18 +56,6 @@ class ApiSettings(BaseSettings):
     # Browser origins allowed to call the API (CORS and the cross-site guard); empty = none.
     cors_origins: str = ""
     max_request_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
-
-    @property
-    def api_tokens(self) -> list[str]:
-        return split_list(self.api_token)
-
-    @property
-    def allowed_host_names(self) -> list[str]:
-        return [*split_list(self.allowed_hosts), self.host]
-
-    @property
-    def cors_origin_list(self) -> list[str]:
-        return split_list(self.cors_origins)
 
     @property
     def store_dir(self) -> Path:

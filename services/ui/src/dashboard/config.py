@@ -9,12 +9,12 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from iris_common.webguard import split_list
+from iris_common.webguard import GuardSettingsMixin, split_list
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class UiSettings(BaseSettings):
+class UiSettings(GuardSettingsMixin, BaseSettings):
     """Everything the dashboard reads from its environment."""
 
     model_config = SettingsConfigDict(env_prefix="IRIS_", extra="ignore")
@@ -43,18 +43,6 @@ class UiSettings(BaseSettings):
     ui_auth: Literal["basic", "proxy"] = "basic"  # proxy: a reverse proxy does the login
     allowed_hosts: str = "127.0.0.1,localhost,::1"
     cors_origins: str = ""  # other origins whose pages may call the dashboard (rarely needed)
-
-    @property
-    def api_tokens(self) -> list[str]:
-        return split_list(self.api_token)
-
-    @property
-    def allowed_host_names(self) -> list[str]:
-        return [*split_list(self.allowed_hosts), self.host]
-
-    @property
-    def cors_origin_list(self) -> list[str]:
-        return split_list(self.cors_origins)
 
     def ui_user_table(self) -> dict[str, str]:
         """Basic-auth users, or {} when no login is asked for."""
