@@ -120,19 +120,10 @@ class RefusingWrites:
         self.inner = inner
         self.sort_key = sort_key
 
-    def _refused(self, items: list[dict[str, Any]]) -> bool:
-        return any(i["sort_key"]["S"] == self.sort_key for i in items)
-
-    def batch_write_item(self, RequestItems: dict[str, Any]) -> Any:
-        ((_, requests),) = RequestItems.items()
-        if self._refused([r["PutRequest"]["Item"] for r in requests]):
+    def update_item(self, **kwargs: Any) -> Any:
+        if kwargs["Key"]["sort_key"]["S"] == self.sort_key:
             raise RuntimeError("write refused")
-        return self.inner.batch_write_item(RequestItems=RequestItems)
-
-    def put_item(self, **kwargs: Any) -> Any:
-        if self._refused([kwargs["Item"]]):
-            raise RuntimeError("write refused")
-        return self.inner.put_item(**kwargs)
+        return self.inner.update_item(**kwargs)
 
 
 def test_record_whose_write_keeps_failing_goes_to_the_failure_file_after_retries(

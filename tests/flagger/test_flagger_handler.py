@@ -268,43 +268,22 @@ def test_threshold_comes_from_the_config(moto_ddb):
 
 
 class ThrottlingClient:
-    """Delegates to moto but throttles writes for some sort keys.
+    """Delegates to moto but throttles the writes of some sort keys (as a throttled or refused
+    UpdateItem would, after botocore's own retries)."""
 
-    ``mode`` says how BatchWriteItem throttles: "raise" fails the whole call (the handler then
-    writes one by one), "unprocessed" hands the throttled items back in UnprocessedItems.
-    """
-
-    def __init__(self, inner: Any, throttled: set[str], mode: str = "raise") -> None:
+    def __init__(self, inner: Any, throttled: set[str]) -> None:
         self.inner = inner
         self.throttled = throttled
-        self.mode = mode
         self.calls: list[str] = []
-        self.batch_calls = 0
 
-    def _error(self, op: str) -> ClientError:
-        return ClientError(
-            {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, op
-        )
-
-    def put_item(self, **kwargs: Any) -> Any:
-        sort_key = kwargs["Item"]["sort_key"]["S"]
+    def update_item(self, **kwargs: Any) -> Any:
+        sort_key = kwargs["Key"]["sort_key"]["S"]
         self.calls.append(sort_key)
         if sort_key in self.throttled:
-            raise self._error("PutItem")
-        return self.inner.put_item(**kwargs)
-
-    def batch_write_item(self, RequestItems: dict[str, Any]) -> Any:
-        self.batch_calls += 1
-        ((table, requests),) = RequestItems.items()
-        keys = [r["PutRequest"]["Item"]["sort_key"]["S"] for r in requests]
-        if self.mode == "raise" and self.throttled & set(keys):
-            raise self._error("BatchWriteItem")
-        self.calls += keys
-        ok = [r for r, k in zip(requests, keys, strict=True) if k not in self.throttled]
-        left = [r for r, k in zip(requests, keys, strict=True) if k in self.throttled]
-        if ok:
-            self.inner.batch_write_item(RequestItems={table: ok})
-        return {"UnprocessedItems": {table: left} if left else {}}
+            raise ClientError(
+                {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "UpdateItem"
+            )
+        return self.inner.update_item(**kwargs)
 
 
 def test_write_error_reports_that_record_only(moto_ddb, flagger_logs):
@@ -314,10 +293,6 @@ def test_write_error_reports_that_record_only(moto_ddb, flagger_logs):
     result = flagger.handle(event, None)
     assert result == {"batchItemFailures": [{"itemIdentifier": seq_of(event, "000031")}]}
     assert set(retrain_items(moto_ddb)) == {row(33), row(34), row(36)}
-    fallback = [
-        line for line in flagger_logs if line["message"].startswith("BatchWriteItem failed")
-    ]
-    assert fallback and fallback[0]["error_code"] == "ThrottlingException"
     write_logs = [line for line in flagger_logs if line["message"] == "retrain write failed"]
     assert len(write_logs) == 1
     assert write_logs[0]["keys"] == {"partition_key": RUN, "sort_key": "000031"}
@@ -401,16 +376,6 @@ def test_lambda_handler_with_a_bad_threshold_raises_instead_of_flagging(moto_ddb
     finally:
         handler_module.set_client(None)
     assert retrain_items(moto_ddb) == {}
-
-
-def test_items_left_unprocessed_are_retried_then_reported(moto_ddb):
-    client = ThrottlingClient(moto_ddb, {"000034"}, mode="unprocessed")
-    flagger = Flagger(FlaggerConfig(retrain_table=RETRAIN_TABLE), client)
-    event = load_event("mixed_batch.json")
-    result = flagger.handle(event, None)
-    assert result == {"batchItemFailures": [{"itemIdentifier": seq_of(event, "000034")}]}
-    assert client.calls.count("000034") == 4  # first call + 3 retries of the unprocessed item
-    assert set(retrain_items(moto_ddb)) == {row(31), row(33), row(36)}
 
 
 def test_an_attribute_dynamodb_would_refuse_makes_the_record_unreadable_not_stuck(moto_ddb):

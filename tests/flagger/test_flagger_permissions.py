@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -62,11 +63,12 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
 
 class Recorder:
     """Records (IAM action, resource) of every call; can refuse one operation once, as IAM
-    would (AccessDenied), to drive the code down its fallback path."""
+    would (AccessDenied), to drive the code down its failure path."""
 
     def __init__(self, arns: dict[str, str], refuse_once: str | None = None) -> None:
         self.arns = arns
         self.refuse_once = refuse_once
+        self.lock = threading.Lock()
         self.calls: list[tuple[str, str]] = []
 
     def record(self, model: Any, params: dict[str, Any], **_: Any) -> None:
@@ -83,8 +85,11 @@ class Recorder:
     def refuse(self, model: Any, **_: Any) -> Any:
         """``before-call``: answer AccessDenied instead of sending, once."""
         action = f"{model.service_model.signing_name}:{model.name}"
-        if model.name == self.refuse_once:
-            self.refuse_once = None
+        with self.lock:  # the function writes from a thread pool: refuse exactly one call
+            refuse, self.refuse_once = (
+                (True, None) if model.name == self.refuse_once else (False, self.refuse_once)
+            )
+        if refuse:
             error = {"Code": "AccessDeniedException", "Message": f"not authorized: {action}"}
             return (type("R", (), {"status_code": 400, "headers": {}})(), {"Error": error})
         return None
@@ -108,7 +113,7 @@ def allowed(policy: dict[str, Any], action: str, resource: str) -> bool:
 def test_the_role_covers_every_call_the_function_makes_and_no_more(aws, caplog):
     recorder = Recorder(
         {TABLE: aws["table_arn"], aws["queue_url"]: aws["queue_arn"]},
-        refuse_once="BatchWriteItem",
+        refuse_once="UpdateItem",
     )
     boto3.setup_default_session()
     boto3.DEFAULT_SESSION.events.register("before-parameter-build", recorder.record)
@@ -116,8 +121,13 @@ def test_the_role_covers_every_call_the_function_makes_and_no_more(aws, caplog):
     handler_module.set_client(None)
     handler_module.set_client(None, "sqs")
     try:
-        # 1: refused batch → logged fallback to PutItem; 2: BatchWriteItem; 3: SendMessage.
-        assert lambda_handler(event("insert_seed_strings.json"), None) == {"batchItemFailures": []}
+        # 1: one UpdateItem refused (that record alone is reported), the others written;
+        # 2: UpdateItem; 3: SendMessage.
+        first = event("insert_seed_strings.json")
+        refused = lambda_handler(first, None)["batchItemFailures"]
+        assert len(refused) == 1 and refused[0]["itemIdentifier"] in {
+            r["dynamodb"]["SequenceNumber"] for r in first["Records"]
+        }
         assert lambda_handler(event("modify.json"), None) == {"batchItemFailures": []}
         assert lambda_handler(event("unreadable_no_key.json"), None) == {"batchItemFailures": []}
     finally:
@@ -139,8 +149,8 @@ def test_the_role_covers_every_call_the_function_makes_and_no_more(aws, caplog):
         a for s in policy["Statement"] if s["Resource"] == aws["table_arn"] for a in s["Action"]
     }
     assert table_grants == {a for a, r in called if r == aws["table_arn"]}
-    # Why the fallback happened is in the log, with the error code.
-    assert "AccessDeniedException" in caplog.text and "writing the items one by one" in caplog.text
+    # Why the record failed is in the log, with the error code.
+    assert "AccessDeniedException" in caplog.text and "retrain write failed" in caplog.text
     # The keyless records really reached the queue.
     messages = aws["sqs"].receive_message(QueueUrl=aws["queue_url"], MaxNumberOfMessages=10)
     assert len(messages["Messages"]) == 3

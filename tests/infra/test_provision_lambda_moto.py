@@ -165,8 +165,8 @@ def test_up_creates_everything_least_privilege(moto_url, settings, clients, flag
         ): [stream_arn],
         # ListStreams cannot be scoped to a stream ARN (it lists them).
         frozenset({"dynamodb:ListStreams"}): ["*"],
-        # BatchWriteItem is what the function calls; PutItem its logged fallback.
-        frozenset({"dynamodb:BatchWriteItem", "dynamodb:PutItem"}): [st["retrain"]["TableArn"]],
+        # UpdateItem is the one call the function makes on it (never a put: reviews stay).
+        frozenset({"dynamodb:UpdateItem"}): [st["retrain"]["TableArn"]],
         frozenset({"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}): sorted(
             [log_group, f"{log_group}:*"]
         ),

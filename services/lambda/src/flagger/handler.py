@@ -14,10 +14,11 @@ Ordering and failure semantics (DynamoDB stream + event source mapping with
   ``SequenceNumber``, in stream order. Without a configured destination a keyless unreadable
   record is reported too (logged why), so the mapping's own destination still gets it.
 - The event source mapping resumes from the *lowest* failed sequence number, so records after a
-  failure are redelivered even if they succeeded here. Writes are idempotent puts on the source
-  key, so redelivery rewrites the same items: no duplicates.
-- Per-key order is kept: flagged items are written in stream order (BatchWriteItem chunks never
-  hold one key twice), and once a record fails, later records for the same key in the same batch
+  failure are redelivered even if they succeeded here. Writes are idempotent updates on the
+  source key that never touch model_api's review (``retrain.py``): redelivery rewrites the same
+  items, no duplicates, and a reviewed candidate keeps its review.
+- Per-key order is kept: flagged items are written in stream order (a chunk written at once never
+  holds one key twice), and once a record fails, later records for the same key in the same batch
   are not written and are reported failed too, so an older image never lands after a newer one.
 - REMOVE events and records without a ``NewImage`` are ignored (success). A MODIFY that no longer
   qualifies leaves an existing retrain item alone: candidates are only ever added.
@@ -45,7 +46,7 @@ from flagger.records import (
     sequence_number,
 )
 from flagger.retrain import (
-    MAX_BATCH_WRITE,
+    WRITE_CHUNK,
     DynamoDBWriter,
     build_retrain_item,
     build_unreadable_item,
@@ -171,7 +172,7 @@ class Flagger:
         self._queue(_Write(index, key_id, parsed.keys, parsed.sequence_number, item), batch)
 
     def _queue(self, write: _Write, batch: _Batch) -> None:
-        if len(batch.chunk) >= MAX_BATCH_WRITE or any(w.key == write.key for w in batch.chunk):
+        if len(batch.chunk) >= WRITE_CHUNK or any(w.key == write.key for w in batch.chunk):
             self._flush(batch)
             if write.key in batch.failed_keys:  # the older image of this key just failed
                 self._skip(write.index, write.keys, write.sequence_number, batch)

@@ -12,8 +12,8 @@ FAILURE_QUEUE = "failure_queue"
 
 # client method -> (IAM action, the resource it acts on)
 FUNCTION_CALLS: dict[str, tuple[str, str]] = {
-    "batch_write_item": ("dynamodb:BatchWriteItem", RETRAIN_TABLE),  # flagged records, 25 a call
-    "put_item": ("dynamodb:PutItem", RETRAIN_TABLE),  # fallback when a whole batch call fails
+    # each flagged record: SET of what the flagger owns, never the review (retrain.py)
+    "update_item": ("dynamodb:UpdateItem", RETRAIN_TABLE),
     "send_message": ("sqs:SendMessage", FAILURE_QUEUE),  # unreadable records with no key
 }
 

@@ -1,33 +1,64 @@
-"""The retrain table item and its idempotent, batched write.
+"""The retrain table item and its idempotent write, which never touches the review.
 
 The item has the source item's key, so a redelivered stream record rewrites the same item: the
-stream is at-least-once, the table ends up exactly-once. Flagged records of a batch are written
-with BatchWriteItem (25 per call) because per-record PutItem made the function, not the stream,
-the bottleneck when many records are flagged.
+stream is at-least-once, the table ends up exactly-once. model_api stores the review on the same
+item (``review``, ``review_history``, by UpdateItem), so the flagger writes with UpdateItem too:
+it SETs the attributes it owns and leaves every other one alone. A full put (BatchWriteItem) would
+wipe the review whenever a batch is redelivered or the score record is modified.
+
+What a write means (a MODIFY of the score record included): the candidate mirrors the newest
+image of its score record: the copied attributes and ``reasons``/``threshold`` are rewritten,
+contract attributes the new image no longer has are removed (a record that became unreadable
+keeps no stale ``Probability``; one that became readable loses ``unreadable_error``), and
+``flagged_at`` keeps the time the record was first flagged (``if_not_exists``), so a redelivery
+leaves the item exactly as it was. The review stays: it is a decision about the row, which
+model_api owns; a MODIFY that no longer qualifies writes nothing (handler).
+
+BatchWriteItem cannot update, so the records of a chunk (distinct keys) are written by a small
+thread pool; each record's write is its own call, so a failure is that record's alone.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import time
-from collections.abc import Callable
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from flagger.log import log
 from flagger.records import KEY_NAMES, Image, ScoreRecord, split_attributes
 from flagger.rules import UNREADABLE
 
-MAX_BATCH_WRITE = 25  # DynamoDB's BatchWriteItem limit
+WRITE_CHUNK = 25  # records of distinct keys written at once (the handler's per-key order unit)
+WRITE_THREADS = 8  # concurrent UpdateItem calls; measured in bench/flagger_bench.py
+# model_api's attributes on the candidate: never written by the flagger, whatever the image holds
+REVIEW_ATTRIBUTES = frozenset({"review", "review_history"})
+# The contract's attributes the flagger writes (docs/contract.md): removed when an image lacks one
+OWNED_ATTRIBUTES = (
+    "Features",
+    "Class",
+    "Actual",
+    "Probability",
+    "model_id",
+    "dataset_id",
+    "probabilities",
+    "created_at",
+    "reasons",
+    "flagged_at",
+    "threshold",
+    "unreadable_error",
+    "unreadable_attributes",
+)
+KEPT_IF_PRESENT = frozenset({"flagged_at"})  # the first flagging time survives rewrites
+
+_pool_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
 
 
 class DynamoDBWriter(Protocol):
-    """The calls the flagger makes: a boto3 DynamoDB client (or a test double) provides them."""
+    """The call the flagger makes: a boto3 DynamoDB client (or a test double) provides it."""
 
-    def put_item(self, **kwargs: Any) -> Any: ...
-
-    def batch_write_item(self, **kwargs: Any) -> Any: ...
+    def update_item(self, **kwargs: Any) -> Any: ...
 
 
 def flagged_at_now() -> str:
@@ -79,68 +110,61 @@ def build_unreadable_item(
     return item
 
 
-def item_key(item: Image) -> tuple[str, ...]:
-    return tuple(str(item[name].get("S")) for name in KEY_NAMES)
-
-
-def write_retrain_items(
-    client: DynamoDBWriter,
-    table: str,
-    items: list[Image],
-    *,
-    unprocessed_retries: int = 3,
-    backoff: float = 0.05,
-    sleep: Callable[[float], None] = time.sleep,
-) -> dict[int, str]:
-    """Write up to 25 items with distinct keys; return ``{position: error}`` for those not written.
-
-    Unconditional puts on the source key, so every write is idempotent. Items DynamoDB leaves
-    unprocessed (throttling) are retried briefly, then reported. When the call itself fails (one
-    invalid item fails the whole request) the items are written one by one, so only the bad one
-    is reported and the others are not sent to the on-failure destination with it.
-    """
-    if not items:
-        return {}
-    if len(items) > MAX_BATCH_WRITE:
-        raise ValueError(f"at most {MAX_BATCH_WRITE} items per BatchWriteItem")
-    request = {table: [{"PutRequest": {"Item": item}} for item in items]}
-    try:
-        for attempt in range(unprocessed_retries + 1):
-            response = client.batch_write_item(RequestItems=request)
-            unprocessed = response.get("UnprocessedItems", {}).get(table, [])
-            if not unprocessed:
-                return {}
-            request = {table: unprocessed}
-            if attempt < unprocessed_retries:
-                sleep(backoff * 2**attempt)
-    except Exception as exc:  # any error of the whole call: isolate the item(s) that cause it
-        log(
-            logging.WARNING,
-            "BatchWriteItem failed; writing the items one by one with PutItem",
-            error=f"{type(exc).__name__}: {exc}",
-            error_code=_error_code(exc),
-            items=len(items),
-        )
-        return _write_one_by_one(client, table, items)
-    left = {item_key(r["PutRequest"]["Item"]) for r in unprocessed}
+def update_request(table: str, item: Image) -> dict[str, Any]:
+    """The UpdateItem call that writes ``item``'s flagger-owned attributes and nothing else."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    sets: list[str] = []
+    written = sorted(n for n in item if n not in KEY_NAMES and n not in REVIEW_ATTRIBUTES)
+    for i, name in enumerate(written):
+        names[f"#a{i}"], values[f":v{i}"] = name, item[name]
+        value = f"if_not_exists(#a{i}, :v{i})" if name in KEPT_IF_PRESENT else f":v{i}"
+        sets.append(f"#a{i} = {value}")
+    removed = [n for n in OWNED_ATTRIBUTES if n not in item]
+    for j, name in enumerate(removed):
+        names[f"#r{j}"] = name
+    expression = "SET " + ", ".join(sets)
+    if removed:
+        expression += " REMOVE " + ", ".join(f"#r{j}" for j in range(len(removed)))
     return {
-        i: "UnprocessedItems: still throttled after retries"
-        for i, item in enumerate(items)
-        if item_key(item) in left
+        "TableName": table,
+        "Key": {name: item[name] for name in KEY_NAMES},
+        "UpdateExpression": expression,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
     }
 
 
-def _error_code(exc: Exception) -> str | None:
-    """botocore's error code (``AccessDeniedException``, ``ValidationException``…), if any."""
-    response = getattr(exc, "response", None)
-    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+def _thread_pool() -> ThreadPoolExecutor:
+    """One pool per process (a Lambda container, the local runner), created on first use."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="flagger-write")
+        return _pool
 
 
-def _write_one_by_one(client: DynamoDBWriter, table: str, items: list[Image]) -> dict[int, str]:
-    errors: dict[int, str] = {}
-    for i, item in enumerate(items):
-        try:
-            client.put_item(TableName=table, Item=item)
-        except Exception as exc:  # this record fails, the others go on
-            errors[i] = f"{type(exc).__name__}: {exc}"
-    return errors
+def write_retrain_items(client: DynamoDBWriter, table: str, items: list[Image]) -> dict[int, str]:
+    """Write up to ``WRITE_CHUNK`` items with distinct keys; ``{position: error}`` for failures.
+
+    One UpdateItem per item, concurrently (boto3 clients are thread-safe; botocore retries
+    throttling itself), so one item's failure never fails another's write.
+    """
+    if len(items) > WRITE_CHUNK:
+        raise ValueError(f"at most {WRITE_CHUNK} items per chunk")
+    if len({tuple(str(i[n].get("S")) for n in KEY_NAMES) for i in items}) != len(items):
+        raise ValueError("a chunk holds distinct keys only (per-key order)")
+    requests = [update_request(table, item) for item in items]
+    if len(requests) <= 1:
+        outcomes = [_write_one(client, r) for r in requests]
+    else:
+        outcomes = list(_thread_pool().map(lambda r: _write_one(client, r), requests))
+    return {i: error for i, error in enumerate(outcomes) if error is not None}
+
+
+def _write_one(client: DynamoDBWriter, request: dict[str, Any]) -> str | None:
+    try:
+        client.update_item(**request)
+    except Exception as exc:  # this record fails (the handler logs and reports it), not others
+        return f"{type(exc).__name__}: {exc}"
+    return None
