@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from fastapi.testclient import TestClient
 from model_api.app import create_app
@@ -205,38 +204,3 @@ def test_pending_records_are_bounded_and_a_full_disk_creates_no_run(
         assert "disk is full" in err["message"]
         assert run_ids(client) == runs
         assert outbox.pending_total() == 60
-
-
-@pytest.mark.integration
-def test_candidates_beyond_float32_do_not_become_a_dataset(
-    aws_env: Any, provisioned_tables: dict[str, str], tmp_path: Path
-) -> None:
-    settings = ApiSettings(
-        data_dir=tmp_path,
-        score_table=provisioned_tables["score"],
-        retrain_table=provisioned_tables["retrain"],
-    )
-    ddb = boto3.client("dynamodb", **aws_env.client_kwargs())
-    with TestClient(create_app(settings)) as client:
-        rows = client.get("/api/datasets/0/rows", params={"limit": 3}).json()["rows"]
-        run_id = "20261201T000003000Z-dddd"
-        for i, row in enumerate(rows):
-            features = {**row, "leaf_area_cm2": 1e308} if i == 1 else row
-            ddb.put_item(
-                TableName=provisioned_tables["retrain"],
-                Item={
-                    "partition_key": {"S": run_id},
-                    "sort_key": {"S": f"{i:06d}"},
-                    "Features": {"S": str(features)},
-                    "Class": {"S": "versicolor"},
-                    "Actual": {"S": row["species"]},
-                    "Probability": {"S": "0.6"},
-                    "model_id": {"N": "1"},
-                    "reasons": {"SS": ["misclassified"]},
-                },
-            )
-        before = client.get("/api/datasets").json()
-        r = client.post("/api/datasets/from-retrain", json={"run_id": run_id})
-        err = assert_error(r, 422, "invalid_csv")
-        assert err["details"]["cells"] == [{"row": 1, "column": "leaf_area_cm2"}]
-        assert client.get("/api/datasets").json() == before

@@ -151,42 +151,6 @@ def test_retrain_candidates_are_read_by_run_and_by_model(
     assert none.json()["items"] == []
 
 
-def test_retrain_candidates_become_a_dataset(
-    api: TestClient, aws_env: Any, table_names: dict[str, str]
-) -> None:
-    """The loop back: flagged rows (label = Actual) appended to a base data set."""
-    ddb = boto3.client("dynamodb", **aws_env.client_kwargs())
-    base = api.post("/api/datasets", data={"csv": helpers.sample_csv(3, seed=5)}).json()
-    rows = api.get(f"/api/datasets/{base['id']}/rows").json()["rows"]
-    run_id = "20261125T000002000Z-cccc"
-    for i, row in enumerate(rows[:4]):
-        ddb.put_item(
-            TableName=table_names["retrain"],
-            Item={
-                "partition_key": {"S": run_id},
-                "sort_key": {"S": f"{i:06d}"},
-                "Features": {"S": str({**row, "species": "virginica"})},
-                "Class": {"S": row["species"]},
-                "Actual": {"S": "virginica"},
-                "Probability": {"S": "0.99"},
-                "model_id": {"N": "4"},
-                "reasons": {"SS": ["misclassified"]},
-            },
-        )
-    body = {"run_id": run_id, "base_dataset_id": base["id"], "name": "loop"}
-    r = api.post("/api/datasets/from-retrain", json=body)
-    assert r.status_code == 201, r.text
-    made = r.json()
-    assert made["name"] == "loop" and made["rows"] == 9 + 4
-    new_rows = api.get(f"/api/datasets/{made['id']}/rows").json()["rows"]
-    assert new_rows[:9] == rows
-    assert new_rows[9:] == [{**row, "species": "virginica"} for row in rows[:4]]
-    only = api.post("/api/datasets/from-retrain", json={"model_id": 4}).json()
-    assert only["rows"] == 4
-    none = api.post("/api/datasets/from-retrain", json={"run_id": "nothing-here"})
-    assert none.status_code == 422 and none.json()["error"]["code"] == "no_candidates"
-
-
 def test_runs_keep_seed_and_flip_and_count_flagged_records(
     aws_env: Any, provisioned_tables: dict[str, str], tmp_path: Path
 ) -> None:

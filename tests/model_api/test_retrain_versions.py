@@ -233,6 +233,17 @@ def test_bad_retrain_compare_and_promote_requests(reviewed: dict[str, Any]) -> N
     second = api.post(f"/api/models/{mid}/versions", json={"run_ids": [run["run_id"]]})
     assert second.status_code == 409 and second.json()["error"]["code"] == "retrain_running"
     assert second.json()["error"]["details"]["job_id"] == first.json()["job_id"]
+    # ...and so is a plain training of it, JSON and course route alike, changing nothing
+    before = api.get(f"/api/models/{mid}").json()
+    plain = [
+        api.post(f"/api/models/{mid}/train", json={"dataset_id": reviewed["A"]["id"]}),
+        api.put(f"/iris/model/{mid}", params={"dataset": reviewed["A"]["id"]}),
+    ]
+    for r in plain:
+        assert r.status_code == 409 and r.json()["error"]["code"] == "retrain_running", r.text
+        assert r.json()["error"]["details"]["job_id"] == first.json()["job_id"]
+    after = api.get(f"/api/models/{mid}").json()
+    assert (after["status"], after["params"]) == (before["status"], before["params"])
     assert wait_job(api, first.json()["job_id"])["status"] == "succeeded"
 
     r = api.post(f"/api/models/{mid}/promote", json={"version": 9})
@@ -251,3 +262,11 @@ def test_bad_retrain_compare_and_promote_requests(reviewed: dict[str, Any]) -> N
     r = api.post(f"/api/models/{mid}/score", params={"version": 5}, json={"values": [0.0] * 20})
     assert r.status_code == 404
     assert api.get("/api/jobs/nope").status_code == 404
+    # the old loop (a data set labelled with the candidates' Actual) is gone
+    gone = api.post("/api/datasets/from-retrain", json={"run_id": run["run_id"]})
+    assert gone.status_code in (404, 405) and "error" in gone.json()
+
+    # the retraining is done: plain training is accepted again
+    r = api.post(f"/api/models/{mid}/train", json={"dataset_id": reviewed["A"]["id"], "epochs": 2})
+    assert r.status_code == 202, r.text
+    assert helpers.wait_for_model(api, mid)["status"] == "ready"

@@ -181,8 +181,6 @@ class FakeApi:
         return httpx.Response(200, json={"dataset_id": ident} | body)
 
     def _post_datasets(self, request: httpx.Request, rest: list[str]) -> httpx.Response:
-        if rest == ["from-retrain"]:
-            return self._from_retrain(json.loads(request.content or b"{}"))
         body = request.content.decode()
         if "species" not in body:
             return _error(422, "invalid_csv", "the CSV has no species column")
@@ -191,19 +189,6 @@ class FakeApi:
         reader = csv.DictReader(text.splitlines())
         rows = [{k: (v if k == "species" else float(v)) for k, v in r.items()} for r in reader]
         ident = self.add_dataset(rows, name="uploaded.csv")
-        return httpx.Response(201, json=self.datasets[ident])
-
-    def _from_retrain(self, body: dict[str, Any]) -> httpx.Response:
-        """The run's candidates as rows labelled with their Actual class, after the base's rows."""
-        base = body.get("base_dataset_id")
-        if base is not None and base not in self.datasets:
-            return _error(404, "dataset_not_found", f"data set {base} does not exist")
-        items = self.candidates.get(body.get("run_id") or "", [])
-        if not items:
-            return _error(422, "no_candidates", "no retrain candidates match", body)
-        rows = list(self.rows[base]) if base is not None else []
-        rows += [{**json.loads(c.get("Features") or "{}"), "species": c["Actual"]} for c in items]
-        ident = self.add_dataset(rows, name=body.get("name") or "retrain")
         return httpx.Response(201, json=self.datasets[ident])
 
     def finish_training(self, ident: int, status: str = "ready") -> None:

@@ -76,6 +76,10 @@ class ModelRegistry:
         # Called (under the lock) when a job finishes: keeps the files as a version and returns
         # its number (model_api.models.service.VersionService.record_training).
         self.on_trained: Callable[[int, Path, dict[str, Any]], int] | None = None
+        # Called (under the lock) before a model is queued for more training; raises to refuse
+        # it while a retrain-flow job of the model waits or runs (model_api.retrain.flows), so
+        # the two never train the same model at once.
+        self.before_training: Callable[[int], None] | None = None
         self._load()
 
     # ----- persistence -----
@@ -181,6 +185,8 @@ class ModelRegistry:
                 raise not_found("model", ident)
             if rec["status"] in ACTIVE:
                 raise conflict("model_busy", f"model {ident} is {rec['status']}; wait for it")
+            if self.before_training is not None:
+                self.before_training(ident)
             self._check_queue()
             unknown = sorted(set(df[LABEL].unique()) - set(rec["classes"]))
             if unknown:

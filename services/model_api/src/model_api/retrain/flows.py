@@ -70,12 +70,12 @@ class RetrainFlow:
         self.runs, self.retrain, self.max_epochs = runs, retrain, max_epochs
         self.jobs = JobStore(jobs_root)
         self.runner = JobRunner(self.jobs, models.submit, {KIND: self.run})
+        models.before_training = self.refuse_if_running
 
-    async def plan(self, reader: RecordReader, model_id: int, body: Any) -> dict[str, Any]:
-        model = self.models.get(model_id)
-        self.models.check_queue()  # a full queue refuses before reading any table
-        if model["status"] in ACTIVE:
-            raise conflict("model_busy", f"model {model_id} is {model['status']}; wait for it")
+    def refuse_if_running(self, model_id: int) -> None:
+        """409 ``retrain_running`` while a retraining job of the model is queued or running:
+        a plain training (``POST /api/models/{id}/train``, the course's ``PUT``) is refused as a
+        second retraining is, not queued behind it."""
         running = self.jobs.active_for(model_id, KIND)
         if running is not None:
             raise conflict(
@@ -84,6 +84,17 @@ class RetrainFlow:
                 f"(job {running['job_id']}); wait for it",
                 {"job_id": running["job_id"]},
             )
+
+    def _refuse_if_busy(self, model_id: int) -> None:
+        model = self.models.get(model_id)
+        if model["status"] in ACTIVE:
+            raise conflict("model_busy", f"model {model_id} is {model['status']}; wait for it")
+        self.refuse_if_running(model_id)
+
+    async def plan(self, reader: RecordReader, model_id: int, body: Any) -> dict[str, Any]:
+        model = self.models.get(model_id)
+        self.models.check_queue()  # a full queue refuses before reading any table
+        self._refuse_if_busy(model_id)
         parent = body.parent_version or self.versions.store.promoted(model_id)
         if parent is None:
             raise conflict("model_not_ready", f"model {model_id} has no trained version yet")
@@ -141,6 +152,7 @@ class RetrainFlow:
             "reviewer": body.reviewer,
         }
         with self.models.queue_slot():  # checked again: the slot may have gone meanwhile
+            self._refuse_if_busy(model_id)  # and a plain training may have been queued
             job = self.jobs.create(KIND, model_id, payload)
             self.runner.enqueue(job["job_id"])
         return job

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import pandas as pd
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from model_api import responses
-from model_api.errors import ApiError, conflict, error_responses, invalid
-from model_api.retrain_dataset import candidates_frame, fetch_candidates
+from model_api.errors import conflict, error_responses, invalid
 from model_api.routes.deps import ServicesDep
 from model_api.routes.forms import csv_field, form_body, read_form
 
@@ -48,42 +45,6 @@ async def create_dataset(services: ServicesDep, request: Request) -> dict[str, A
     if not name and isinstance(upload, UploadFile) and upload.filename:
         name = upload.filename
     return await run_in_threadpool(services.datasets.create, data, name or None)
-
-
-class FromRetrain(BaseModel):
-    """Which candidates to take, and an optional data set to append them to."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    run_id: str | None = Field(default=None, min_length=1, max_length=100)
-    model_id: int | None = Field(default=None, ge=0)
-    base_dataset_id: int | None = Field(default=None, ge=0)
-    name: str | None = Field(default=None, max_length=200)
-
-
-@router.post(
-    "/from-retrain",
-    status_code=201,
-    response_model=responses.Dataset,
-    responses=error_responses(404, 422, 503),
-)
-async def dataset_from_retrain(services: ServicesDep, body: FromRetrain) -> dict[str, Any]:
-    """A new data set from the retrain table's candidates (+ a base data set): the loop back
-    from flagged records to training."""
-    base = None
-    if body.base_dataset_id is not None:
-        base = services.datasets.frame(body.base_dataset_id)
-    if services.scorelog is None or services.scorelog.client is None:
-        raise ApiError(503, "score_log_unavailable", "the score log is not running")
-    items = await fetch_candidates(services.scorelog.reader(), body.run_id, body.model_id)
-    if not items:
-        raise invalid("no retrain candidates match", body.model_dump(), code="no_candidates")
-    frame = candidates_frame(items)
-    if base is not None:
-        frame = pd.concat([base, frame], ignore_index=True)
-    name = body.name or f"retrain-{body.run_id or body.model_id or 'all'}"
-    data = frame.to_csv(index=False)
-    return await run_in_threadpool(services.datasets.create, data, name)
 
 
 @router.get("", response_model=list[responses.Dataset])
