@@ -346,8 +346,12 @@ def main() -> None:
             from bench.flagger_unreadable import report, run_both
 
             unreadable = run_both(env, ddb)
+    from bench import flagger_writes
+
+    writes = flagger_writes.run()
     _report(lat, keep, final, compare)
     report(unreadable)
+    flagger_writes.report(writes)
 
 
 def _report(

@@ -120,6 +120,11 @@ class RefusingWrites:
         self.inner = inner
         self.sort_key = sort_key
 
+    def transact_write_items(self, TransactItems: list[dict[str, Any]]) -> Any:
+        if any(t["Put"]["Item"]["sort_key"]["S"] == self.sort_key for t in TransactItems):
+            raise RuntimeError("write refused")
+        return self.inner.transact_write_items(TransactItems=TransactItems)
+
     def update_item(self, **kwargs: Any) -> Any:
         if kwargs["Key"]["sort_key"]["S"] == self.sort_key:
             raise RuntimeError("write refused")

@@ -276,13 +276,20 @@ class ThrottlingClient:
         self.throttled = throttled
         self.calls: list[str] = []
 
+    def _refuse(self, sort_keys: list[str], op: str) -> None:
+        if self.throttled & set(sort_keys):
+            error = {"Code": "ThrottlingException", "Message": "Rate exceeded"}
+            raise ClientError({"Error": error}, op)
+
+    def transact_write_items(self, TransactItems: list[dict[str, Any]]) -> Any:
+        keys = [t["Put"]["Item"]["sort_key"]["S"] for t in TransactItems]
+        self._refuse(keys, "TransactWriteItems")  # one refused item cancels the transaction
+        return self.inner.transact_write_items(TransactItems=TransactItems)
+
     def update_item(self, **kwargs: Any) -> Any:
         sort_key = kwargs["Key"]["sort_key"]["S"]
         self.calls.append(sort_key)
-        if sort_key in self.throttled:
-            raise ClientError(
-                {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "UpdateItem"
-            )
+        self._refuse([sort_key], "UpdateItem")
         return self.inner.update_item(**kwargs)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -174,30 +175,70 @@ class FailingKeys:
     def __init__(self, inner: Any, failing: set[str]) -> None:
         self.inner, self.failing = inner, failing
 
-    def update_item(self, **kwargs: Any) -> Any:
-        if kwargs["Key"]["sort_key"]["S"] in self.failing:
+    def _refuse(self, sort_keys: list[str], op: str) -> None:
+        if self.failing & set(sort_keys):
             error = {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}
-            raise ClientError({"Error": error}, "UpdateItem")
+            raise ClientError({"Error": error}, op)
+
+    def transact_write_items(self, TransactItems: list[dict[str, Any]]) -> Any:
+        self._refuse([t["Put"]["Item"]["sort_key"]["S"] for t in TransactItems], "Transact")
+        return self.inner.transact_write_items(TransactItems=TransactItems)
+
+    def update_item(self, **kwargs: Any) -> Any:
+        self._refuse([kwargs["Key"]["sort_key"]["S"]], "UpdateItem")
         return self.inner.update_item(**kwargs)
 
 
-def test_failures_in_a_full_batch_written_concurrently_report_exactly_those_records(ddb):
-    template = load_event("insert_seed_strings.json")["Records"][1]  # misclassified
+def batch(count: int, first_sequence: int = 7000) -> dict[str, Any]:
+    """``count`` misclassified INSERT records of distinct rows."""
+    template = load_event("insert_seed_strings.json")["Records"][1]
     records = []
-    for n in range(100):
+    for n in range(count):
         record = copy.deepcopy(template)
         sort_key = f"{n:06d}"
         record["dynamodb"]["Keys"]["sort_key"] = {"S": sort_key}
         record["dynamodb"]["NewImage"]["sort_key"] = {"S": sort_key}
-        record["dynamodb"]["SequenceNumber"] = str(7000 + n)
+        record["dynamodb"]["SequenceNumber"] = str(first_sequence + n)
         records.append(record)
-    failing = {"000003", "000030", "000031", "000099"}
-    assert len({int(k) // WRITE_CHUNK for k in failing}) > 1  # in different chunks
+    return {"Records": records}
+
+
+class Counting:
+    """moto, counting the calls made."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.calls = inner, Counter()
+
+    def transact_write_items(self, **kwargs: Any) -> Any:
+        self.calls["transact_write_items"] += 1
+        return self.inner.transact_write_items(**kwargs)
+
+    def update_item(self, **kwargs: Any) -> Any:
+        self.calls["update_item"] += 1
+        return self.inner.update_item(**kwargs)
+
+
+def test_new_candidates_take_one_call_per_chunk_and_redelivered_ones_one_update_each(ddb):
+    counting = Counting(ddb)
+    event = batch(WRITE_CHUNK + 30)
+    assert flagger(counting).handle(event, None) == {"batchItemFailures": []}
+    assert counting.calls == {"transact_write_items": 2}
+    assert len(retrain_items_of(ddb)) == WRITE_CHUNK + 30
+    review(ddb, "000042")
+    counting.calls.clear()
+    assert flagger(counting).handle(copy.deepcopy(event), None) == {"batchItemFailures": []}
+    assert counting.calls == {"transact_write_items": 2, "update_item": WRITE_CHUNK + 30}
+    assert item(ddb, "000042")["review"] == REVIEW
+
+
+def test_failures_in_batches_written_at_once_report_exactly_those_records(ddb):
+    event = batch(WRITE_CHUNK + 50)
+    failing = {"000003", "000030", "000031", f"{WRITE_CHUNK + 7:06d}"}  # in both chunks
     result = Flagger(FlaggerConfig(retrain_table=TABLE), FailingKeys(ddb, failing)).handle(
-        {"Records": records}, None
+        event, None
     )
     assert result == {
         "batchItemFailures": [{"itemIdentifier": str(7000 + int(k))} for k in sorted(failing)]
     }
     written = {k[1] for k in retrain_items_of(ddb)}
-    assert written == {f"{n:06d}" for n in range(100)} - failing
+    assert written == {f"{n:06d}" for n in range(WRITE_CHUNK + 50)} - failing

@@ -61,6 +61,15 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         }
 
 
+# How IAM authorises the parts of a transaction (Using IAM with DynamoDB transactions, AWS docs)
+TRANSACT_ACTIONS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+}
+
+
 class Recorder:
     """Records (IAM action, resource) of every call; can refuse one operation once, as IAM
     would (AccessDenied), to drive the code down its failure path."""
@@ -74,6 +83,11 @@ class Recorder:
     def record(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         """``before-parameter-build``: the call's own parameters, as the code passed them."""
         action = f"{model.service_model.signing_name}:{model.name}"
+        if model.name == "TransactWriteItems":  # IAM checks each item's own action
+            for entry in params["TransactItems"]:
+                ((kind, body),) = entry.items()
+                self.calls.append((TRANSACT_ACTIONS[kind], self.arns[body["TableName"]]))
+            return
         if "TableName" in params:
             resources = [params["TableName"]]
         elif "RequestItems" in params:
@@ -111,24 +125,31 @@ def allowed(policy: dict[str, Any], action: str, resource: str) -> bool:
 
 
 def test_the_role_covers_every_call_the_function_makes_and_no_more(aws, caplog):
-    recorder = Recorder(
-        {TABLE: aws["table_arn"], aws["queue_url"]: aws["queue_arn"]},
-        refuse_once="UpdateItem",
-    )
+    recorder = Recorder({TABLE: aws["table_arn"], aws["queue_url"]: aws["queue_arn"]})
     boto3.setup_default_session()
     boto3.DEFAULT_SESSION.events.register("before-parameter-build", recorder.record)
     boto3.DEFAULT_SESSION.events.register("before-call", recorder.refuse)
     handler_module.set_client(None)
     handler_module.set_client(None, "sqs")
     try:
-        # 1: one UpdateItem refused (that record alone is reported), the others written;
-        # 2: UpdateItem; 3: SendMessage.
+        # 1: new candidates, one transaction of conditional puts (PutItem)
         first = event("insert_seed_strings.json")
-        refused = lambda_handler(first, None)["batchItemFailures"]
-        assert len(refused) == 1 and refused[0]["itemIdentifier"] in {
-            r["dynamodb"]["SequenceNumber"] for r in first["Records"]
+        assert lambda_handler(first, None) == {"batchItemFailures": []}
+        # 2: redelivered: the items exist, so the transaction is cancelled → UpdateItem each
+        assert lambda_handler(first, None) == {"batchItemFailures": []}
+        # 3: the transaction refused (as IAM would without PutItem): logged, UpdateItem each
+        recorder.refuse_once = "TransactWriteItems"
+        assert lambda_handler(event("mixed_batch.json"), None) == {"batchItemFailures": []}
+        # 4: one flagged record: UpdateItem; refused once, that record alone is reported
+        modify = event("modify.json")
+        assert lambda_handler(modify, None) == {"batchItemFailures": []}
+        recorder.refuse_once = "UpdateItem"
+        assert lambda_handler(modify, None) == {
+            "batchItemFailures": [
+                {"itemIdentifier": modify["Records"][0]["dynamodb"]["SequenceNumber"]}
+            ]
         }
-        assert lambda_handler(event("modify.json"), None) == {"batchItemFailures": []}
+        # 5: keyless unreadable records: SendMessage
         assert lambda_handler(event("unreadable_no_key.json"), None) == {"batchItemFailures": []}
     finally:
         handler_module.set_client(None)
@@ -149,8 +170,9 @@ def test_the_role_covers_every_call_the_function_makes_and_no_more(aws, caplog):
         a for s in policy["Statement"] if s["Resource"] == aws["table_arn"] for a in s["Action"]
     }
     assert table_grants == {a for a, r in called if r == aws["table_arn"]}
-    # Why the record failed is in the log, with the error code.
-    assert "AccessDeniedException" in caplog.text and "retrain write failed" in caplog.text
+    # Why the transaction fell back, and why the record failed, are in the log with the code.
+    assert "TransactWriteItems failed" in caplog.text and "retrain write failed" in caplog.text
+    assert caplog.text.count("AccessDeniedException") >= 2
     # The keyless records really reached the queue.
     messages = aws["sqs"].receive_message(QueueUrl=aws["queue_url"], MaxNumberOfMessages=10)
     assert len(messages["Messages"]) == 3

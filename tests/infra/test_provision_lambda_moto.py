@@ -165,8 +165,9 @@ def test_up_creates_everything_least_privilege(moto_url, settings, clients, flag
         ): [stream_arn],
         # ListStreams cannot be scoped to a stream ARN (it lists them).
         frozenset({"dynamodb:ListStreams"}): ["*"],
-        # UpdateItem is the one call the function makes on it (never a put: reviews stay).
-        frozenset({"dynamodb:UpdateItem"}): [st["retrain"]["TableArn"]],
+        # conditional puts of new candidates (a transaction's Put is PutItem), updates of
+        # existing ones: never a plain overwrite, so reviews stay.
+        frozenset({"dynamodb:PutItem", "dynamodb:UpdateItem"}): [st["retrain"]["TableArn"]],
         frozenset({"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}): sorted(
             [log_group, f"{log_group}:*"]
         ),

@@ -12,7 +12,10 @@ FAILURE_QUEUE = "failure_queue"
 
 # client method -> (IAM action, the resource it acts on)
 FUNCTION_CALLS: dict[str, tuple[str, str]] = {
-    # each flagged record: SET of what the flagger owns, never the review (retrain.py)
+    # new candidates, up to 100 a call, put only where no item exists; IAM authorises a
+    # transaction's Put as PutItem (there is no TransactWriteItems action)
+    "transact_write_items": ("dynamodb:PutItem", RETRAIN_TABLE),
+    # existing candidates (redelivery, MODIFY): SET of what the flagger owns, never the review
     "update_item": ("dynamodb:UpdateItem", RETRAIN_TABLE),
     "send_message": ("sqs:SendMessage", FAILURE_QUEUE),  # unreadable records with no key
 }

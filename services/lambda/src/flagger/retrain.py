@@ -2,9 +2,9 @@
 
 The item has the source item's key, so a redelivered stream record rewrites the same item: the
 stream is at-least-once, the table ends up exactly-once. model_api stores the review on the same
-item (``review``, ``review_history``, by UpdateItem), so the flagger writes with UpdateItem too:
-it SETs the attributes it owns and leaves every other one alone. A full put (BatchWriteItem) would
-wipe the review whenever a batch is redelivered or the score record is modified.
+item (``review``, ``review_history``, by UpdateItem), so the flagger never replaces an item that
+exists: a full put (the BatchWriteItem this used) wiped the review whenever a batch was
+redelivered or the score record was modified.
 
 What a write means (a MODIFY of the score record included): the candidate mirrors the newest
 image of its score record: the copied attributes and ``reasons``/``threshold`` are rewritten,
@@ -14,23 +14,29 @@ keeps no stale ``Probability``; one that became readable loses ``unreadable_erro
 leaves the item exactly as it was. The review stays: it is a decision about the row, which
 model_api owns; a MODIFY that no longer qualifies writes nothing (handler).
 
-BatchWriteItem cannot update, so the records of a chunk (distinct keys) are written by a small
-thread pool; each record's write is its own call, so a failure is that record's alone.
+How, efficiently: new candidates are the common case, so a chunk (up to 100 records of distinct
+keys) is first written as ONE TransactWriteItems of puts conditioned on the item not existing.
+If any item exists (a redelivery, a MODIFY) or the call fails, nothing of it was written, and
+each item is written with UpdateItem of the attributes above only, from a small thread pool; a
+failure there is that record's alone. No window exists in which a review could be overwritten:
+the put's condition and the update are each atomic on the item.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from flagger.log import log
 from flagger.records import KEY_NAMES, Image, ScoreRecord, split_attributes
 from flagger.rules import UNREADABLE
 
-WRITE_CHUNK = 25  # records of distinct keys written at once (the handler's per-key order unit)
-WRITE_THREADS = 8  # concurrent UpdateItem calls; measured in bench/flagger_bench.py
+WRITE_CHUNK = 100  # records of distinct keys written at once: TransactWriteItems' limit
+WRITE_THREADS = 8  # concurrent UpdateItem calls on the fallback path (bench/flagger_writes.py)
 # model_api's attributes on the candidate: never written by the flagger, whatever the image holds
 REVIEW_ATTRIBUTES = frozenset({"review", "review_history"})
 # The contract's attributes the flagger writes (docs/contract.md): removed when an image lacks one
@@ -56,7 +62,9 @@ _pool: ThreadPoolExecutor | None = None
 
 
 class DynamoDBWriter(Protocol):
-    """The call the flagger makes: a boto3 DynamoDB client (or a test double) provides it."""
+    """The calls the flagger makes: a boto3 DynamoDB client (or a test double) provides them."""
+
+    def transact_write_items(self, **kwargs: Any) -> Any: ...
 
     def update_item(self, **kwargs: Any) -> Any: ...
 
@@ -145,26 +153,61 @@ def _thread_pool() -> ThreadPoolExecutor:
 
 
 def write_retrain_items(client: DynamoDBWriter, table: str, items: list[Image]) -> dict[int, str]:
-    """Write up to ``WRITE_CHUNK`` items with distinct keys; ``{position: error}`` for failures.
-
-    One UpdateItem per item, concurrently (boto3 clients are thread-safe; botocore retries
-    throttling itself), so one item's failure never fails another's write.
-    """
+    """Write up to ``WRITE_CHUNK`` items with distinct keys; ``{position: error}`` for failures."""
     if len(items) > WRITE_CHUNK:
         raise ValueError(f"at most {WRITE_CHUNK} items per chunk")
     if len({tuple(str(i[n].get("S")) for n in KEY_NAMES) for i in items}) != len(items):
         raise ValueError("a chunk holds distinct keys only (per-key order)")
+    if len(items) > 1 and _put_all_new(client, table, items):
+        return {}
     requests = [update_request(table, item) for item in items]
-    if len(requests) <= 1:
-        outcomes = [_write_one(client, r) for r in requests]
+    if len(requests) == 1:
+        outcomes = [_update_one(client, requests[0])]
     else:
-        outcomes = list(_thread_pool().map(lambda r: _write_one(client, r), requests))
+        outcomes = list(_thread_pool().map(lambda r: _update_one(client, r), requests))
     return {i: error for i, error in enumerate(outcomes) if error is not None}
 
 
-def _write_one(client: DynamoDBWriter, request: dict[str, Any]) -> str | None:
+def _put_all_new(client: DynamoDBWriter, table: str, items: list[Image]) -> bool:
+    """One transaction putting every item, if none exists yet; ``False`` when nothing was
+    written (an item exists, or the call failed: the caller updates item by item)."""
+    condition = "attribute_not_exists(partition_key)"
+    puts = [
+        {
+            "Put": {
+                "TableName": table,
+                "Item": {k: v for k, v in item.items() if k not in REVIEW_ATTRIBUTES},
+                "ConditionExpression": condition,
+            }
+        }
+        for item in items
+    ]
+    try:
+        client.transact_write_items(TransactItems=puts)
+    except Exception as exc:  # nothing was written; every item gets its own update instead
+        reasons = (getattr(exc, "response", None) or {}).get("CancellationReasons") or []
+        codes = {r.get("Code") for r in reasons if isinstance(r, dict)} - {"None", None}
+        if codes != {"ConditionalCheckFailed"}:  # not just "some exist": say why
+            log(
+                logging.WARNING,
+                "TransactWriteItems failed; writing the items one by one with UpdateItem",
+                error=f"{type(exc).__name__}: {exc}",
+                error_code=_error_code(exc),
+                items=len(items),
+            )
+        return False
+    return True
+
+
+def _update_one(client: DynamoDBWriter, request: dict[str, Any]) -> str | None:
     try:
         client.update_item(**request)
     except Exception as exc:  # this record fails (the handler logs and reports it), not others
         return f"{type(exc).__name__}: {exc}"
     return None
+
+
+def _error_code(exc: Exception) -> str | None:
+    """botocore's error code (``AccessDeniedException``, ``ValidationException``…), if any."""
+    response = getattr(exc, "response", None)
+    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None

@@ -185,9 +185,9 @@ class ModelRegistry:
                 raise not_found("model", ident)
             if rec["status"] in ACTIVE:
                 raise conflict("model_busy", f"model {ident} is {rec['status']}; wait for it")
+            self._check_queue()  # first, as the versions route does: a full queue is a 429
             if self.before_training is not None:
                 self.before_training(ident)
-            self._check_queue()
             unknown = sorted(set(df[LABEL].unique()) - set(rec["classes"]))
             if unknown:
                 raise invalid(

@@ -1,0 +1,129 @@
+"""The flagger's write step alone: 100-record batches, all flagged, into a DynamoDB Local table.
+
+The handler writes each candidate with UpdateItem (so model_api's review on the item survives
+redelivery) from a small thread pool. Compared in the same run, rounds interleaved so machine
+load hits every way alike: the seed's one PutItem per record, the earlier handler's BatchWriteItem
+(25 a call; it wiped reviews), this handler's UpdateItem one after another, and the handler itself
+(UpdateItem x ``WRITE_THREADS``). ``python -m bench.flagger_writes``.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flagger.config import FlaggerConfig
+from flagger.handler import Flagger
+from flagger.retrain import WRITE_THREADS, update_request
+from infra.dynamodb_local import client
+
+from bench._common import dynamodb_local_with_tables
+
+SCORE, RETRAIN = "BenchWritesScore", "BenchWritesRetrain"
+BATCH = 100
+ROUNDS = 8
+
+
+def _image(run: str, row: int) -> dict[str, Any]:
+    return {
+        "partition_key": {"S": run},
+        "sort_key": {"S": f"{row:06d}"},
+        "Features": {"S": str({"species": "setosa", "elevation": 161.8, "area_ratios": 41.26})},
+        "Class": {"S": "versicolor"},
+        "Actual": {"S": "setosa"},
+        "Probability": {"S": "0.97"},
+        "model_id": {"S": "0"},
+        "dataset_id": {"S": "0"},
+        "probabilities": {"S": '{"setosa": 0.02, "versicolor": 0.97, "virginica": 0.01}'},
+        "created_at": {"S": "2026-12-02T00:00:00.000000Z"},
+    }
+
+
+def _event(run: str) -> dict[str, Any]:
+    records = []
+    for row in range(BATCH):
+        image = _image(run, row)
+        records.append(
+            {
+                "eventName": "INSERT",
+                "dynamodb": {
+                    "Keys": {k: image[k] for k in ("partition_key", "sort_key")},
+                    "NewImage": image,
+                    "SequenceNumber": f"{row:021d}",
+                },
+            }
+        )
+    return {"Records": records}
+
+
+def _items(event: dict[str, Any]) -> list[dict[str, Any]]:
+    flagged = {"reasons": {"L": [{"S": "misclassified"}]}, "threshold": {"S": "0.9"}}
+    return [
+        {**r["dynamodb"]["NewImage"], **flagged, "flagged_at": {"S": "2026-12-02T00:00:01Z"}}
+        for r in event["Records"]
+    ]
+
+
+def ways(ddb: Any) -> dict[str, Callable[[dict[str, Any]], None]]:
+    handler = Flagger(FlaggerConfig(retrain_table=RETRAIN, threshold=0.9), ddb)
+
+    def seed_put(event: dict[str, Any]) -> None:
+        for item in _items(event):
+            ddb.put_item(TableName=RETRAIN, Item=item)
+
+    def batch_write(event: dict[str, Any]) -> None:
+        items = _items(event)
+        for i in range(0, len(items), 25):
+            request = {RETRAIN: [{"PutRequest": {"Item": it}} for it in items[i : i + 25]]}
+            while request:
+                request = ddb.batch_write_item(RequestItems=request)["UnprocessedItems"]
+
+    def update_sequential(event: dict[str, Any]) -> None:
+        for item in _items(event):
+            ddb.update_item(**update_request(RETRAIN, item))
+
+    def this(event: dict[str, Any]) -> None:
+        assert handler.handle(event, None) == {"batchItemFailures": []}
+
+    return {
+        "seed: PutItem per record": seed_put,
+        "before: BatchWriteItem (wiped reviews)": batch_write,
+        "UpdateItem, one after another": update_sequential,
+        f"this: UpdateItem x {WRITE_THREADS} threads": this,
+    }
+
+
+def run() -> dict[str, list[float]]:
+    timings: dict[str, list[float]] = {}
+    with dynamodb_local_with_tables(SCORE, RETRAIN) as server:
+        ddb = client(server.endpoint_url)
+        named = ways(ddb)
+        for round_ in range(ROUNDS + 1):  # round 0 warms the server and the connection pools
+            for n, (name, way) in enumerate(named.items()):
+                event = _event(f"bench-writes-{round_}-{n}")
+                start = time.perf_counter()
+                way(event)
+                if round_:
+                    timings.setdefault(name, []).append(time.perf_counter() - start)
+    return timings
+
+
+def report(timings: dict[str, list[float]]) -> None:
+    print(
+        f"\nFlagger write step: {ROUNDS} batches of {BATCH} flagged records per way, interleaved "
+        "(one DynamoDB Local)"
+    )
+    print(f"{'way':<42} {'median ms/batch':>16} {'records/s':>10}")
+    for name, values in timings.items():
+        median = statistics.median(values)
+        print(f"{name:<42} {median * 1000:>16.0f} {BATCH / median:>10.0f}")
+
+
+def main() -> None:
+    report(run())
+
+
+if __name__ == "__main__":
+    main()

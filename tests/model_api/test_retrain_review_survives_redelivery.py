@@ -1,0 +1,140 @@
+"""A reviewed candidate keeps its review when the stream redelivers its record or the score record
+is modified (DynamoDB Local, the real flagger handler, model_api's review route).
+
+The stream is at-least-once: the event source mapping (or AWS) retries whole batches, and the
+score log's writer may put a record again. Each time, the flagger rewrites the candidate; the
+review and its history, which model_api stores on the same item, must survive, and the copied
+attributes must be the score item's, byte for byte (docs/contract.md, retrain table item).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from fastapi.testclient import TestClient
+from flagger.config import FlaggerConfig
+from flagger.handler import Flagger
+from model_api.app import create_app
+from model_api.config import ApiSettings
+
+for _name in ("model_api_helpers", "retrain_kit"):
+    _spec = importlib.util.spec_from_file_location(_name, Path(__file__).with_name(f"{_name}.py"))
+    _mod = importlib.util.module_from_spec(_spec)
+    sys.modules[_name] = _mod
+    _spec.loader.exec_module(_mod)
+helpers, kit = sys.modules["model_api_helpers"], sys.modules["retrain_kit"]
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+SCORE_ATTRIBUTES = {
+    "partition_key",
+    "sort_key",
+    "Features",
+    "Class",
+    "Actual",
+    "Probability",
+    "model_id",
+    "dataset_id",
+    "probabilities",
+    "created_at",
+}
+FLAGGER_ATTRIBUTES = {"reasons", "flagged_at", "threshold"}
+REVIEW_ATTRIBUTES = {"review", "review_history"}
+
+
+@pytest.fixture
+def flagged(
+    aws_env: Any, provisioned_tables: dict[str, str], tmp_path: Path
+) -> Iterator[dict[str, Any]]:
+    settings = ApiSettings(
+        data_dir=tmp_path,
+        score_table=provisioned_tables["score"],
+        retrain_table=provisioned_tables["retrain"],
+    )
+    ddb = boto3.client("dynamodb", **aws_env.client_kwargs())
+    with TestClient(create_app(settings)) as api:
+        model = helpers.wait_for_model(
+            api, api.post("/api/models", json={"dataset_id": 0, "seed": 7}).json()["id"]
+        )
+        assert model["status"] == "ready", model["error"]
+        run = api.post(
+            f"/api/models/{model['id']}/tests",
+            json={"dataset_id": 0, "flip_fraction": 0.1, "seed": 11},
+        ).json()
+        kit.wait_logged(api, run["run_id"])
+        kit.flag_run(ddb, provisioned_tables["score"], provisioned_tables["retrain"], run["run_id"])
+        yield {"api": api, "ddb": ddb, "run": run, "tables": provisioned_tables}
+
+
+def raw(ddb: Any, table: str, key: dict[str, Any]) -> dict[str, Any]:
+    return ddb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+
+
+def stream_record(image: dict[str, Any], event_name: str, sequence: int) -> dict[str, Any]:
+    return {
+        "eventID": f"redelivery-{sequence}",
+        "eventName": event_name,
+        "dynamodb": {
+            "Keys": {k: image[k] for k in ("partition_key", "sort_key")},
+            "NewImage": image,
+            "SequenceNumber": f"{sequence:021d}",
+        },
+    }
+
+
+def test_review_and_history_survive_redelivery_and_a_modify(flagged: dict[str, Any]) -> None:
+    api, ddb, run, tables = flagged["api"], flagged["ddb"], flagged["run"], flagged["tables"]
+    candidates = kit.all_candidates(api, run_id=run["run_id"])
+    target = next(c for c in candidates if c["suspected_cause"] == "label_error")
+    key = {"partition_key": {"S": target["partition_key"]}, "sort_key": {"S": target["sort_key"]}}
+    listed = {"partition_key": target["partition_key"], "sort_key": target["sort_key"]}
+    for decision, reviewer in (("relabel", "ana"), ("keep", "ben")):
+        r = api.post(
+            "/api/retrain/reviews",
+            json={"reviews": [{**listed, "decision": decision}], "reviewer": reviewer},
+        )
+        assert r.status_code == 200, r.text
+    reviewed = raw(ddb, tables["retrain"], key)
+    assert reviewed["review"]["M"]["decision"] == {"S": "keep"}
+    assert len(reviewed["review_history"]["L"]) == 2
+
+    # 1. The whole run's batches delivered again (a retried batch, at-least-once).
+    kit.flag_run(ddb, tables["score"], tables["retrain"], run["run_id"])
+    assert raw(ddb, tables["retrain"], key) == reviewed
+
+    # 2. The score record is modified (a lower probability), and the MODIFY flows through.
+    ddb.update_item(
+        TableName=tables["score"],
+        Key=key,
+        UpdateExpression="SET Probability = :p",
+        ExpressionAttributeValues={":p": {"S": "0.51"}},
+    )
+    image = raw(ddb, tables["score"], key)
+    flagger = Flagger(FlaggerConfig(retrain_table=tables["retrain"], threshold=0.9), ddb)
+    modify = stream_record(image, "MODIFY", 10**9)
+    assert flagger.handle({"Records": [modify]}, None) == {"batchItemFailures": []}
+    after = raw(ddb, tables["retrain"], key)
+    assert set(after) == SCORE_ATTRIBUTES | FLAGGER_ATTRIBUTES | REVIEW_ATTRIBUTES
+    assert {name: after[name] for name in SCORE_ATTRIBUTES} == image  # byte for byte
+    assert all(set(value) == {"S"} for value in image.values())  # the contract: every one S
+    assert "low_confidence" in [r["S"] for r in after["reasons"]["L"]]
+    assert after["flagged_at"] == reviewed["flagged_at"] and after["threshold"] == {"S": "0.9"}
+    assert after["review"] == reviewed["review"]
+    assert after["review_history"] == reviewed["review_history"]
+
+    # 3. The same MODIFY redelivered changes nothing; the API still shows both reviews.
+    assert flagger.handle({"Records": [modify]}, None) == {"batchItemFailures": []}
+    assert raw(ddb, tables["retrain"], key) == after
+    shown = {
+        (c["partition_key"], c["sort_key"]): c
+        for c in kit.all_candidates(api, run_id=run["run_id"], reviewed="true")
+    }[(target["partition_key"], target["sort_key"])]
+    assert shown["review"]["decision"] == "keep" and shown["review"]["reviewer"] == "ben"
+    assert [h["reviewer"] for h in shown["review_history"]] == ["ana", "ben"]
+    assert shown["Probability"] == "0.51"
