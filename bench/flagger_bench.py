@@ -410,7 +410,8 @@ def _report(
     course, this = compare["course"], compare["this"]
     print(
         f"\nCourse-style handler (one PutItem per flagged record, as the seed's lambda.py) vs this"
-        f" one (BatchWriteItem):\nsame runner (python -m infra.esm), a burst of "
+        f" one (a conditional TransactWriteItems per batch):\nsame runner (python -m infra.esm),"
+        " a burst of "
         f"{COMPARE_RECORDS} flagged records each (BatchWriteItem x {WRITER_THREADS} threads)"
     )
     print(f"{'handler':<24} {'write/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'drain after writes':>19}")
