@@ -14,9 +14,9 @@ Ordering and failure semantics (DynamoDB stream + event source mapping with
   ``SequenceNumber``, in stream order. Without a configured destination a keyless unreadable
   record is reported too (logged why), so the mapping's own destination still gets it.
 - The event source mapping resumes from the *lowest* failed sequence number, so records after a
-  failure are redelivered even if they succeeded here. Writes are idempotent updates on the
-  source key that never touch model_api's review (``retrain.py``): redelivery rewrites the same
-  items, no duplicates, and a reviewed candidate keeps its review.
+  failure are redelivered even if they succeeded here. Writes are keyed on the source key and
+  never replace an existing candidate (``retrain.py``): redelivery rewrites the same items, no
+  duplicates, and a reviewed candidate keeps its review.
 - Per-key order is kept: flagged items are written in stream order (a chunk written at once never
   holds one key twice), and once a record fails, later records for the same key in the same batch
   are not written and are reported failed too, so an older image never lands after a newer one.
