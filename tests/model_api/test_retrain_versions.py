@@ -9,6 +9,7 @@ the score route, not taken from the comparison's own numbers.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import sys
 import time
@@ -102,6 +103,8 @@ def reviewed(
             "H": h,
             "hold": hold,
             "reviews": r.json()["reviewed"],
+            "ddb": ddb,
+            "retrain_table": provisioned_tables["retrain"],
         }
 
 
@@ -224,6 +227,42 @@ def test_bad_retrain_compare_and_promote_requests(reviewed: dict[str, Any]) -> N
         r = api.post(f"/api/models/{mid}/versions", json=body)
         assert (r.status_code, r.json()["error"]["code"]) == (status, code), (body, r.text)
     assert api.post("/api/models/99/versions", json={"run_ids": [run["run_id"]]}).status_code == 404
+
+    # a reviewed candidate whose features float32 cannot hold (1e308; 1e309, which the item's
+    # text reads back as inf) is refused up front, naming it and its cells; no job is queued
+    ddb, table = reviewed["ddb"], reviewed["retrain_table"]
+    used = next(c for c in reviewed["reviews"] if c["review"]["decision"] != "exclude")
+    key = {"partition_key": {"S": used["partition_key"]}, "sort_key": {"S": used["sort_key"]}}
+    original = ddb.get_item(TableName=table, Key=key)["Item"]["Features"]["S"]
+    features = ast.literal_eval(original)
+    features["elevation"], features["petal_width"] = 1e308, 0.5
+    tampered = str(features).replace("'petal_width': 0.5", "'petal_width': 1e309")
+    assert ast.literal_eval(tampered)["petal_width"] == float("inf")
+    ddb.update_item(
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET Features = :f",
+        ExpressionAttributeValues={":f": {"S": tampered}},
+    )
+    jobs_before = api.get("/api/jobs", params={"model_id": mid}).json()
+    versions_before = api.get(f"/api/models/{mid}/versions").json()
+    r = api.post(f"/api/models/{mid}/versions", json={"run_ids": [run["run_id"]]})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "bad_candidates", r.text
+    assert "too large for float32" in r.json()["error"]["message"]
+    where = {"partition_key": used["partition_key"], "sort_key": used["sort_key"]}
+    assert r.json()["error"]["details"] == {
+        "cells": [{**where, "column": "elevation"}, {**where, "column": "petal_width"}],
+        "count": 2,
+    }
+    assert api.get("/api/jobs", params={"model_id": mid}).json() == jobs_before
+    assert api.get(f"/api/models/{mid}/versions").json() == versions_before
+    assert api.get(f"/api/models/{mid}").json()["status"] == "ready"
+    ddb.update_item(
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET Features = :f",
+        ExpressionAttributeValues={":f": {"S": original}},
+    )
 
     # a second retraining of the same model while one runs is refused, saying which job runs
     first = api.post(

@@ -81,13 +81,25 @@ def parse_csv(data: bytes | str) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def _check_values(values: np.ndarray) -> None:
-    """Every feature must be a number float32 can hold: the model computes in float32, so a
-    value such as 1e308 (finite as float64) would become inf and poison training or scoring."""
+def unholdable(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """The cells float32 cannot hold (missing, not a number, or too large) and what is wrong.
+
+    The model computes in float32, so a value such as 1e308 (finite as float64) would become
+    inf and poison training or scoring; uploads and retraining candidates share this check."""
     missing = np.isnan(values)
     with np.errstate(over="ignore", invalid="ignore"):
         too_large = ~missing & ~np.isfinite(values.astype(np.float32))
-    bad = missing | too_large
+    problems = []
+    if missing.any():
+        problems.append("missing or not numbers")
+    if too_large.any():
+        problems.append(f"too large for float32 (the limit is ±{FLOAT32_MAX:.4g})")
+    return missing | too_large, problems
+
+
+def _check_values(values: np.ndarray) -> None:
+    """Every feature must be a number float32 can hold (see ``unholdable``)."""
+    bad, problems = unholdable(values)
     if not bad.any():
         return
     rows, cols = np.nonzero(bad)
@@ -95,11 +107,6 @@ def _check_values(values: np.ndarray) -> None:
         {"row": int(r), "column": FEATURE_NAMES[c]}
         for r, c in zip(rows[:20], cols[:20], strict=True)
     ]
-    problems = []
-    if missing.any():
-        problems.append("missing or not numbers")
-    if too_large.any():
-        problems.append(f"too large for float32 (the limit is ±{FLOAT32_MAX:.4g})")
     raise invalid(
         f"some feature values are {' or '.join(problems)}",
         {"cells": cells, "count": int(bad.sum())},

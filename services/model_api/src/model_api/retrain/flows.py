@@ -12,12 +12,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from model_api import network
 from model_api.datasets import DatasetStore
 from model_api.errors import ApiError, conflict, invalid, not_found
-from model_api.features import COLUMNS, FEATURE_NAMES, LABEL, parse_csv
+from model_api.features import COLUMNS, FEATURE_NAMES, LABEL, parse_csv, unholdable
 from model_api.models.fit import fit_new, frame_digests, training_set_digest
 from model_api.models.jobs import Interrupted, JobRunner, JobStore, Progress
 from model_api.models.service import VersionService
@@ -51,6 +52,35 @@ def _decided(item: dict[str, Any]) -> dict[str, Any]:
         "reviewed_at": review.get("reviewed_at"),
         "features": row,
     }
+
+
+def _number(value: Any) -> float:
+    plain = isinstance(value, int | float) and not isinstance(value, bool)
+    return float(value) if plain else np.nan
+
+
+def _check_candidate_values(used: list[dict[str, Any]]) -> None:
+    """422 naming the candidates and columns whose values float32 cannot hold (e.g. 1e308, or
+    1e309 which the score item's text reads back as inf): the check uploads get, made before
+    any job is queued, so the job cannot fail on them later."""
+    values = np.array([[_number(c["features"][n]) for n in FEATURE_NAMES] for c in used])
+    bad, problems = unholdable(values)
+    if not bad.any():
+        return
+    rows, cols = np.nonzero(bad)
+    cells = [
+        {
+            "partition_key": used[r]["partition_key"],
+            "sort_key": used[r]["sort_key"],
+            "column": FEATURE_NAMES[c],
+        }
+        for r, c in zip(rows[:20], cols[:20], strict=True)
+    ]
+    raise invalid(
+        f"some reviewed candidates have feature values {' or '.join(problems)}; exclude them",
+        {"cells": cells, "count": int(bad.sum())},
+        code="bad_candidates",
+    )
 
 
 class RetrainFlow:
@@ -140,6 +170,7 @@ class RetrainFlow:
                 {"unknown_labels": unknown, "unreadable": sum(c["features"] is None for c in used)},
                 code="bad_candidates",
             )
+        _check_candidate_values(used)
         payload = {
             "request": body.model_dump(),
             "parent_version": parent,
