@@ -67,6 +67,13 @@ def test_full_loop_in_the_browser(ui) -> None:
         lambda d: "petal_width vs elevation" in d.find_element(By.ID, "data-scatter").text,
         what="scatter redrawn",
     )
+    # the graphs were drawn by the vendored partial plotly.js, not plotly.py's full bundle
+    scripts = d.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+        ".filter(n => n.includes('plotly'))"
+    )
+    assert any("vendor/plotly-cartesian-" in s for s in scripts), scripts
+    assert not any("plotly.min.js" in s for s in scripts), scripts
     # the grid pages through 1,200 rows, 15 a page, and sorts by a clicked header (server side)
     ui.wait_for(
         lambda d: "Page 1 of 80" in ui.text_of_css("#data-table .ag-paging-panel"),

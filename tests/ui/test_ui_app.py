@@ -8,6 +8,8 @@ import sys
 
 import pytest
 from dashboard import api_client, config
+from dashboard.app import PACKAGE_DIR
+from ui_kit import pointed_plotly_bundle
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +53,21 @@ def test_pages_and_assets_are_served_locally(app) -> None:
         assert response.status_code == 200, path
         assert b"00-bootstrap-flatly" in response.data  # the bundled CSS, no CDN
     assert web.get("/_dash-layout").status_code == 200
+
+
+def test_the_bundle_is_served_but_not_in_every_page(app) -> None:
+    web = app.server.test_client()
+    page = web.get("/data").data.decode()
+    assert "05-plotly-bundle.js" in page  # the hook is on every page (a few hundred bytes)
+    assert "vendor/" not in page  # the 1.5 MB bundle is not: dcc.Graph loads it when needed
+    served = web.get(
+        "/assets/"
+        + pointed_plotly_bundle(PACKAGE_DIR / "assets")
+        .relative_to(PACKAGE_DIR / "assets")
+        .as_posix()
+    )
+    assert served.status_code == 200
+    assert served.data[:200].decode().lstrip().startswith("/**")
 
 
 def test_a_callback_over_http_reports_an_unreachable_api(app) -> None:

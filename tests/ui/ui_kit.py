@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -22,3 +24,11 @@ def text_of(component: Any) -> str:
 
 def is_error(component: Any) -> bool:
     return isinstance(component, dbc.Alert) and component.color == "danger"
+
+
+def pointed_plotly_bundle(assets: Path) -> Path:
+    """The vendored plotly.js bundle that ``assets/05-plotly-bundle.js`` points dcc.Graph at."""
+    hook = (assets / "05-plotly-bundle.js").read_text()
+    match = re.search(r"'(vendor/plotly-cartesian-[\d.]+\.min\.js)'", hook)
+    assert match, "the hook names no vendored bundle"
+    return assets / match.group(1)

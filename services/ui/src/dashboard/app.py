@@ -74,6 +74,7 @@ def create_app() -> Dash:
         use_pages=True,
         pages_folder=str(PACKAGE_DIR / "pages"),
         assets_folder=str(PACKAGE_DIR / "assets"),
+        assets_path_ignore=["vendor"],
         title="Iris monitor",
         update_title=None,
         suppress_callback_exceptions=True,
