@@ -216,17 +216,17 @@ def first_view(client: ApiClient) -> dict[str, Any]:
     another, is selected afterwards in the browser and redraws through the usual chain."""
     view: dict[str, Any] = {"options": [], "value": None, "alert": None, "current": None}
     view |= {"summary": None, "choices": ([], None, None, None), "columns": []}
-    view["hist"] = view["scatter"] = empty_figure("Choose or upload a data set")
     try:
         view["options"] = dataset_options(client.list_datasets())
     except ApiError as exc:
         view["alert"] = error_alert(exc, "Could not list data sets")
+    else:
+        view["value"] = pick_value(view["options"])
+        view["current"], view["summary"], _ = load_dataset(client, view["value"])
+    current = view["current"]
+    if current is None:  # a placeholder only when needed: a plotly.py figure costs ~15 ms
+        view["hist"] = view["scatter"] = empty_figure("Choose or upload a data set")
         return view
-    view["value"] = pick_value(view["options"])
-    current, view["summary"], _ = load_dataset(client, view["value"])
-    if current is None:
-        return view
-    view["current"] = current
     view["choices"] = choices = column_choices(current, None, None, None)
     view["columns"] = table_columns(current)
     with ThreadPoolExecutor(2) as pool:  # the two figures' calls side by side
