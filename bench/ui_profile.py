@@ -36,6 +36,20 @@ window.fetch = async function (url, opts) {
   }
   return response;
 };
+// Milestones of the first render: when each kind of content first appeared (ms after navigation).
+window.__irisMarks = {};
+const irisMilestones = {
+  layout: '#_pages_content > *', plotly: null, graph: '.js-plotly-plot .main-svg',
+  grid: '.ag-root',
+};
+new MutationObserver(function () {
+  for (const [name, sel] of Object.entries(irisMilestones)) {
+    if (window.__irisMarks[name]) continue;
+    if (sel ? document.querySelector(sel) : window.Plotly) {
+      window.__irisMarks[name] = Math.round(performance.now());
+    }
+  }
+}).observe(document, {subtree: true, childList: true});
 """
 _CDP_METRICS = ("ScriptDuration", "LayoutDuration", "RecalcStyleDuration", "TaskDuration")
 _RUN_ID = re.compile(r"\d{8}T\d{9}Z-[0-9a-f]+")
@@ -130,6 +144,8 @@ class PageProfile:
     callbacks: list[dict[str, Any]]
     api_calls: list[ApiCall]
     browser_ms: dict[str, float]
+    marks: dict[str, float] = field(default_factory=dict)
+    script_ms: dict[str, float] = field(default_factory=dict)
 
 
 def _cdp_metrics(driver: Any) -> dict[str, float]:
@@ -143,8 +159,11 @@ def profile_page(
     """One load of the page with the fetch hook and Chromium's counters on."""
     driver.get("about:blank")
     before = _cdp_metrics(driver)
+    driver.execute_cdp_cmd("Profiler.start", {})
     start = time.perf_counter()
     seconds = render(driver, url, path)
+    script_ms = _script_self_ms(driver.execute_cdp_cmd("Profiler.stop", {})["profile"])
+    marks = driver.execute_script("return window.__irisMarks || {}")
     time.sleep(0.3)  # let the last callback's answer be logged
     callbacks = driver.execute_script("return window.__irisCallbacks || []")
     after = _cdp_metrics(driver)
@@ -152,11 +171,26 @@ def profile_page(
     ended = start + seconds
     calls = [c for c in proxy.since(start) if c.start <= ended]
     inside = [c for c in callbacks if c["start"] <= seconds * 1000]
-    return PageProfile(path, seconds, inside, calls, browser)
+    return PageProfile(path, seconds, inside, calls, browser, marks, script_ms)
+
+
+def _script_self_ms(profile: dict[str, Any]) -> dict[str, float]:
+    """JavaScript self time per script file, from V8's sampling profile of the load."""
+    files = {}
+    for node in profile["nodes"]:
+        url = node["callFrame"]["url"].split("?", 1)[0]
+        name = re.sub(r"\.v[\d_]+m\d+", "", url.rsplit("/", 1)[-1])  # Dash's cache-busting tag
+        files[node["id"]] = name or node["callFrame"]["functionName"] or "(native)"
+    out: Counter[str] = Counter()
+    for sample, delta in zip(profile["samples"], profile["timeDeltas"], strict=True):
+        out[files[sample]] += delta / 1000
+    return dict(out)
 
 
 def install(driver: Any) -> None:
     driver.execute_cdp_cmd("Performance.enable", {})
+    driver.execute_cdp_cmd("Profiler.enable", {})
+    driver.execute_cdp_cmd("Profiler.setSamplingInterval", {"interval": 500})
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": FETCH_HOOK})
 
 
@@ -200,6 +234,17 @@ def print_profiles(profiles: list[PageProfile]) -> None:
                 )
                 or "none"
             )
+        )
+        marks = " → ".join(f"{k} {v:.0f}" for k, v in sorted(p.marks.items(), key=lambda kv: kv[1]))
+        print(f"  first seen (ms): {marks} → content {p.seconds * 1000:.0f}")
+        busy = sorted(
+            ((k, v) for k, v in p.script_ms.items() if k not in ("(idle)", "(program)")),
+            key=lambda kv: -kv[1],
+        )
+        print(
+            "  JS self time by file (ms): "
+            + ", ".join(f"{k} {v:.0f}" for k, v in busy[:6])
+            + f"; browser-native (program) {p.script_ms.get('(program)', 0):.0f}"
         )
         server = sum(c["ms"] for c in p.callbacks)
         print(
