@@ -20,8 +20,8 @@ PROVISION_WAIT_S = 120.0
 def provision_tables(endpoint_url: str, score: str, retrain: str | None = None) -> list[Change]:
     """The score table (and the retrain table, if named) on a local endpoint, as ``up`` does."""
     if retrain is None:
-        ddb = client(endpoint_url)
-        return [ensure_table(ddb, score, stream=True, timeout=PROVISION_WAIT_S)]
+        ddb, streams = client(endpoint_url), client(endpoint_url, service="dynamodbstreams")
+        return [ensure_table(ddb, score, stream=True, timeout=PROVISION_WAIT_S, streams=streams)]
     settings = InfraSettings(
         aws_endpoint_url=endpoint_url,
         score_table=score,

@@ -8,9 +8,11 @@ standard credential chain), the same tests run against that endpoint instead.
 from __future__ import annotations
 
 import os
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from infra.config import InfraSettings
@@ -104,3 +106,51 @@ def provisioned_tables(
     provision_up(infra_settings, with_lambda=False, clients=infra_clients)
     yield table_names
     provision_down(infra_settings, with_lambda=False, clients=infra_clients)
+
+
+StreamReader = Callable[..., list[dict[str, Any]]]
+
+
+@pytest.fixture
+def read_stream(aws_endpoint: AwsEndpoint) -> StreamReader:
+    """``read(table, count, keep=None, timeout=60)``: the table's stream records, read with the
+    Streams API from TRIM_HORIZON, once ``count`` (kept) records are there.
+
+    DynamoDB Local makes a write readable at once; LocalStack's stream delivers it seconds later.
+    So the reader waits for the records the test expects (bounded), re-reading from the start each
+    time, and returns what is there at the deadline for the test's assertion to judge.
+    """
+    import boto3
+
+    ddb = boto3.client("dynamodb", **aws_endpoint.client_kwargs())
+    streams = boto3.client("dynamodbstreams", **aws_endpoint.client_kwargs())
+
+    def read_once(arn: str) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = []
+        for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+            iterator = streams.get_shard_iterator(
+                StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+            while iterator:
+                page = streams.get_records(ShardIterator=iterator, Limit=1000)
+                records += page["Records"]
+                if not page["Records"]:
+                    break
+                iterator = page.get("NextShardIterator")
+        return records
+
+    def read(
+        table: str,
+        count: int,
+        keep: Callable[[dict[str, Any]], bool] | None = None,
+        timeout: float = 60.0,
+    ) -> list[dict[str, Any]]:
+        arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+        deadline = time.monotonic() + timeout
+        while True:
+            records = [r for r in read_once(arn) if keep is None or keep(r)]
+            if len(records) >= count or time.monotonic() >= deadline:
+                return records
+            time.sleep(0.5)
+
+    return read

@@ -55,10 +55,23 @@ class EsmTables:
     score: str
     retrain: str
     endpoint: Any
+    read_stream: Any
+    written: int = 0  # items put so far: each is one INSERT record on the stream
 
     def put(self, items: list[dict]) -> None:
         for item in items:
             self.ddb.put_item(TableName=self.score, Item=item)
+        self.written += len(items)
+
+    def wait_streamed(self) -> None:
+        """Wait until every item written so far is readable on the stream.
+
+        DynamoDB Local makes a write readable at once; LocalStack's stream delivers it seconds
+        later. Tests that then run the runner until the stream is drained wait for their records
+        here, rather than the runner waiting out a quiet period (esm_idle_quiet_s) every time.
+        """
+        records = self.read_stream(self.score, self.written)
+        assert len(records) == self.written, f"{len(records)} of {self.written} on the stream"
 
     def batch_put(self, items: list[dict], threads: int = 4) -> None:
         chunks = [items[i : i + 25] for i in range(0, len(items), 25)]
@@ -70,6 +83,7 @@ class EsmTables:
 
         with ThreadPoolExecutor(threads) as pool:
             list(pool.map(write, chunks))
+        self.written += len(items)
 
     def create_retrain_table(self) -> None:
         """Create the retrain table as provisioning does (for tests that start without one)."""
@@ -98,6 +112,9 @@ class EsmTables:
             "esm_poll_interval": 0.05,
             "esm_discovery_interval": 0.2,
             "esm_retry_backoff": 0.0,
+            # Tests wait for their records on the stream first (wait_streamed), so drained means
+            # done; test_esm_stream_latency sets its own quiet window.
+            "esm_idle_quiet_s": 0.0,
         }
         values.update(overrides)
         return EsmSettings(**values)
@@ -124,10 +141,11 @@ class EsmTables:
 
 
 @pytest.fixture
-def esm_tables(aws_endpoint: Any, provisioned_tables: dict[str, str]) -> EsmTables:
+def esm_tables(aws_endpoint: Any, provisioned_tables: dict[str, str], read_stream) -> EsmTables:
     """Fresh score (stream NEW_IMAGE) and retrain tables from provisioning; deleted afterwards."""
     ddb = boto3.client("dynamodb", **aws_endpoint.client_kwargs())
-    return EsmTables(ddb, provisioned_tables["score"], provisioned_tables["retrain"], aws_endpoint)
+    score, retrain = provisioned_tables["score"], provisioned_tables["retrain"]
+    return EsmTables(ddb, score, retrain, aws_endpoint, read_stream)
 
 
 @pytest.fixture

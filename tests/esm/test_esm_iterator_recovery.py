@@ -36,6 +36,7 @@ class FlakyStreams:
 def test_expired_iterator_and_connection_errors_are_recovered(esm_tables, make_items, tmp_path):
     items, expected = make_items(RUN, 120)
     esm_tables.put(items)
+    esm_tables.wait_streamed()
     expired = ClientError(
         {"Error": {"Code": "ExpiredIteratorException", "Message": "Iterator expired"}},
         "GetRecords",

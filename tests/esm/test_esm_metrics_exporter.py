@@ -25,6 +25,7 @@ def _samples(text: str) -> dict[tuple[str, tuple], float]:
 def test_metrics_count_batches_and_outcomes(esm_tables, make_items, tmp_path) -> None:
     items, expected = make_items(RUN, 120)
     esm_tables.put(items)
+    esm_tables.wait_streamed()
     port = free_port()
     runner = EsmRunner(esm_tables.settings(tmp_path, esm_batch_size=25))
     serve(runner, "127.0.0.1", port)

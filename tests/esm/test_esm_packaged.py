@@ -10,9 +10,7 @@ from __future__ import annotations
 import subprocess
 import uuid
 from collections import Counter
-from typing import Any
 
-import boto3
 import pytest
 from infra.esm import EsmRunner
 from infra.esm.events import to_lambda_record
@@ -22,25 +20,6 @@ from infra.esm.packaged import PackagedHandler
 pytestmark = pytest.mark.integration
 
 RUN = "20261201T220000000Z-pack"
-
-
-def _stream_records(esm_tables, count: int) -> tuple[list[dict[str, Any]], str]:
-    """The score table's stream records, read with the Streams API as the mapping reads them."""
-    ddb = esm_tables.ddb
-    arn = ddb.describe_table(TableName=esm_tables.score)["Table"]["LatestStreamArn"]
-    streams = boto3.client("dynamodbstreams", **esm_tables.endpoint.client_kwargs())
-    records: list[dict[str, Any]] = []
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        for _ in range(50):
-            page = streams.get_records(ShardIterator=iterator, Limit=1000)
-            records += [to_lambda_record(r, arn) for r in page["Records"]]
-            iterator = page.get("NextShardIterator")
-            if not iterator or len(records) >= count:
-                break
-    return records, arn
 
 
 def test_the_zip_runs_alone_under_python_312_with_boto3_only(esm_tables, tmp_path):
@@ -73,6 +52,7 @@ def test_runner_in_packaged_mode_copies_exactly_the_problem_records(
 ):
     items, expected = make_items(RUN, 60)
     esm_tables.put(items)
+    esm_tables.wait_streamed()
     runner = EsmRunner(esm_tables.settings(tmp_path, esm_batch_size=25, esm_packaged=True))
     try:
         snapshot = runner.run_until_idle(timeout=180)
@@ -83,11 +63,12 @@ def test_runner_in_packaged_mode_copies_exactly_the_problem_records(
 
 
 def test_packaged_function_reports_failed_writes_as_batch_item_failures(
-    esm_tables, make_items, tmp_path
+    esm_tables, make_items, tmp_path, read_stream
 ):
     items, expected = make_items(RUN, 12)
     esm_tables.put(items)
-    records, _ = _stream_records(esm_tables, 12)
+    arn = esm_tables.ddb.describe_table(TableName=esm_tables.score)["Table"]["LatestStreamArn"]
+    records = [to_lambda_record(r, arn) for r in read_stream(esm_tables.score, 12)]
     assert len(records) == 12
     missing = f"NoSuchTable-{uuid.uuid4().hex[:8]}"
     handler = PackagedHandler(esm_tables.settings(tmp_path, retrain_table=missing))

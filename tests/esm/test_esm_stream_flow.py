@@ -25,6 +25,7 @@ RUN = "20261125T031509123Z-7f3a"
 def test_retrain_table_holds_exactly_the_flagged_records(esm_tables, make_items, tmp_path):
     items, expected = make_items(RUN, 150)
     esm_tables.put(items)
+    esm_tables.wait_streamed()
     runner = EsmRunner(esm_tables.settings(tmp_path, esm_batch_size=40))
     snapshot = runner.run_until_idle(timeout=120)
     keys = esm_tables.retrain_keys()
@@ -43,9 +44,11 @@ def test_retrain_table_holds_exactly_the_flagged_records(esm_tables, make_items,
 def test_checkpoint_resumes_after_the_last_batch(esm_tables, make_items, tmp_path):
     first, expected_first = make_items(RUN, 40)
     esm_tables.put(first)
+    esm_tables.wait_streamed()
     EsmRunner(esm_tables.settings(tmp_path)).run_until_idle(timeout=120)
     second, expected_second = make_items(RUN, 30, start=40)
     esm_tables.put(second)
+    esm_tables.wait_streamed()
     snapshot = EsmRunner(esm_tables.settings(tmp_path)).run_until_idle(timeout=120)
     assert snapshot.records_seen == 30  # started after the checkpoint, not from TRIM_HORIZON
     assert Counter(esm_tables.retrain_keys()) == Counter(expected_first | expected_second)
@@ -86,6 +89,7 @@ def test_sigkill_mid_stream_then_restart_is_still_exact(esm_tables, make_items, 
             proc.kill()
             proc.wait(timeout=10)
     assert flagged_at_kill < len(expected)  # it really was killed mid-stream
+    esm_tables.wait_streamed()
     snapshot = EsmRunner(esm_tables.settings(tmp_path)).run_until_idle(timeout=180)
     assert snapshot.records_seen < 600  # resumed from the checkpoint, not from the start
     assert Counter(esm_tables.retrain_keys()) == Counter(expected)
@@ -138,6 +142,7 @@ def test_record_whose_write_keeps_failing_goes_to_the_failure_file_after_retries
     items[17] = make_score_item(RUN, 17, "versicolor", "setosa", "0.5")  # flagged
     expected.discard((RUN, "000017"))  # never written
     esm_tables.put(items)
+    esm_tables.wait_streamed()
     flagger = Flagger(
         FlaggerConfig(retrain_table=esm_tables.retrain), RefusingWrites(esm_tables.ddb, "000017")
     )
@@ -159,6 +164,7 @@ def test_record_whose_write_keeps_failing_goes_to_the_failure_file_after_retries
 def test_handler_that_raises_is_bisected_down_to_the_bad_record(esm_tables, make_items, tmp_path):
     items, expected = make_items(RUN, 64)
     esm_tables.put(items)
+    esm_tables.wait_streamed()
     flagger = Flagger(FlaggerConfig(retrain_table=esm_tables.retrain), esm_tables.ddb)
     batches: list[int] = []
 
@@ -208,12 +214,14 @@ def test_runner_waits_for_the_retrain_table_instead_of_failing_records(
 def test_starting_position_latest_skips_what_is_there_once(esm_tables, make_items, tmp_path):
     old, _ = make_items(RUN, 30)
     esm_tables.put(old)
+    esm_tables.wait_streamed()  # "what is there" when the mapping starts
     settings = esm_tables.settings(tmp_path, esm_starting_position="LATEST")
     first = EsmRunner(settings).run_until_idle(timeout=120)
     assert first.records_seen == 0
     assert esm_tables.retrain_keys() == []
     new, expected_new = make_items(RUN, 30, start=30)
     esm_tables.put(new)
+    esm_tables.wait_streamed()
     # A restart keeps its position: LATEST applies only to a stream never checkpointed.
     second = EsmRunner(settings).run_until_idle(timeout=120)
     assert second.records_seen == 30
@@ -225,6 +233,7 @@ def test_replay_sends_fixed_failures_through_the_function_again(esm_tables, make
     items[11] = items[11] | {"Probability": {"S": "abc"}}  # unreadable: copied, never failed
     expected.add((RUN, "000011"))
     esm_tables.put(items)
+    esm_tables.wait_streamed()
     flagger = Flagger(FlaggerConfig(retrain_table=esm_tables.retrain), esm_tables.ddb)
 
     def broken(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -261,6 +270,7 @@ def test_runner_can_invoke_the_deployed_entry_point_by_handler_name(
     handler_module.set_client(None)
     items, _ = make_items(RUN, 40)
     esm_tables.put(items)
+    esm_tables.wait_streamed()
     settings = esm_tables.settings(tmp_path, esm_function_handler="flagger.handler.lambda_handler")
     try:
         EsmRunner(settings).run_until_idle(timeout=120)

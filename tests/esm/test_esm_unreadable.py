@@ -56,6 +56,7 @@ def test_1200_unreadable_records_are_copied_at_once_and_the_next_run_arrives(
     good, expected_good = make_items(GOOD_RUN, 300)
     esm_tables.batch_put(bad)
     esm_tables.batch_put(good)
+    esm_tables.wait_streamed()
 
     runner = EsmRunner(esm_tables.settings(tmp_path))
     snapshot = runner.run_until_idle(timeout=300)

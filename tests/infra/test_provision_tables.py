@@ -91,6 +91,26 @@ def test_up_creates_both_tables_as_the_contract_says(settings, clients, ddb):
     provision_down(settings, with_lambda=False, clients=clients)
 
 
+def test_every_write_right_after_up_is_on_the_stream(settings, clients, ddb, read_stream):
+    """``up`` returns only once the stream is ENABLED. LocalStack's stream stays ENABLING for a
+    while after the table is ACTIVE and drops the writes made then; DynamoDB Local and AWS
+    enable it at once or in a moment. Either way no write made after ``up`` may be lost."""
+    provision_up(settings, with_lambda=False, clients=clients)
+    streams = clients("dynamodbstreams")
+    arn = ddb.describe_table(TableName=settings.score_table)["Table"]["LatestStreamArn"]
+    assert streams.describe_stream(StreamArn=arn)["StreamDescription"]["StreamStatus"] == "ENABLED"
+    for row in range(10):
+        ddb.put_item(
+            TableName=settings.score_table,
+            Item={"partition_key": {"S": "run-1"}, "sort_key": {"S": f"{row:06d}"}},
+        )
+    records = read_stream(settings.score_table, 10)
+    assert sorted(r["dynamodb"]["Keys"]["sort_key"]["S"] for r in records) == [
+        f"{row:06d}" for row in range(10)
+    ]
+    provision_down(settings, with_lambda=False, clients=clients)
+
+
 def test_up_twice_changes_nothing(settings, clients, ddb):
     provision_up(settings, with_lambda=False, clients=clients)
     before = [_snapshot(ddb, n) for n in (settings.score_table, settings.retrain_table)]

@@ -67,9 +67,9 @@ def scored_rows(n: int) -> list[Row]:
     return rows
 
 
-def create_score_table(ddb: Any, name: str) -> None:
+def create_score_table(ddb: Any, name: str, streams: Any) -> None:
     """The score table made by the product's provisioning (keys S/S, on demand, NEW_IMAGE)."""
-    ensure_table(ddb, name, stream=True, timeout=120)
+    ensure_table(ddb, name, stream=True, timeout=120, streams=streams)
 
 
 def scan_keys(ddb: Any, table: str) -> list[tuple[str, str]]:

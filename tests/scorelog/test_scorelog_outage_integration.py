@@ -42,7 +42,7 @@ async def test_endpoint_down_mid_run_every_record_arrives_exactly_once(
     server = DynamoDBLocal(port=port, data_dir=data_dir).start()
     try:
         ddb = client(server.endpoint_url)
-        create_score_table(ddb, TABLE)
+        create_score_table(ddb, TABLE, client(server.endpoint_url, service="dynamodbstreams"))
         log = ScoreLog(
             tmp_path / "var",
             TABLE,

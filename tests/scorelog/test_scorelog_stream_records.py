@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from model_api.scorelog.items import build_items, new_run_id
@@ -22,27 +21,8 @@ from scorelog_kit import Run, scored_rows
 pytestmark = pytest.mark.integration
 
 
-def stream_records(aws: Any, table: str, run_id: str) -> list[dict[str, Any]]:
-    """Every stream record of ``run_id``'s items, read through the DynamoDB Streams API."""
-    ddb = boto3.client("dynamodb", **aws.client_kwargs())
-    streams = boto3.client("dynamodbstreams", **aws.client_kwargs())
-    arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
-    records: list[dict[str, Any]] = []
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while iterator:
-            page = streams.get_records(ShardIterator=iterator, Limit=1000)
-            records += page["Records"]
-            if not page["Records"]:
-                break
-            iterator = page.get("NextShardIterator")
-    return [r for r in records if r["dynamodb"]["Keys"]["partition_key"]["S"] == run_id]
-
-
 async def test_stream_records_json_dump_as_a_course_lambda_does(
-    tmp_path: Path, tables: dict[str, str], aws_env: Any
+    tmp_path: Path, tables: dict[str, str], aws_env: Any, read_stream: Any
 ) -> None:
     log = ScoreLog(
         tmp_path / "var",
@@ -60,7 +40,10 @@ async def test_stream_records_json_dump_as_a_course_lambda_does(
     finally:
         await log.stop()
 
-    records = stream_records(aws_env, tables["score"], run.run_id)
+    def of_run(record: dict[str, Any]) -> bool:
+        return record["dynamodb"]["Keys"]["partition_key"]["S"] == run.run_id
+
+    records = read_stream(tables["score"], 30, keep=of_run)
     assert len(records) == 30
     expected = dict(build_items(run, rows))
     deserializer = TypeDeserializer()

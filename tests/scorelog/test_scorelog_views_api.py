@@ -49,10 +49,11 @@ def put_all(ddb: Any, table: str, items: list[dict[str, Any]]) -> None:
 def module_tables(aws_endpoint: Any) -> Iterator[dict[str, str]]:
     """Tables seeded once for this module (reads do not change them)."""
     ddb = boto3.client("dynamodb", **aws_endpoint.client_kwargs())
+    streams = boto3.client("dynamodbstreams", **aws_endpoint.client_kwargs())
     suffix = uuid.uuid4().hex[:8]
     names = {"score": f"IrisExtended-v{suffix}", "retrain": f"IrisExtendedRetrain-v{suffix}"}
     for name in names.values():
-        create_score_table(ddb, name)
+        create_score_table(ddb, name, streams)
     yield names
     for name in names.values():
         ddb.delete_table(TableName=name)

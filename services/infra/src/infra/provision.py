@@ -231,6 +231,23 @@ def _wait_table_active(ddb: Any, name: str, timeout: float, stream: bool) -> dic
     return _poll(lambda: describe_table(ddb, name), ready, timeout, f"table {name} ACTIVE")  # type: ignore[return-value]
 
 
+def _wait_stream_enabled(streams: Any, table: dict[str, Any], timeout: float) -> None:
+    """Wait until the table's stream is ENABLED, not just named in DescribeTable.
+
+    AWS reports a new stream ENABLING for a moment; LocalStack's stream (kinesis-mock) stays
+    ENABLING for seconds after the table is ACTIVE and drops the records of every write made in
+    that time. DynamoDB Local answers ENABLED at once. Writers may start as soon as this returns.
+    """
+    arn = table["LatestStreamArn"]
+    _poll(
+        lambda: streams.describe_stream(StreamArn=arn, Limit=1)["StreamDescription"],
+        lambda d: d.get("StreamStatus") == "ENABLED",
+        timeout,
+        f"the stream of {table['TableName']} ENABLED",
+        delay=0.2,
+    )
+
+
 def _check_keys(table: dict[str, Any]) -> None:
     keys = {(k["AttributeName"], k["KeyType"]) for k in table.get("KeySchema", [])}
     if keys != {(k["AttributeName"], k["KeyType"]) for k in KEY_SCHEMA}:
@@ -241,8 +258,16 @@ def _check_keys(table: dict[str, Any]) -> None:
         )
 
 
-def ensure_table(ddb: Any, name: str, *, stream: bool, timeout: float) -> Change:
-    """Create the table (on-demand; stream NEW_IMAGE if asked) or bring its stream up to date."""
+def ensure_table(
+    ddb: Any, name: str, *, stream: bool, timeout: float, streams: Any = None
+) -> Change:
+    """Create the table (on-demand; stream NEW_IMAGE if asked) or bring its stream up to date.
+
+    With ``stream``, ``streams`` (a DynamoDB Streams client) is required: the table counts as
+    ready only once its stream is ENABLED, so no write made after this returns is lost.
+    """
+    if stream and streams is None:
+        raise ValueError("ensure_table(stream=True) needs a dynamodbstreams client")
     table = describe_table(ddb, name)
     if table is None:
         kwargs: dict[str, Any] = {
@@ -258,11 +283,13 @@ def ensure_table(ddb: Any, name: str, *, stream: bool, timeout: float) -> Change
         except ClientError as exc:  # created concurrently by another provisioner: fine
             if _error_code(exc) != "ResourceInUseException":
                 raise
-        _wait_table_active(ddb, name, timeout, stream)
+        table = _wait_table_active(ddb, name, timeout, stream)
+        if stream:
+            _wait_stream_enabled(streams, table, timeout)
         return Change("created", "table", name, "stream NEW_IMAGE" if stream else "")
     if table.get("TableStatus") == "DELETING":  # a `down` still finishing: wait, then create
         _poll(lambda: describe_table(ddb, name), lambda t: t is None, timeout, f"{name} deleted")
-        return ensure_table(ddb, name, stream=stream, timeout=timeout)
+        return ensure_table(ddb, name, stream=stream, timeout=timeout, streams=streams)
     _check_keys(table)
     if table.get("TableStatus") != "ACTIVE":
         table = _wait_table_active(ddb, name, timeout, stream=False)
@@ -274,12 +301,15 @@ def ensure_table(ddb: Any, name: str, *, stream: bool, timeout: float) -> Change
                 f"table {name} has a {view} stream; the flagger needs NEW_IMAGE. Disable the "
                 "stream (update-table --stream-specification StreamEnabled=false) and run again."
             )
+        if stream:
+            _wait_stream_enabled(streams, table, timeout)
         return Change("unchanged", "table", name)
     ddb.update_table(
         TableName=name,
         StreamSpecification={"StreamEnabled": True, "StreamViewType": STREAM_VIEW},
     )
-    _wait_table_active(ddb, name, timeout, stream=True)
+    table = _wait_table_active(ddb, name, timeout, stream=True)
+    _wait_stream_enabled(streams, table, timeout)
     return Change("updated", "table", name, "stream NEW_IMAGE enabled")
 
 
@@ -300,8 +330,9 @@ def ensure_tables(settings: InfraSettings, clients: AwsClients) -> list[Change]:
     """The score table (stream NEW_IMAGE) and the retrain table."""
     ddb = clients("dynamodb")
     wait = settings.provision_wait_s
+    streams = clients("dynamodbstreams")
     return [
-        ensure_table(ddb, settings.score_table, stream=True, timeout=wait),
+        ensure_table(ddb, settings.score_table, stream=True, timeout=wait, streams=streams),
         ensure_table(ddb, settings.retrain_table, stream=False, timeout=wait),
     ]
 
