@@ -6,12 +6,12 @@
 #   compose     the real docker-compose.yml on a private Docker engine (scripts/test-compose.sh)
 #
 # IRIS_TEST_TIERS picks tiers; a tier left out is reported as OFF in the summary, never as
-# passed. The first failing tier fails the run. Default: "unit compose". The localstack tier is
-# OFF by default until its one remaining failure (a stream-runner test against LocalStack's late
-# stream, see the README's Test tiers) is fixed: IRIS_TEST_TIERS="unit localstack compose".
+# passed. The first failing tier fails the run. Default: all three, in this order: localstack
+# (no Docker, a few minutes) before compose, so an AWS-side failure shows before the slowest tier.
+# Both pick free loopback ports (no clash with a `make run` on 4566).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-TIERS=${IRIS_TEST_TIERS:-unit compose}
+TIERS=${IRIS_TEST_TIERS:-unit localstack compose}
 UV=$(command -v uv || echo "$HOME/.local/bin/uv")
 summary=()
 status=0
