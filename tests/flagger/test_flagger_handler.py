@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 from flagger import handler as handler_module
 from flagger.config import ConfigError, FlaggerConfig
-from flagger.handler import Flagger, lambda_handler
+from flagger.handler import UNREADABLE_ERRORS, UNREADABLE_SAMPLE, Flagger, lambda_handler
 from infra.provision import ensure_table
 from moto import mock_aws
 
@@ -166,18 +166,21 @@ def test_every_unreadable_record_is_copied_at_once_as_unreadable_never_retried(
     assert items[(RUN, "000028")]["sort_key"] == {"S": "000028"}  # key from Keys
     assert flagger.stats["unreadable"] == len(event["Records"])
     assert flagger.stats["failed"] == 0
-    logged = {
-        line["sequence_number"]: line
-        for line in flagger_logs
-        if line["message"] == "unreadable record"
-    }
-    assert len(logged) == len(event["Records"])
-    for record in event["Records"]:
-        line = logged[record["dynamodb"]["SequenceNumber"]]
-        assert line["level"] == "ERROR"
-        assert line["keys"]["partition_key"] == RUN
-        assert line["keys"]["sort_key"] == record["dynamodb"]["Keys"]["sort_key"]["S"]
-        assert line["error"] and line["action"] == "copied as unreadable"
+    # One line for the batch, not one per record: the count, the range, the first few in full.
+    (line,) = [line for line in flagger_logs if line["message"] == "unreadable records"]
+    records = event["Records"]
+    assert line["level"] == "ERROR"
+    assert line["count"] == line["copied"] == len(records) and line["to_destination"] == 0
+    assert line["first_sequence_number"] == records[0]["dynamodb"]["SequenceNumber"]
+    assert line["last_sequence_number"] == records[-1]["dynamodb"]["SequenceNumber"]
+    assert len(line["errors"]) == UNREADABLE_ERRORS < len(records)  # 12 distinct messages
+    assert sum(line["errors"].values()) + line["other_errors"] == len(records)
+    assert len(line["first"]) == UNREADABLE_SAMPLE < len(records)
+    for entry, record in zip(line["first"], records, strict=False):
+        assert entry["sequence_number"] == record["dynamodb"]["SequenceNumber"]
+        assert entry["keys"]["partition_key"] == RUN
+        assert entry["keys"]["sort_key"] == record["dynamodb"]["Keys"]["sort_key"]["S"]
+        assert entry["error"] and entry["action"] == "copied as unreadable"
 
 
 class ListSink:
@@ -194,7 +197,7 @@ class ListSink:
         self.messages.append(message)
 
 
-def test_unreadable_records_without_a_key_go_to_the_destination_at_once(moto_ddb):
+def test_unreadable_records_without_a_key_go_to_the_destination_at_once(moto_ddb, flagger_logs):
     sink = ListSink()
     flagger = Flagger(FlaggerConfig(retrain_table=RETRAIN_TABLE), moto_ddb, failure_sink=sink)
     event = load_event("unreadable_no_key.json")
@@ -208,6 +211,9 @@ def test_unreadable_records_without_a_key_go_to_the_destination_at_once(moto_ddb
     ]
     assert set(retrain_items(moto_ddb)) == {row(1)}  # the readable record behind them
     assert flagger.stats["to_destination"] == 3 and flagger.stats["flagged"] == 1
+    (line,) = [line for line in flagger_logs if line["message"] == "unreadable records"]
+    assert (line["count"], line["copied"], line["to_destination"]) == (3, 0, 3)
+    assert [e["action"] for e in line["first"]] == ["sent to the on-failure destination"] * 3
 
 
 def test_keyless_unreadable_records_are_retried_only_when_the_send_fails(moto_ddb):

@@ -59,6 +59,10 @@ _clients: dict[str, Any] = {}
 
 KeyId = tuple[str, ...]
 OUTCOMES = ("flagged", "unreadable", "to_destination", "passed", "ignored", "failed")
+# Unreadable records come in runs (one broken writer): one log line per batch names the first
+# few in full and counts the rest; each one is findable in the retrain table or the destination.
+UNREADABLE_SAMPLE = 5
+UNREADABLE_ERRORS = 10  # distinct error messages counted in that line
 
 
 def get_client(service: str = "dynamodb") -> Any:
@@ -100,6 +104,7 @@ class _Batch:
     failed_keys: set[KeyId] = field(default_factory=set)
     chunk: list[_Write] = field(default_factory=list)
     outcomes: Counter[str] = field(default_factory=Counter)
+    unreadable: list[dict[str, Any]] = field(default_factory=list)  # for the summary line
 
 
 class Flagger:
@@ -132,6 +137,7 @@ class Flagger:
         for index, record in enumerate(records):
             self._evaluate(index, record, batch)
         self._flush(batch)
+        _log_unreadable(batch)
         # Without a sequence number there is nothing to report by: an empty identifier makes the
         # mapping retry the whole batch, as AWS does.
         failures = [{"itemIdentifier": batch.failed[i] or ""} for i in sorted(batch.failed)]
@@ -191,15 +197,14 @@ class Flagger:
         """Copy a record that can never be read as an ``unreadable`` candidate, or, with no key
         to copy it under, send it to the on-failure destination: never a retry."""
         key = retrain_key(record)
-        log(
-            logging.ERROR,
-            "unreadable record",
-            error=error,
-            keys=keys,
-            sequence_number=seq,
-            event_id=_event_id(record),
-            request_id=batch.request_id,
-            action="copied as unreadable" if key else "sent to the on-failure destination",
+        batch.unreadable.append(
+            {
+                "error": error,
+                "keys": keys,
+                "sequence_number": seq,
+                "event_id": _event_id(record),
+                "action": "copied as unreadable" if key else "sent to the on-failure destination",
+            }
         )
         if key is not None:
             item = build_unreadable_item(record, key, error, self.config.threshold, self._clock())
@@ -266,6 +271,28 @@ class Flagger:
             request_id=batch.request_id,
         )
         batch.failed[index] = seq
+
+
+def _log_unreadable(batch: _Batch) -> None:
+    """One ERROR line for the batch's unreadable records: how many, what happened to them, the
+    first few in full, the range of sequence numbers and the most common errors by message."""
+    entries = batch.unreadable
+    if not entries:
+        return
+    errors = dict(Counter(e["error"] for e in entries).most_common(UNREADABLE_ERRORS))
+    log(
+        logging.ERROR,
+        "unreadable records",
+        request_id=batch.request_id,
+        count=len(entries),
+        copied=batch.outcomes["unreadable"],
+        to_destination=batch.outcomes["to_destination"],
+        first_sequence_number=entries[0]["sequence_number"],
+        last_sequence_number=entries[-1]["sequence_number"],
+        errors=errors,
+        other_errors=len(entries) - sum(errors.values()),  # records with a less common message
+        first=entries[:UNREADABLE_SAMPLE],
+    )
 
 
 def _event_id(record: Any) -> Any:

@@ -1,9 +1,11 @@
 """The local event source mapping: DynamoDB stream → the flagger handler, as AWS Lambda runs it.
 
 One discovery loop finds the table's stream and its shards (new ones too, children only after
-their parent is drained) and starts one worker thread per readable shard. Each worker polls
-GetRecords several times a second, hands each batch to :class:`BatchInvoker` (batchItemFailures,
-bisect, bounded retries, on-failure destination) and then checkpoints durably. Works against any
+their parent is drained) and starts one worker thread per readable shard. Each worker reads
+GetRecords back to back while records flow (the next read runs while the function handles the
+batch before it) and backs off to a few reads a second once idle; it hands each batch to
+:class:`BatchInvoker` (batchItemFailures, bisect, bounded retries, on-failure destination) and
+then checkpoints durably. Works against any
 DynamoDB Streams endpoint: DynamoDB Local, LocalStack or AWS.
 """
 
@@ -32,6 +34,7 @@ from infra.esm.events import to_lambda_record
 from infra.esm.invoker import BatchInvoker, Handler, StopRequested
 from infra.esm.logs import log
 from infra.esm.metrics import Metrics, MetricsSnapshot
+from infra.esm.readahead import ReadAhead
 from infra.esm.settings import MAX_RECORDS_PER_GET, EsmSettings
 from infra.esm.shards import Shard, list_shards, ready_shards
 
@@ -392,6 +395,11 @@ class EsmRunner:
             retry_backoff=settings.esm_retry_backoff,
             sleep=self._stop.wait,
         )
+        limit = min(settings.esm_batch_size, MAX_RECORDS_PER_GET)
+        reader = ReadAhead(
+            lambda it: self.streams.get_records(ShardIterator=it, Limit=limit),
+            name=f"esm-read-{shard_id[-12:]}",
+        )
         iterator: str | None = None
         failures_in_a_row = 0
         try:
@@ -399,10 +407,7 @@ class EsmRunner:
                 try:
                     if iterator is None:
                         iterator = self._iterator(worker)
-                    response = self.streams.get_records(
-                        ShardIterator=iterator,
-                        Limit=min(settings.esm_batch_size, MAX_RECORDS_PER_GET),
-                    )
+                    response = reader.get(iterator)
                 except ClientError as exc:
                     code = _error_code(exc)
                     if code == "ExpiredIteratorException":
@@ -439,8 +444,10 @@ class EsmRunner:
                         log(logging.INFO, "LATEST: existing records skipped", shard_id=shard_id)
                 elif records:
                     worker.idle_polls = 0
+                    if response.get("NextShardIterator"):
+                        reader.start(response["NextShardIterator"])
                     self._deliver(worker, invoker, records)
-                else:
+                elif not reader.stale:  # read before the last batch was handled: read again
                     worker.idle_polls += 1
                     self.metrics.set_lag(shard_id, 0.0)
                 iterator = response.get("NextShardIterator")
@@ -448,8 +455,8 @@ class EsmRunner:
                     log(logging.INFO, "shard closed and drained", shard_id=shard_id)
                     self.checkpoints.save(worker.stream_arn, shard_id, None, done=True)
                     return
-                if not records:
-                    self._stop.wait(settings.esm_poll_interval)
+                if not records and not reader.stale:
+                    self._stop.wait(self._poll_delay(worker.idle_polls))
         except StopRequested:
             return
         except Exception as exc:  # restarted by the next discovery
@@ -461,8 +468,16 @@ class EsmRunner:
                 error=worker.error,
             )
         finally:
+            reader.close()
             worker.finished = True
             self.metrics.drop_shard(shard_id)
+
+    def _poll_delay(self, idle_polls: int) -> float:
+        """Wait after the ``idle_polls``-th empty read in a row: short right after records
+        (more are likely on their way), doubling up to ``esm_poll_interval`` once idle, so an
+        idle shard costs a few reads a second and no busy loop."""
+        first = self.settings.esm_busy_poll_interval
+        return min(self.settings.esm_poll_interval, first * 2 ** max(idle_polls - 1, 0))
 
     def _transient(self, shard_id: str, exc: Exception, attempt: int) -> None:
         log(
@@ -515,6 +530,7 @@ class EsmRunner:
             "max_retries": s.esm_max_retries,
             "bisect_on_error": s.esm_bisect_on_error,
             "poll_interval": s.esm_poll_interval,
+            "busy_poll_interval": s.esm_busy_poll_interval,
             "starting_position": s.esm_starting_position,
             "function_handler": s.esm_function_handler or "built-in flagger.handler.Flagger",
             "checkpoint": str(s.checkpoint_path),

@@ -22,7 +22,11 @@ MAX_RECORDS_PER_GET = 1000
 class EsmSettings(InfraSettings):
     """Everything ``python -m infra.esm`` reads from the environment."""
 
+    # Wait after an empty GetRecords: esm_busy_poll_interval right after records came (more
+    # are likely on their way), doubling up to esm_poll_interval while the shard stays idle.
+    # AWS's mapping reads each shard about 4 times a second.
     esm_poll_interval: float = Field(default=0.2, gt=0.0, le=60.0)
+    esm_busy_poll_interval: float = Field(default=0.05, gt=0.0, le=60.0)
     esm_discovery_interval: float = Field(default=1.0, gt=0.0, le=300.0)
     esm_retry_backoff: float = Field(default=0.5, ge=0.0, le=60.0)
     esm_metrics_interval: float = Field(default=10.0, gt=0.0)
