@@ -11,6 +11,7 @@ Called from ``bench.flagger_bench`` (``python -m bench flagger``) or alone:
 
 from __future__ import annotations
 
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -53,6 +54,7 @@ def unreadable_phase(env: dict[str, str], ddb: Any, readable: bool = False) -> d
     }
     runner = RunnerProcess(run_env)
     runner.start()
+    load_before = os.getloadavg()[0]
     try:
         _wait_for(lambda: bool(runner.metrics), 60)
         bad_run, good_run = "bench-unreadable", "bench-after-unreadable"
@@ -78,6 +80,7 @@ def unreadable_phase(env: dict[str, str], ddb: Any, readable: bool = False) -> d
     finally:
         runner.stop()
     return {
+        "load": (load_before, os.getloadavg()[0]),
         "unreadable_copied": len(_scan(ddb, bad_run, retrain)),
         "candidates": len(arrived),
         "p50_after_last_write": _pct(after_last, 50),
@@ -96,15 +99,16 @@ def report(results: dict[str, dict[str, Any]]) -> None:
     )
     print(
         f"{'prefix':<11} {'copied':>7} {'candidates':>10} {'p50 s':>6} {'p99 s':>6} "
-        f"{'retries':>7} {'bisections':>10} {'fn errors':>9} {'given up':>8}"
+        f"{'retries':>7} {'bisections':>10} {'fn errors':>9} {'given up':>8} {'load':>10}"
     )
     for prefix, r in results.items():
         print(
             f"{prefix:<11} {r['unreadable_copied']:>7} {r['candidates']:>10} "
             f"{r['p50_after_last_write']:>6.2f} {r['p99_after_last_write']:>6.2f} "
             f"{r['retries']!s:>7} {r['bisections']!s:>10} {r['function_errors']!s:>9} "
-            f"{r['records_failed']!s:>8}"
+            f"{r['records_failed']!s:>8} {r['load'][0]:>4.1f}→{r['load'][1]:<4.1f}"
         )
+    print("load: the 1-minute load average when the phase started → ended (2 cores)")
 
 
 def run_both(env: dict[str, str], ddb: Any) -> dict[str, dict[str, Any]]:
@@ -117,7 +121,6 @@ def run_both(env: dict[str, str], ddb: Any) -> dict[str, dict[str, Any]]:
 
 def main() -> None:
     """This scenario alone, on its own DynamoDB Local: ``python -m bench.flagger_unreadable``."""
-    import os
     import tempfile
     from pathlib import Path
 
