@@ -425,7 +425,11 @@ def _report(
         [
             ("batch size", "100 (same here)"),
             ("batching window", "0 s default (same here: invoke as soon as records arrive)"),
-            ("shard polling", "4 GetRecords/s per shard (here: back-to-back when busy, 5/s idle)"),
+            (
+                "shard polling",
+                "4 GetRecords/s per shard (here: back-to-back when busy, the next read during"
+                " the function's batch; 20/s right after records, backing off to 5/s idle)",
+            ),
             (
                 "retries / bisect / on-failure",
                 "-1 (until expiry), off, none (here: 3, on, JSONL)",
