@@ -71,6 +71,7 @@ def test_the_first_view_is_the_newest_data_set_drawn_in_the_layout(client, fake_
     assert sum(sum(t.y) for t in view["hist"].data) == 1200
     assert sum(len(t.x) for t in view["scatter"].data) == 1200
     assert [c["field"] for c in view["columns"]] == list(bundled[0])
+    assert view["rows"]["rowCount"] == 1200 and len(view["rows"]["rowData"]) == dv.TABLE_PAGE_SIZE
     # the model service down: the page still opens, with the error and nothing drawn
     fake_api.fail["GET /api/datasets"] = httpx.Response(
         503, json={"error": {"code": "unavailable", "message": "storage down", "details": None}}
@@ -418,15 +419,17 @@ def test_overview_plots_accuracy_and_flagged_share_per_run(client, fake_api, mak
 
 def test_the_first_view_draws_the_newest_run_and_survives_a_failure(client, fake_api, make):
     _seed_run(fake_api, make, flagged=3)
-    figure, table, alert, options, value, summary, shown = mon.first_view(client)
+    figure, table, alert, options, value, summary, shown, first = mon.first_view(client)
     assert alert is None and value == RUN and table[0]["flagged"] == 3
     assert shown == {"run_id": RUN, "records": 4, "candidates": 3} and len(figure.data) == 2
+    # the records grid's first page comes with the layout (no round trip before rows show)
+    assert first == mon.records_block(client, shown, None) and first["rowData"]
     fake_api.fail["GET /api/runs"] = httpx.Response(
         503, json={"error": {"code": "unavailable", "message": "table down", "details": None}}
     )
-    figure, table, alert, options, value, summary, shown = mon.first_view(client)
+    figure, table, alert, options, value, summary, shown, first = mon.first_view(client)
     assert "table down" in text_of(alert) and not figure.data
-    assert (table, options, value, summary, shown) == ([], [], None, None, None)
+    assert (table, options, value, summary, shown, first) == ([], [], None, None, None, None)
 
 
 def test_the_run_picker_prefers_the_users_run_then_the_tabs_then_the_newest(client, fake_api, make):

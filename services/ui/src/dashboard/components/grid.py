@@ -9,7 +9,10 @@ one number format, a pager), and a style change is made once. Two row models:
   a time through ``getRowsRequest`` (start row, end row, sort model) and a callback answers with
   ``getRowsResponse``; the browser only ever holds one page — for data sets and score records.
   :func:`block_request` reads such a request, :func:`block_response` answers it, and
-  :func:`reset_on_change` makes the grid ask again (page 1) when what it shows changed.
+  :func:`serve_blocks` wires the requests to the page's callback and makes the grid ask again
+  (page 1) when what it shows changed. The layout may carry the first page (``first_block``):
+  the grid shows it as soon as it mounts, with no round trip (the page's callback is not asked
+  for it); later pages and sorts come from the server.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dash_ag_grid as dag
-from dash import ClientsideFunction, Input, Output, clientside_callback
+from dash import ClientsideFunction, Input, Output, State, clientside_callback, dcc
 
 ROW_HEIGHT = 32
 HEADER_HEIGHT = 36
@@ -74,6 +77,7 @@ def grid(
     row_id: str | None = None,
     row_styles: Sequence[tuple[str, Mapping[str, str]]] = (),
     cell_styles: Mapping[str, Sequence[tuple[str, Mapping[str, str]]]] | None = None,
+    first_block: Mapping[str, Any] | None = None,
 ) -> dag.AgGrid:
     """One grid in the product's style.
 
@@ -82,7 +86,9 @@ def grid(
     checkbox column and ``selectedRows`` (``select_multi``: checkboxes and a select-all header,
     for bulk actions); ``row_id`` names the field that identifies a row
     (required for selecting rows from a callback); ``row_styles`` and ``cell_styles`` (per
-    field) are ``(JS condition on params, CSS style)`` pairs, e.g. :data:`DANGER_ROW`.
+    field) are ``(JS condition on params, CSS style)`` pairs, e.g. :data:`DANGER_ROW`;
+    ``first_block`` (server side: a :func:`block_response` for page 1, unsorted) is shown
+    without asking (see :func:`block_stores`).
     """
     defs = column_defs(columns, numeric)
     for spec in defs:
@@ -120,6 +126,8 @@ def grid(
             "infiniteInitialRowCount": size,
         }
         kwargs["rowModelType"] = "infinite"
+        if first_block is not None:  # answers the grid's first request in the browser
+            kwargs["getRowsResponse"] = dict(first_block)
         height = HEADER_HEIGHT + size * ROW_HEIGHT + PAGER_HEIGHT + 4
         style = {"height": f"{height}px", "width": "100%"}
     else:
@@ -171,14 +179,36 @@ def block_response(rows: Sequence[Mapping[str, Any]], total: int | None) -> dict
     return {"rowData": list(rows), "rowCount": total}
 
 
-def reset_on_change(grid_id: str, trigger: Input, marker: Output) -> None:
-    """When ``trigger`` changes, the server-side grid drops its cached blocks and asks for the
-    first page again (a clientside callback: no round trip but the block request itself).
-    ``marker`` is a throwaway ``dcc.Store`` property the callback writes to."""
+def block_stores(grid_id: str, preloaded: bool) -> list[dcc.Store]:
+    """The stores :func:`serve_blocks` needs in the page's layout, next to the grid;
+    ``preloaded``: the grid was built with its ``first_block``."""
+    return [
+        dcc.Store(id=f"{grid_id}-reset"),
+        dcc.Store(id=f"{grid_id}-request"),
+        dcc.Store(id=f"{grid_id}-first", data=preloaded),
+    ]
+
+
+def serve_blocks(grid_id: str, trigger: Input) -> Input:
+    """Wire a server-side grid: returns the input its block callback listens to.
+
+    The grid's requests pass through the browser (a clientside callback): the first one is
+    not sent when the layout's ``first_block`` answers it. When ``trigger`` changes, the grid
+    drops its cached blocks (and an unused first block: it shows what was shown before) and
+    asks for page 1 again, from the server."""
+    clientside_callback(
+        ClientsideFunction(namespace="grid", function_name="relay"),
+        Output(f"{grid_id}-request", "data"),
+        Output(f"{grid_id}-first", "data"),
+        Input(grid_id, "getRowsRequest"),
+        State(f"{grid_id}-first", "data"),
+        prevent_initial_call=True,
+    )
     clientside_callback(
         ClientsideFunction(namespace="grid", function_name="reset"),
-        marker,
+        Output(f"{grid_id}-reset", "data"),
         trigger,
         Input(grid_id, "id"),
         prevent_initial_call=True,
     )
+    return Input(f"{grid_id}-request", "data")

@@ -14,7 +14,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 from dashboard.api_client import get_client
-from dashboard.components.grid import grid, reset_on_change
+from dashboard.components.grid import block_stores, grid, serve_blocks
 from dashboard.views import data_view as dv
 from dashboard.views.common import card, page_header
 
@@ -118,8 +118,9 @@ def layout(**_: Any) -> html.Div:
                 view["columns"],
                 page_size=dv.TABLE_PAGE_SIZE,
                 server_side=True,
+                first_block=view["rows"],
             ),
-            dcc.Store(id="data-table-reset"),
+            *block_stores("data-table", preloaded=view["rows"] is not None),
         ],
         subtitle="Click a header to sort (shift-click for several); 15 rows a page",
     )
@@ -224,9 +225,13 @@ def draw_scatter(x, y, current):
     return dv.scatter_for(get_client(), current, x, y)
 
 
+# a new data set: the grid forgets its blocks and asks for page 1 (the layout has the first)
+_BLOCKS = serve_blocks("data-table", Input("data-current", "data"))
+
+
 @callback(
     Output("data-table", "getRowsResponse"),
-    Input("data-table", "getRowsRequest"),
+    _BLOCKS,
     State("data-current", "data"),
     prevent_initial_call=True,
 )
@@ -235,7 +240,3 @@ def table_rows(request, current):
     # before the data set is loaded: no rows yet (the grid asks again, reset below; never leave
     # a block request unanswered: AG Grid would wait for it forever)
     return dv.table_block(get_client(), current, request)
-
-
-# a new data set: the grid forgets its blocks and asks for page 1 (no round trip of its own)
-reset_on_change("data-table", Input("data-current", "data"), Output("data-table-reset", "data"))

@@ -9,7 +9,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html
 from dashboard.api_client import get_client
-from dashboard.components.grid import DANGER_ROW, DANGER_TEXT, grid, reset_on_change
+from dashboard.components.grid import DANGER_ROW, DANGER_TEXT, block_stores, grid, serve_blocks
 from dashboard.config import get_settings
 from dashboard.views import monitoring_view as mon
 from dashboard.views.common import card, page_header
@@ -35,7 +35,7 @@ def layout(**_: Any) -> html.Div:
     # the newest run, drawn in the layout itself (one GET /api/runs): no callback round trip
     # after load before the figure and the grids; a tab that remembers another run switches
     # to it below and redraws through refresh_overview
-    figure, rows, alert, options, value, summary, shown = mon.first_view(get_client())
+    figure, rows, alert, options, value, summary, shown, first = mon.first_view(get_client())
     runs_table = grid(
         "mon-runs-table",
         [
@@ -87,6 +87,7 @@ def layout(**_: Any) -> html.Div:
         server_side=True,
         numeric=["probability"],
         row_styles=[("params.data && params.data.match === '✗'", DANGER_TEXT)],
+        first_block=first,
     )
     controls = html.Div(
         [
@@ -151,7 +152,7 @@ def layout(**_: Any) -> html.Div:
                     dbc.Col(
                         card(
                             "Score records",
-                            [records, dcc.Store(id="mon-records-reset")],
+                            [records, *block_stores("mon-records", preloaded=first is not None)],
                             subtitle="Every prediction of the run, from the score table",
                         ),
                         lg=6,
@@ -220,9 +221,13 @@ def refresh_candidates(shown):
     return mon.candidates_view(get_client(), shown)
 
 
+# the run or its number of records changed: the records grid asks for page 1 again
+_BLOCKS = serve_blocks("mon-records", Input("mon-shown", "data"))
+
+
 @callback(
     Output("mon-records", "getRowsResponse"),
-    Input("mon-records", "getRowsRequest"),
+    _BLOCKS,
     State("mon-shown", "data"),
     prevent_initial_call=True,
 )
@@ -230,10 +235,6 @@ def records_block(request, shown):
     """Server-side paging and sorting of the run's score records, one block at a time."""
     # no run shown yet: no rows (asked again, reset below; a block request is always answered)
     return mon.records_block(get_client(), shown, request)
-
-
-# the run or its number of records changed: the records grid asks for page 1 again
-reset_on_change("mon-records", Input("mon-shown", "data"), Output("mon-records-reset", "data"))
 
 
 # this tab's last run (the Test page remembers it), if the layout shows another one

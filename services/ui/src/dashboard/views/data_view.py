@@ -210,12 +210,13 @@ def table_block(
 
 
 def first_view(client: ApiClient) -> dict[str, Any]:
-    """What the page shows when it opens (the newest data set, its figures and grid columns),
+    """What the page shows when it opens (the newest data set, its figures, grid columns and
+    the grid's first page),
     built in the layout itself: no chain of callbacks after load (picker → summary → figures),
     which on two busy cores costs a round trip each. The tab's remembered data set, if it is
     another, is selected afterwards in the browser and redraws through the usual chain."""
     view: dict[str, Any] = {"options": [], "value": None, "alert": None, "current": None}
-    view |= {"summary": None, "choices": ([], None, None, None), "columns": []}
+    view |= {"summary": None, "choices": ([], None, None, None), "columns": [], "rows": None}
     try:
         view["options"] = dataset_options(client.list_datasets())
     except ApiError as exc:
@@ -229,8 +230,10 @@ def first_view(client: ApiClient) -> dict[str, Any]:
         return view
     view["choices"] = choices = column_choices(current, None, None, None)
     view["columns"] = table_columns(current)
-    with ThreadPoolExecutor(2) as pool:  # the two figures' calls side by side
+    with ThreadPoolExecutor(3) as pool:  # the figures' and the grid's calls side by side
         hist = pool.submit(histogram_for, client, current, choices[1])
         scatter = pool.submit(scatter_for, client, current, choices[2], choices[3])
+        rows = pool.submit(table_block, client, current, None)  # page 1: no round trip later
         view["hist"], view["scatter"] = hist.result(), scatter.result()
+        view["rows"] = rows.result()
     return view

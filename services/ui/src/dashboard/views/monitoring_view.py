@@ -149,12 +149,16 @@ def overview(
     )
 
 
-def first_view(client: ApiClient) -> tuple[Any, Any, Any, Any, Any, Any, Any]:
+def first_view(client: ApiClient) -> tuple[Any, ...]:
     """The page as it opens (the newest run), for the layout: :func:`overview` with nothing
-    selected yet, where a failed call leaves empty parts instead of ``no_update``."""
+    selected yet, where a failed call leaves empty parts instead of ``no_update``, and the
+    records grid's first page (``None`` without a run: the grid asks the server)."""
     parts = overview(client, None, None, None)
     empty = (empty_figure("No runs to show"), [], None, [], None, None, None)
-    return tuple(e if p is no_update else p for p, e in zip(parts, empty, strict=True))
+    view = tuple(e if p is no_update else p for p, e in zip(parts, empty, strict=True))
+    shown = view[-1]
+    first = records_block(client, shown, None) if shown else None
+    return (*view, first)
 
 
 def records_block(
