@@ -257,6 +257,19 @@ def test_detail_shows_progress_metrics_and_curves(client, fake_api, make) -> Non
     assert busy is True and is_error(body) and not figure.data
 
 
+def test_the_models_first_view_shows_the_newest_model_in_the_layout(client, fake_api, make):
+    fake_api.models[0] = make.model(0, 0)
+    fake_api.models[1] = make.model(1, 0, status="training")
+    view = mv.first_view(client)
+    assert [r["id"] for r in view["rows"]] == [1, 0] and view["selected_rows"] == {"ids": ["1"]}
+    assert view["selected"] == 1 and view["retrain_disabled"] is True
+    assert view["poll_disabled"] is False and len(view["figure"].data) == 4
+    assert view["dataset_options"] == [] and view["dataset"] is None and not view["form_alert"]
+    fake_api.models.clear()  # no model yet: the page still opens, nothing selected
+    empty = mv.first_view(client)
+    assert empty["rows"] == [] and empty["selected"] is None and empty["poll_disabled"] is True
+
+
 # --- Score ---------------------------------------------------------------------------------
 
 

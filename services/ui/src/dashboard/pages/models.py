@@ -15,7 +15,6 @@ from dash.exceptions import PreventUpdate
 from dashboard.api_client import get_client
 from dashboard.components.grid import STATUS_TEXT, grid
 from dashboard.config import get_settings
-from dashboard.figures import empty_figure
 from dashboard.views import models_view as mv
 from dashboard.views.common import card, page_header
 
@@ -46,9 +45,12 @@ def _field(label: str, component: Any, help_text: str | None = None) -> html.Div
     )
 
 
-def _create_form() -> list[Any]:
+def _create_form(options: list[Any], value: Any) -> list[Any]:
     return [
-        _field("Data set", dcc.Dropdown(options=[], id="models-dataset", clearable=False)),
+        _field(
+            "Data set",
+            dcc.Dropdown(options=options, value=value, id="models-dataset", clearable=False),
+        ),
         _field(
             "Hidden layers",
             dbc.Input(id="models-layers", value="10, 10", type="text"),
@@ -99,7 +101,7 @@ def _create_form() -> list[Any]:
     ]
 
 
-def _retrain_form() -> list[Any]:
+def _retrain_form(options: list[Any], value: Any, disabled: bool) -> list[Any]:
     return [
         html.H6("Retrain this model", className="fw-bold"),
         html.P(
@@ -107,7 +109,12 @@ def _retrain_form() -> list[Any]:
             "retrain candidates). Empty fields keep the model's settings.",
             className="small text-muted",
         ),
-        _field("Data set", dcc.Dropdown(options=[], id="models-retrain-dataset", clearable=False)),
+        _field(
+            "Data set",
+            dcc.Dropdown(
+                options=options, value=value, id="models-retrain-dataset", clearable=False
+            ),
+        ),
         dbc.Row(
             [
                 dbc.Col(
@@ -152,35 +159,50 @@ def _retrain_form() -> list[Any]:
             ],
             className="g-2",
         ),
-        dbc.Button("Retrain", id="models-retrain", color="secondary", className="w-100 mt-2"),
+        dbc.Button(
+            "Retrain",
+            id="models-retrain",
+            color="secondary",
+            className="w-100 mt-2",
+            disabled=disabled,
+        ),
     ]
 
 
 def layout(**_: Any) -> html.Div:
+    # the newest model, its detail and curves in the layout itself (no callback chain on load)
+    view = mv.first_view(get_client())
     table = grid(
         "models-table",
         _TABLE_COLUMNS,
-        rows=[],
+        rows=view["rows"],
         page_size=8,
         select_single=True,
         row_id="key",
         cell_styles={"status": _STATUS_STYLES},
     )
+    table.selectedRows = view["selected_rows"]
+    forms = (view["dataset_options"], view["dataset"])
     return html.Div(
         [
             page_header("Models", "Build a classifier on a data set, watch it train, retrain it."),
-            dcc.Store(id="models-selected"),
+            dcc.Store(id="models-selected", data=view["selected"]),
             dcc.Store(id="models-want"),
-            dcc.Interval(id="models-poll", interval=get_settings().training_poll_ms, disabled=True),
+            dcc.Store(id="models-opened", data=False),
+            dcc.Interval(
+                id="models-poll",
+                interval=get_settings().training_poll_ms,
+                disabled=view["poll_disabled"],
+            ),
             html.Div(id="models-alert"),
-            html.Div(id="models-list-alert"),
-            html.Div(id="models-form-alert"),
+            html.Div(view["list_alert"], id="models-list-alert"),
+            html.Div(view["form_alert"], id="models-form-alert"),
             dbc.Row(
                 [
                     dbc.Col(
                         card(
                             "New model",
-                            _create_form(),
+                            _create_form(*forms),
                             subtitle="Dense ReLU layers → softmax over the species",
                         ),
                         lg=4,
@@ -197,11 +219,10 @@ def layout(**_: Any) -> html.Div:
                         dbc.Col(
                             dcc.Loading(
                                 [
-                                    html.Div(id="models-detail"),
-                                    # in the layout from the start: Plotly loads meanwhile
+                                    html.Div(view["detail"], id="models-detail"),
                                     dcc.Graph(
                                         id="model-history",
-                                        figure=empty_figure("Loading…", height=300),
+                                        figure=view["figure"],
                                         config={"displaylogo": False},
                                     ),
                                 ],
@@ -209,7 +230,11 @@ def layout(**_: Any) -> html.Div:
                             ),
                             lg=9,
                         ),
-                        dbc.Col(_retrain_form(), lg=3, className="border-start"),
+                        dbc.Col(
+                            _retrain_form(*forms, view["retrain_disabled"]),
+                            lg=3,
+                            className="border-start",
+                        ),
                     ],
                     className="g-4",
                 ),
@@ -219,19 +244,19 @@ def layout(**_: Any) -> html.Div:
     )
 
 
-@callback(
-    Output("models-dataset", "options"),
+# the tab's data set (``sel-dataset``), if it is another than the layout's newest one
+clientside_callback(
+    """function (_id, remembered, options) {
+      const known = (options || []).some(o => o.value === remembered && !o.disabled);
+      const nothing = window.dash_clientside.no_update;
+      return known ? [remembered, remembered] : [nothing, nothing];
+    }""",
     Output("models-dataset", "value"),
-    Output("models-retrain-dataset", "options"),
     Output("models-retrain-dataset", "value"),
-    Output("models-form-alert", "children"),
     Input("models-dataset", "id"),  # once, when the page is shown
     State("sel-dataset", "data"),
-    State("models-dataset", "value"),
-    State("models-retrain-dataset", "value"),
+    State("models-dataset", "options"),
 )
-def dataset_pickers(_want, remembered, create_value, retrain_value):
-    return mv.form_options(get_client(), remembered, create_value, retrain_value)
 
 
 @callback(
@@ -294,7 +319,7 @@ def create_or_retrain(
     Input("models-want", "data"),
     State("models-selected", "data"),
     State("sel-model", "data"),
-    prevent_initial_call="initial_duplicate",
+    prevent_initial_call=True,  # the layout has the first rows and selection
 )
 def refresh_models(_n, want, selected, remembered):
     """The grid's rows and selection; the selected model goes to ``models-selected`` straight
@@ -323,14 +348,24 @@ def select_model(selected_rows, current):
 
 # The tab's model (``sel-model``, other pages read it) follows the one shown, written in the
 # browser: a server callback with an output outside the page fires on every page load whatever
-# its prevent_initial_call says (a round trip for nothing on two busy cores).
+# its prevent_initial_call says (a round trip for nothing on two busy cores). When the page
+# opens it shows the newest model; a tab that remembers another one switches to it (through
+# ``models-want``: refresh_models selects it and the detail follows).
 clientside_callback(
-    """function (shown, remembered) {
-      return shown == null || shown === remembered ? window.dash_clientside.no_update : shown;
+    """function (shown, remembered, rows, opened) {
+      const nothing = window.dash_clientside.no_update;
+      const known = (rows || []).some(r => r.id === remembered);
+      if (!opened && known && remembered !== shown) { return [remembered, nothing, true]; }
+      return [nothing, shown == null || shown === remembered ? nothing : shown, true];
     }""",
+    Output("models-want", "data", allow_duplicate=True),
     Output("sel-model", "data"),
+    Output("models-opened", "data"),
     Input("models-selected", "data"),
     State("sel-model", "data"),
+    State("models-table", "rowData"),
+    State("models-opened", "data"),
+    prevent_initial_call="initial_duplicate",
 )
 
 
@@ -340,7 +375,7 @@ clientside_callback(
     Output("models-retrain", "disabled"),
     Input("models-selected", "data"),
     Input("models-poll", "n_intervals"),
-    prevent_initial_call=True,  # the grid's first refresh picks the model to show
+    prevent_initial_call=True,  # the layout shows the first model
 )
 def show_detail(model_id, _n):
     return mv.detail_for(get_client(), model_id)

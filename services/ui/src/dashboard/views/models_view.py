@@ -332,3 +332,19 @@ def detail_for(client: ApiClient, model_id: int | None) -> tuple[Any, go.Figure,
         )
     figure = history_figure(model.get("history"))
     return detail(model), figure, model.get("status") in ACTIVE_STATUSES
+
+
+def first_view(client: ApiClient) -> dict[str, Any]:
+    """The page as it opens, built in the layout: the data set pickers, the models grid with the
+    newest model selected, and that model's detail and curves (no chain of three callbacks after
+    load, each a round trip on two busy cores). A tab that remembers another model or data set
+    switches to it afterwards in the browser."""
+    options, value, _, _, form_alert = form_options(client, None, None, None)
+    view: dict[str, Any] = {"dataset_options": options, "dataset": value, "form_alert": form_alert}
+    rows, chosen, stop, alert = refresh(client, None, None, None)
+    view |= {"list_alert": alert, "rows": [] if rows is no_update else rows}
+    view |= {"selected_rows": {"ids": []} if chosen is no_update else chosen}
+    view["selected"] = model_id = selected_model(view["selected_rows"])
+    view["detail"], view["figure"], view["retrain_disabled"] = detail_for(client, model_id)
+    view["poll_disabled"] = stop
+    return view
