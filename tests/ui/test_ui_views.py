@@ -318,6 +318,18 @@ def test_prefill_takes_the_nine_inputs_of_a_row(client, fake_api, bundled) -> No
     assert is_error(alert) and "has 1200 rows" in text_of(alert)
 
 
+def test_the_score_page_opens_prefilled_from_the_newest_data_set(client, fake_api, bundled):
+    ident = fake_api.add_dataset(bundled)
+    view = sv.first_view(client)
+    assert view["dataset"] == ident and view["ready"] is True and view["alert"] is None
+    assert view["actual"] == {"label": bundled[0]["species"], "dataset_id": ident, "row": 0}
+    names = ft.independent(client.schema())
+    controls = [col.children.children[1] for col in view["form"].children]
+    shown = {c.id["name"]: c.value for c in controls}
+    assert shown == dict(zip(names, sv.prefill(client, ident, 0, names)[0], strict=True))
+    assert "derived-table" in view["derived"].className
+
+
 def test_scoring_the_form_sends_all_twenty_features(client, fake_api, bundled) -> None:
     row = bundled[0]
     names = ft.independent(client.schema())

@@ -8,12 +8,12 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 from dashboard.api_client import get_client
 from dashboard.figures import probability_figure
 from dashboard.views import score_view as sv
-from dashboard.views.common import card, page_header, pickers
+from dashboard.views.common import card, page_header
 
 dash.register_page(__name__, path="/score", name="Score", title="Score · Iris monitor", order=3)
 
@@ -26,6 +26,7 @@ def _names(specs: list[dict[str, Any]]) -> list[str]:
 
 
 def layout(**_: Any) -> html.Div:
+    view = sv.first_view(get_client())  # the whole first view: no callback chain on load
     source = card(
         "Model and example row",
         dbc.Row(
@@ -34,7 +35,8 @@ def layout(**_: Any) -> html.Div:
                     [
                         dbc.Label("Model", className="small fw-bold mb-1"),
                         dcc.Dropdown(
-                            options=[],
+                            options=view["models"],
+                            value=view["model"],
                             id="score-model",
                             placeholder="Choose a ready model",
                             clearable=False,
@@ -45,7 +47,12 @@ def layout(**_: Any) -> html.Div:
                 dbc.Col(
                     [
                         dbc.Label("Prefill from data set", className="small fw-bold mb-1"),
-                        dcc.Dropdown(options=[], id="score-dataset", clearable=False),
+                        dcc.Dropdown(
+                            options=view["datasets"],
+                            value=view["dataset"],
+                            id="score-dataset",
+                            clearable=False,
+                        ),
                     ],
                     md=4,
                 ),
@@ -70,16 +77,16 @@ def layout(**_: Any) -> html.Div:
     form = card(
         "Features",
         [
-            html.Div(id="score-inputs"),
+            html.Div(view["form"], id="score-inputs"),
             # Retries building the form while the API is not reachable, then stops.
-            dcc.Interval(id="score-schema-retry", interval=3000, disabled=False),
+            dcc.Interval(id="score-schema-retry", interval=3000, disabled=view["ready"]),
             dbc.Button("Score", id="score-submit", color="primary", className="px-4"),
         ],
         subtitle="The independent inputs (from the API's schema); the others are derived",
     )
     derived = card(
         "Derived features",
-        html.Div(id="score-derived"),
+        html.Div(view["derived"], id="score-derived"),
         subtitle="Computed as the data set defines them",
     )
     csv = card(
@@ -87,6 +94,7 @@ def layout(**_: Any) -> html.Div:
         [
             dbc.Textarea(
                 id="score-csv",
+                value=view["csv"],
                 rows=3,
                 className="font-monospace small mb-2",
                 placeholder="20 comma-separated values in CSV column order "
@@ -107,32 +115,40 @@ def layout(**_: Any) -> html.Div:
     return html.Div(
         [
             page_header("Score", "Classify one flower with a trained model."),
-            dcc.Store(id="score-actual"),
-            html.Div(id="score-alert"),
+            dcc.Store(id="score-actual", data=view["actual"]),
+            html.Div(view["alert"], id="score-alert"),
             source,
             dbc.Row([dbc.Col([form, csv], lg=7), dbc.Col([result, derived], lg=5)]),
         ]
     )
 
 
-@callback(
-    Output("score-model", "options"),
+# this tab's model and data set (other pages chose them), if the layout shows others; a new
+# data set prefills the form again (through prefill)
+clientside_callback(
+    """function (_id, model, dataset, models, datasets, shownModel, shownDataset) {
+      const nothing = window.dash_clientside.no_update;
+      const pick = (opts, v, shown) => v != null && v !== shown &&
+        (opts || []).some(o => o.value === v && !o.disabled) ? v : nothing;
+      return [pick(models, model, shownModel), pick(datasets, dataset, shownDataset)];
+    }""",
     Output("score-model", "value"),
-    Output("score-dataset", "options"),
     Output("score-dataset", "value"),
-    Output("score-alert", "children"),
     Input("score-model", "id"),
     State("sel-model", "data"),
     State("sel-dataset", "data"),
+    State("score-model", "options"),
+    State("score-dataset", "options"),
+    State("score-model", "value"),
+    State("score-dataset", "value"),
 )
-def fill_pickers(_id, remembered_model, remembered_dataset):
-    return pickers(get_client(), remembered_model, remembered_dataset)
 
 
 @callback(
     Output("score-inputs", "children"),
     Output("score-schema-retry", "disabled"),
     Input("score-schema-retry", "n_intervals"),
+    prevent_initial_call=True,  # the layout has the form (or, API down, retries every 3 s)
 )
 def build_form(_n):
     """The form's fields from ``GET /api/schema`` (or why not, retried until the API answers)."""
@@ -157,7 +173,11 @@ def prefill(_n, dataset_id, _form, row):
     return values, actual, csv_line, alert
 
 
-@callback(Output("score-derived", "children"), Input(_INPUTS, "value"))
+@callback(
+    Output("score-derived", "children"),
+    Input(_INPUTS, "value"),
+    prevent_initial_call=True,  # the layout has the first row's derived features
+)
 def show_derived(values):
     names = _names(ctx.inputs_list[0])
     if not names:  # the form is not built yet

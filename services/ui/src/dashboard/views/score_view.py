@@ -16,6 +16,7 @@ from dashboard.figures import colour_map, probability_figure
 from dashboard.views.common import (
     error_alert,
     fmt_pct,
+    pickers,
 )
 
 INPUT_TYPE = "score-in"
@@ -26,9 +27,10 @@ def input_id(name: str) -> dict[str, str]:
     return {"type": INPUT_TYPE, "name": name}
 
 
-def form_inputs(client: ApiClient) -> tuple[Any, bool]:
-    """The form's fields from the API's schema, and whether it was reachable (the page retries
-    until it is: the API may still be starting)."""
+def form_inputs(client: ApiClient, values: Mapping[str, Any] | None = None) -> tuple[Any, bool]:
+    """The form's fields from the API's schema (filled with ``values`` by name), and whether it
+    was reachable (the page retries until it is: the API may still be starting)."""
+    values = values or {}
     try:
         schema = client.schema()
     except ApiError as exc:
@@ -47,7 +49,7 @@ def form_inputs(client: ApiClient) -> tuple[Any, bool]:
                     {"label": f"{code} · {label}", "value": str(code)}
                     for code, label in schema["soil_types"].items()
                 ],
-                value=next(iter(schema["soil_types"]), None),
+                value=values.get(name, next(iter(schema["soil_types"]), None)),
             )
         else:
             control = dbc.Input(
@@ -56,6 +58,7 @@ def form_inputs(client: ApiClient) -> tuple[Any, bool]:
                 type="number",
                 step=1 if spec.get("integer") else "any",
                 debounce=True,
+                value=values.get(name),
             )
         fields.append(
             dbc.Col(
@@ -200,3 +203,28 @@ def result_view(
             id="score-prob-graph",
         ),
     ]
+
+
+def first_view(client: ApiClient) -> dict[str, Any]:
+    """The page as it opens, built in the layout: the pickers (newest ready model, newest data
+    set), the form prefilled from the data set's first row and its derived features — instead
+    of three callbacks in a row after load (pickers and form, then prefill, then the derived
+    table). A tab that remembers another model or data set switches to it in the browser."""
+    models, model, datasets, dataset, alert = pickers(client, None, None)
+    view: dict[str, Any] = {"models": models, "model": model, "datasets": datasets}
+    view |= {"dataset": dataset, "alert": alert, "actual": None, "csv": None, "derived": None}
+    try:
+        names = [spec["name"] for spec in client.schema()["independent"]]
+    except ApiError:
+        names = []
+    filled: dict[str, Any] = {}
+    if names and dataset is not None:
+        values, view["actual"], view["csv"], prefill_alert = prefill(client, dataset, 0, names)
+        filled = {n: v for n, v in zip(names, values, strict=True) if v is not no_update}
+        view["alert"] = view["alert"] or prefill_alert
+        if view["actual"] is no_update:
+            view["actual"] = view["csv"] = None
+    view["form"], view["ready"] = form_inputs(client, filled)
+    if view["ready"] and filled:
+        view["derived"] = derived_table(client, names, [filled.get(n) for n in names])
+    return view
