@@ -444,17 +444,28 @@ def test_overview_plots_accuracy_and_flagged_share_per_run(client, fake_api, mak
 
 def test_the_first_view_draws_the_newest_run_and_survives_a_failure(client, fake_api, make):
     _seed_run(fake_api, make, flagged=3)
-    figure, table, alert, options, value, summary, shown, first = mon.first_view(client)
+    figure, table, alert, options, value, summary, shown, first, cands, reasons = mon.first_view(
+        client
+    )
     assert alert is None and value == RUN and table[0]["flagged"] == 3
+    assert len(cands) == 3 and (cands, reasons) == mon.candidates_view(client, shown)
     assert shown == {"run_id": RUN, "records": 4, "candidates": 3} and len(figure.data) == 2
     # the records grid's first page comes with the layout (no round trip before rows show)
     assert first == mon.records_block(client, shown, None) and first["rowData"]
     fake_api.fail["GET /api/runs"] = httpx.Response(
         503, json={"error": {"code": "unavailable", "message": "table down", "details": None}}
     )
-    figure, table, alert, options, value, summary, shown, first = mon.first_view(client)
+    figure, table, alert, options, value, summary, shown, first, cands, _ = mon.first_view(client)
     assert "table down" in text_of(alert) and not figure.data
-    assert (table, options, value, summary, shown, first) == ([], [], None, None, None, None)
+    assert (table, options, value, summary, shown, first, cands) == (
+        [],
+        [],
+        None,
+        None,
+        None,
+        None,
+        [],
+    )
 
 
 def test_the_run_picker_prefers_the_users_run_then_the_tabs_then_the_newest(client, fake_api, make):
@@ -502,6 +513,15 @@ def test_candidates_are_listed_with_their_reasons(client, fake_api, make) -> Non
     }
     assert len(rows) == 2 and reasons == "Flag reasons — misclassified: 2"
     assert mon.candidates_view(client, None) == ([], "Flag reasons — none yet")
+    # more than one page: the page lists the first one and says so (the rest: Retrain page)
+    many = mon.CANDIDATES_SHOWN + 5
+    fake_api.candidates[RUN] = [fake_api.candidates[RUN][0]] * many
+    rows, reasons = mon.candidates_view(client, {"run_id": RUN, "records": 4, "candidates": many})
+    assert len(rows) == mon.CANDIDATES_SHOWN
+    assert reasons == (
+        f"Flag reasons — misclassified: {mon.CANDIDATES_SHOWN} "
+        f"(the first {mon.CANDIDATES_SHOWN}; every candidate on the Retrain page)"
+    )
 
 
 def test_records_are_paged_and_sorted_on_the_server(client, fake_api, make) -> None:

@@ -10,9 +10,10 @@ one number format, a pager), and a style change is made once. Two row models:
   ``getRowsResponse``; the browser only ever holds one page — for data sets and score records.
   :func:`block_request` reads such a request, :func:`block_response` answers it, and
   :func:`serve_blocks` wires the requests to the page's callback and makes the grid ask again
-  (page 1) when what it shows changed. The layout may carry the first page (``first_block``):
-  the grid shows it as soon as it mounts, with no round trip (the page's callback is not asked
-  for it); later pages and sorts come from the server.
+  (page 1) when what it shows changed. The layout may carry the first page (in
+  :func:`block_stores`): the grid's first request is answered from it in the browser, with no
+  round trip (the page's callback is not asked for it); later pages and sorts come from the
+  server.
 """
 
 from __future__ import annotations
@@ -77,7 +78,6 @@ def grid(
     row_id: str | None = None,
     row_styles: Sequence[tuple[str, Mapping[str, str]]] = (),
     cell_styles: Mapping[str, Sequence[tuple[str, Mapping[str, str]]]] | None = None,
-    first_block: Mapping[str, Any] | None = None,
 ) -> dag.AgGrid:
     """One grid in the product's style.
 
@@ -86,9 +86,7 @@ def grid(
     checkbox column and ``selectedRows`` (``select_multi``: checkboxes and a select-all header,
     for bulk actions); ``row_id`` names the field that identifies a row
     (required for selecting rows from a callback); ``row_styles`` and ``cell_styles`` (per
-    field) are ``(JS condition on params, CSS style)`` pairs, e.g. :data:`DANGER_ROW`;
-    ``first_block`` (server side: a :func:`block_response` for page 1, unsorted) is shown
-    without asking (see :func:`block_stores`).
+    field) are ``(JS condition on params, CSS style)`` pairs, e.g. :data:`DANGER_ROW`.
     """
     defs = column_defs(columns, numeric)
     for spec in defs:
@@ -126,8 +124,6 @@ def grid(
             "infiniteInitialRowCount": size,
         }
         kwargs["rowModelType"] = "infinite"
-        if first_block is not None:  # answers the grid's first request in the browser
-            kwargs["getRowsResponse"] = dict(first_block)
         height = HEADER_HEIGHT + size * ROW_HEIGHT + PAGER_HEIGHT + 4
         style = {"height": f"{height}px", "width": "100%"}
     else:
@@ -179,13 +175,14 @@ def block_response(rows: Sequence[Mapping[str, Any]], total: int | None) -> dict
     return {"rowData": list(rows), "rowCount": total}
 
 
-def block_stores(grid_id: str, preloaded: bool) -> list[dcc.Store]:
+def block_stores(grid_id: str, first_block: Mapping[str, Any] | None) -> list[dcc.Store]:
     """The stores :func:`serve_blocks` needs in the page's layout, next to the grid;
-    ``preloaded``: the grid was built with its ``first_block``."""
+    ``first_block`` (a :func:`block_response` for page 1, unsorted) answers the grid's first
+    request in the browser."""
     return [
         dcc.Store(id=f"{grid_id}-reset"),
         dcc.Store(id=f"{grid_id}-request"),
-        dcc.Store(id=f"{grid_id}-first", data=preloaded),
+        dcc.Store(id=f"{grid_id}-first", data=dict(first_block) if first_block else None),
     ]
 
 
@@ -193,12 +190,13 @@ def serve_blocks(grid_id: str, trigger: Input) -> Input:
     """Wire a server-side grid: returns the input its block callback listens to.
 
     The grid's requests pass through the browser (a clientside callback): the first one is
-    not sent when the layout's ``first_block`` answers it. When ``trigger`` changes, the grid
+    answered there when the layout holds the first block. When ``trigger`` changes, the grid
     drops its cached blocks (and an unused first block: it shows what was shown before) and
     asks for page 1 again, from the server."""
     clientside_callback(
         ClientsideFunction(namespace="grid", function_name="relay"),
         Output(f"{grid_id}-request", "data"),
+        Output(grid_id, "getRowsResponse", allow_duplicate=True),
         Output(f"{grid_id}-first", "data"),
         Input(grid_id, "getRowsRequest"),
         State(f"{grid_id}-first", "data"),

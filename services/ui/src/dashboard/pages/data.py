@@ -118,9 +118,8 @@ def layout(**_: Any) -> html.Div:
                 view["columns"],
                 page_size=dv.TABLE_PAGE_SIZE,
                 server_side=True,
-                first_block=view["rows"],
             ),
-            *block_stores("data-table", preloaded=view["rows"] is not None),
+            *block_stores("data-table", view["rows"]),
         ],
         subtitle="Click a header to sort (shift-click for several); 15 rows a page",
     )

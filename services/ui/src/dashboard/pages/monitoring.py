@@ -35,7 +35,8 @@ def layout(**_: Any) -> html.Div:
     # the newest run, drawn in the layout itself (one GET /api/runs): no callback round trip
     # after load before the figure and the grids; a tab that remembers another run switches
     # to it below and redraws through refresh_overview
-    figure, rows, alert, options, value, summary, shown, first = mon.first_view(get_client())
+    view = mon.first_view(get_client())
+    figure, rows, alert, options, value, summary, shown, first, candidate_rows, reasons = view
     runs_table = grid(
         "mon-runs-table",
         [
@@ -64,7 +65,7 @@ def layout(**_: Any) -> html.Div:
             ("Reasons", "reasons"),
             ("Flagged at (UTC)", "flagged_at"),
         ],
-        rows=[],
+        rows=candidate_rows,
         page_size=10,
         numeric=["probability"],
         filterable=True,
@@ -87,7 +88,6 @@ def layout(**_: Any) -> html.Div:
         server_side=True,
         numeric=["probability"],
         row_styles=[("params.data && params.data.match === '✗'", DANGER_TEXT)],
-        first_block=first,
     )
     controls = html.Div(
         [
@@ -131,7 +131,7 @@ def layout(**_: Any) -> html.Div:
                     ),
                     html.Div(summary, id="mon-summary"),
                     html.Div(
-                        "Flag reasons — none yet",
+                        reasons,
                         className="small text-muted mt-1",
                         id="mon-reasons",
                     ),
@@ -145,14 +145,15 @@ def layout(**_: Any) -> html.Div:
                         card(
                             "Retrain candidates",
                             candidates,
-                            subtitle="Misclassified or below the confidence threshold",
+                            subtitle="Misclassified or below the confidence threshold "
+                            f"(the first {mon.CANDIDATES_SHOWN}; all on the Retrain page)",
                         ),
                         lg=6,
                     ),
                     dbc.Col(
                         card(
                             "Score records",
-                            [records, *block_stores("mon-records", preloaded=first is not None)],
+                            [records, *block_stores("mon-records", first)],
                             subtitle="Every prediction of the run, from the score table",
                         ),
                         lg=6,
@@ -214,7 +215,8 @@ def refresh_run(_n, _clicks, run_id, shown):
 @callback(
     Output("mon-candidates", "rowData"),
     Output("mon-reasons", "children"),
-    Input("mon-shown", "data"),  # also on load: the layout's run
+    Input("mon-shown", "data"),
+    prevent_initial_call=True,  # the layout lists the first run's candidates
 )
 def refresh_candidates(shown):
     """Re-read the candidates only when the run or their number changed."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
@@ -29,6 +30,9 @@ from dashboard.views.test_view import logging_view
 RUNS_SHOWN = 50
 MAX_RECORDS = 5000
 RECORDS_PAGE_SIZE = 10
+# the candidates this page lists: one page of the retrain table (all of a run's candidates,
+# with triage and review, are the Retrain page's; their count is the run summary's ``flagged``)
+CANDIDATES_SHOWN = 50
 RECORD_COLUMNS = ("row", "predicted", "actual", "probability", "match", "created_at")
 
 
@@ -151,14 +155,20 @@ def overview(
 
 def first_view(client: ApiClient) -> tuple[Any, ...]:
     """The page as it opens (the newest run), for the layout: :func:`overview` with nothing
-    selected yet, where a failed call leaves empty parts instead of ``no_update``, and the
-    records grid's first page (``None`` without a run: the grid asks the server)."""
+    selected yet, where a failed call leaves empty parts instead of ``no_update``; then the
+    records grid's first page (``None`` without a run: the grid asks the server) and the
+    candidates and their reasons, read side by side."""
     parts = overview(client, None, None, None)
     empty = (empty_figure("No runs to show"), [], None, [], None, None, None)
     view = tuple(e if p is no_update else p for p, e in zip(parts, empty, strict=True))
     shown = view[-1]
-    first = records_block(client, shown, None) if shown else None
-    return (*view, first)
+    if not shown:
+        return (*view, None, *candidates_view(client, None))
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(records_block, client, shown, None)
+        candidates = pool.submit(candidates_view, client, shown)
+        rows, reasons = candidates.result()
+        return (*view, first.result(), [] if rows is no_update else rows, reasons)
 
 
 def records_block(
@@ -250,16 +260,20 @@ def run_view(run: Mapping[str, Any], shown: Mapping[str, Any] | None) -> tuple[A
 
 
 def candidates_view(client: ApiClient, shown: Mapping[str, Any] | None) -> tuple[Any, Any]:
-    """The candidates grid's rows and the flag reasons, read when their number changed."""
+    """The candidates grid's rows (one page of them) and their flag reasons, read when the run
+    or the number of candidates changed."""
     run_id = (shown or {}).get("run_id")
     if not run_id:
         return [], "Flag reasons — none yet"
     try:
-        items = client.all_retrain_candidates(run_id, max_items=MAX_RECORDS)
+        page = client.retrain_candidates(run_id=run_id, limit=CANDIDATES_SHOWN)
     except ApiError:
         return no_update, no_update
+    items = list(page.get("items") or [])
     reasons = Counter(reason for c in items for reason in reasons_of(c))
     text = " · ".join(f"{k}: {v}" for k, v in sorted(reasons.items())) or "none yet"
+    if page.get("next_cursor"):  # more than one page: say what is counted, and where the rest is
+        text += f" (the first {len(items)}; every candidate on the Retrain page)"
     return [candidate_row(c) for c in items], f"Flag reasons — {text}"
 
 
