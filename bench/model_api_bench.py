@@ -54,11 +54,11 @@ def _course_http_scorer(course: object, fields: str) -> Callable[[], object]:
 def main() -> None:
     import keras
     from model_api import network
-    from model_api.batch_test import run_batch_test
-    from model_api.datasets import bundled_csv
-    from model_api.features import feature_matrix, parse_csv
-    from model_api.metrics import stratified_split
-    from model_api.network import Predictor
+    from model_api.datasets.store import bundled_csv
+    from model_api.models.network import Predictor
+    from model_api.runs.batch_test import run_batch_test
+    from model_api.runs.metrics import stratified_split
+    from model_api.schema.features import feature_matrix, parse_csv
 
     df = parse_csv(bundled_csv())
     x = feature_matrix(df)

@@ -12,9 +12,9 @@ import csv
 from pathlib import Path
 
 from dashboard import features as ui_features
-from model_api import features as api_features
 from model_api.config import ApiSettings
-from model_api.feature_schema import schema
+from model_api.schema import features as api_features
+from model_api.schema.document import schema
 
 BUNDLED = (
     Path(__file__).resolve().parents[1]

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pandas as pd
 import pytest
-from model_api.datasets import bundled_csv
+from model_api.datasets.store import bundled_csv
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SPECIES = ("setosa", "versicolor", "virginica")

@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pandas as pd
 import pytest
-from model_api.datasets import bundled_csv
-from model_api.features import FEATURE_NAMES
+from model_api.datasets.store import bundled_csv
+from model_api.schema.features import FEATURE_NAMES
 
 SPECIES = ("setosa", "versicolor", "virginica")
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import pandas as pd
-from model_api.datasets import bundled_csv
+from model_api.datasets.store import bundled_csv
 
 
 def wait_for_model(client: Any, model_id: int, deadline_s: float = 300.0) -> dict[str, Any]:

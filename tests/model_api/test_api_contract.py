@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from model_api.app import create_app
 from model_api.config import ApiSettings
-from model_api.datasets import bundled_csv
-from model_api.features import FEATURE_NAMES
-from model_api.security import GUARD_RESPONSES
+from model_api.core.security import GUARD_RESPONSES
+from model_api.datasets.store import bundled_csv
+from model_api.schema.features import FEATURE_NAMES
 
 ERROR_REF = "#/components/schemas/ErrorResponse"
 
@@ -199,7 +199,7 @@ def test_version_and_job_routes_declare_their_own_model_and_statuses(client: Tes
         ref = schema.get("$ref") or schema.get("items", {}).get("$ref")
         assert ref == f"#/components/schemas/{model}", (method, path, schema)
         declared = {s for s in responses if s[0] in "45"}
-        assert set(GUARD_RESPONSES) <= declared, (method, path)  # model_api/security.py's
+        assert set(GUARD_RESPONSES) <= declared, (method, path)  # model_api/core/security.py's
         assert declared - set(GUARD_RESPONSES) == errors, (method, path)
     assert (
         ops[("GET", "/api/jobs")]["responses"]["200"]["content"]["application/json"]["schema"][

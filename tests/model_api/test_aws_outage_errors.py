@@ -10,7 +10,7 @@ from botocore.config import Config
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from infra.dynamodb_local import free_port
-from model_api.errors import install_error_handlers
+from model_api.core.errors import install_error_handlers
 
 
 def _app() -> FastAPI:

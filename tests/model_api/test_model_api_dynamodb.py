@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from model_api.app import create_app
 from model_api.config import ApiSettings
-from model_api.flagged import FlaggedCounter
+from model_api.runs.flagged import FlaggedCounter
 
 _spec = importlib.util.spec_from_file_location(
     "model_api_helpers", Path(__file__).with_name("model_api_helpers.py")

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from model_api.app import create_app
 from model_api.config import ApiSettings
-from model_api.features import FEATURE_NAMES
+from model_api.schema.features import FEATURE_NAMES
 
 _spec = importlib.util.spec_from_file_location(
     "model_api_helpers", Path(__file__).with_name("model_api_helpers.py")

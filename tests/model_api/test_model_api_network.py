@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from model_api import network
-from model_api.datasets import bundled_csv
-from model_api.features import feature_matrix, parse_csv
-from model_api.network import Predictor
+from model_api.datasets.store import bundled_csv
+from model_api.models import network
+from model_api.models.network import Predictor
+from model_api.schema.features import feature_matrix, parse_csv
 
 pytestmark = pytest.mark.slow
 

@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from model_api import network
 from model_api.app import create_app
-from model_api.batch_test import TestedRow, TestRunInfo
 from model_api.config import ApiSettings
-from model_api.errors import ApiError
-from model_api.features import FEATURE_NAMES, parse_csv
-from model_api.finite import finite_probabilities
-from model_api.network import Predictor
+from model_api.core.errors import ApiError
+from model_api.models import network
+from model_api.models.finite import finite_probabilities
+from model_api.models.network import Predictor
+from model_api.runs.batch_test import TestedRow, TestRunInfo
+from model_api.schema.features import FEATURE_NAMES, parse_csv
 from model_api.scorelog.items import RecordError, build_items
 
 _spec = importlib.util.spec_from_file_location(

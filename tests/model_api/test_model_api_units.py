@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from model_api.batch_test import flip_labels
-from model_api.datasets import bundled_csv, describe
-from model_api.errors import ApiError
-from model_api.features import FEATURE_NAMES, parse_csv
-from model_api.metrics import confusion, cross_entropy, per_class, stratified_split
+from model_api.core.errors import ApiError
+from model_api.datasets.store import bundled_csv, describe
+from model_api.runs.batch_test import flip_labels
+from model_api.runs.metrics import confusion, cross_entropy, per_class, stratified_split
+from model_api.schema.features import FEATURE_NAMES, parse_csv
 
 HEADER = "species," + ",".join(FEATURE_NAMES)
 ROW = "setosa," + ",".join(["1.5"] * 20)
@@ -116,10 +116,10 @@ def test_flip_labels_changes_exactly_the_share_asked_to_another_class() -> None:
 
 @pytest.mark.slow
 def test_a_job_cut_off_by_a_restart_is_reported_failed(tmp_path: Path) -> None:
-    from model_api.datasets import DatasetStore
-    from model_api.schemas import ModelCreate
-    from model_api.storage import atomic_write_json, read_json
-    from model_api.training import ModelRegistry
+    from model_api.core.files import atomic_write_json, read_json
+    from model_api.datasets.store import DatasetStore
+    from model_api.models.registry import ModelRegistry
+    from model_api.models.schemas import ModelCreate
 
     datasets = DatasetStore(tmp_path / "datasets")
     registry = ModelRegistry(tmp_path / "models", datasets)

@@ -23,7 +23,7 @@ import pytest
 from fastapi.testclient import TestClient
 from model_api.app import create_app
 from model_api.config import ApiSettings
-from model_api.features import FEATURE_NAMES
+from model_api.schema.features import FEATURE_NAMES
 
 for _name in ("model_api_helpers", "retrain_kit"):
     _spec = importlib.util.spec_from_file_location(_name, Path(__file__).with_name(f"{_name}.py"))

@@ -1,4 +1,4 @@
-"""Both upload routes read their form with one helper (``model_api.routes.forms``): a CSV over
+"""Both upload routes read their form with one helper (``model_api.core.forms``): a CSV over
 Starlette's 1 MiB text-part default is accepted as a text field or a file part up to
 ``IRIS_MAX_UPLOAD_BYTES``, and above it every encoding answers 413 and creates nothing."""
 
@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from model_api.app import create_app
 from model_api.config import ApiSettings
-from model_api.security import GUARD_RESPONSES
+from model_api.core.security import GUARD_RESPONSES
 
 _spec = importlib.util.spec_from_file_location(
     "model_api_helpers", Path(__file__).with_name("model_api_helpers.py")
@@ -116,7 +116,8 @@ def test_the_upload_form_fields_and_errors_are_in_the_openapi(client) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     for path in ("/api/datasets", "/iris/datasets"):
         errors = {s for s in paths[path]["post"]["responses"] if s[0] in "45"}
-        # the route's own statuses, plus the guards' that every route declares (model_api.security)
+        # the route's own statuses, plus the guards' that every route declares
+        # (model_api.core.security)
         assert errors == {"400", "413", "422", "507"} | set(GUARD_RESPONSES), path
     body = paths["/api/datasets"]["post"]["requestBody"]
     fields = body["content"]["multipart/form-data"]["schema"]["properties"]

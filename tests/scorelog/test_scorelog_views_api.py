@@ -15,10 +15,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from infra.dynamodb_local import free_port
-from model_api.errors import install_error_handlers
+from model_api.core.errors import install_error_handlers
 from model_api.scorelog.items import build_items, new_run_id
+from model_api.scorelog.routes import router
 from model_api.scorelog.service import ScoreLog
-from model_api.scorelog.views import router
 from scorelog_kit import Run, bundled_rows, create_score_table, scored_rows
 
 pytestmark = pytest.mark.integration

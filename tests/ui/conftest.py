@@ -22,8 +22,8 @@ from typing import Any
 import httpx
 import pytest
 from dashboard.api_client import ApiClient
-from model_api.errors import ErrorResponse
-from model_api.errors import _routes as flat_routes
+from model_api.core.errors import ErrorResponse
+from model_api.core.errors import _routes as flat_routes
 from pydantic import TypeAdapter
 from starlette.routing import Match
 
@@ -117,8 +117,8 @@ class FakeApi:
 
     def _post_schema(self, request: httpx.Request, rest: list[str]) -> httpx.Response:
         """``/api/schema/derive`` by the real API's own formulas (nothing to fake there)."""
-        from model_api.errors import ApiError as RealApiError
-        from model_api.feature_schema import FEATURE_NAMES, derive
+        from model_api.core.errors import ApiError as RealApiError
+        from model_api.schema.document import FEATURE_NAMES, derive
 
         try:
             features = derive(json.loads(request.content)["inputs"])
@@ -158,8 +158,8 @@ class FakeApi:
         """Histogram bins, plotted columns and sorted pages: model_api's own functions on the
         rows (the same answers as the real service, not a second implementation)."""
         import pandas as pd
-        from model_api import dataset_views
-        from model_api.errors import ApiError as ServiceError
+        from model_api.core.errors import ApiError as ServiceError
+        from model_api.datasets import stats as dataset_views
 
         frame = pd.DataFrame.from_records(self.rows[ident])
         params = request.url.params
@@ -276,7 +276,7 @@ class FakeApi:
 def real_schema() -> dict[str, Any]:
     """What the real ``GET /api/schema`` answers with default settings."""
     from model_api.config import ApiSettings
-    from model_api.feature_schema import schema
+    from model_api.schema.document import schema
 
     return schema(ApiSettings(scorelog_enabled=False))
 

@@ -8,14 +8,19 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from model_api.config import ApiSettings, get_settings
-from model_api.errors import install_error_handlers
-from model_api.models import routes as versions
-from model_api.observability import RequestContextMiddleware, metrics_router
+from model_api.core import health
+from model_api.core.errors import install_error_handlers
+from model_api.core.observability import RequestContextMiddleware, metrics_router
+from model_api.core.security import install_security
+from model_api.course import routes as course
+from model_api.datasets import routes as datasets
+from model_api.deps import Services
+from model_api.models import routes as models
+from model_api.models import version_routes as versions
 from model_api.retrain import routes as retrain
-from model_api.routes import course, dataset_views, datasets, health, models, runs, schema
-from model_api.scorelog import views as scorelog_views
-from model_api.security import install_security
-from model_api.services import Services
+from model_api.runs import routes as runs
+from model_api.schema import routes as schema
+from model_api.scorelog import routes as scorelog_routes
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
@@ -43,7 +48,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     for module in (
         health,
         datasets,
-        dataset_views,
         models,
         versions,
         runs,
@@ -52,7 +56,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         course,
     ):
         app.include_router(module.router)
-    app.include_router(scorelog_views.records_router)
+    app.include_router(scorelog_routes.records_router)
     app.include_router(metrics_router(services))
     install_security(app, settings)
     app.add_middleware(RequestContextMiddleware)  # outermost: refusals get an id and a log line

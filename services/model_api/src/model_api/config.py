@@ -47,7 +47,7 @@ class ApiSettings(GuardSettingsMixin, BaseSettings):
     # training jobs waiting behind the one that runs; over it a create or retrain gets a 429
     max_queued_training_jobs: int = Field(default=16, ge=1)
 
-    # --- guards (model_api/security.py; README "Configuration") ---
+    # --- guards (model_api/core/security.py; README "Configuration") ---
     # Comma-separated bearer tokens; unset = no authentication (refused off loopback by the
     # launcher unless IRIS_ALLOW_OPEN_BIND=1).
     api_token: str | None = Field(default=None, repr=False)

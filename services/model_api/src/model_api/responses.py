@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from model_api.feature_schema import LOGGING_STATES, MODEL_STATUSES
+from model_api.schema.document import LOGGING_STATES, MODEL_STATUSES
 
 
 class _Open(BaseModel):

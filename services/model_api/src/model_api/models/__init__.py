@@ -1,2 +1,2 @@
-"""Model versions: each training result kept with its lineage, one promoted per model; fair
-comparison of two versions; the persisted job queue that trains new versions."""
+"""Models: training (the network, the pure fit, the training worker), versions with lineage,
+scoring, fair comparison of two versions, and the persisted job queue that trains new versions."""

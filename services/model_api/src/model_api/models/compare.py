@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model_api.features import LABEL, feature_matrix
-from model_api.metrics import confusion, per_class
-from model_api.network import Predictor
+from model_api.models.network import Predictor
+from model_api.runs.metrics import confusion, per_class
+from model_api.schema.features import LABEL, feature_matrix
 
 
 def evaluate(

@@ -17,8 +17,9 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from model_api.errors import ApiError, not_found
-from model_api.storage import atomic_write_json, read_json, utc_now
+from model_api.core.clock import utc_now
+from model_api.core.errors import ApiError, not_found
+from model_api.core.files import atomic_write_json, read_json
 
 log = logging.getLogger(__name__)
 

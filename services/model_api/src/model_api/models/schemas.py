@@ -1,15 +1,51 @@
-"""Request bodies of the versions API (bad input → 422 in the one error shape)."""
+"""Request bodies of the models and versions API (bad input → 422 in the one error shape)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from model_api.core.schemas import Strict
+
+MIN_UNITS, MAX_UNITS = 1, 512  # units per hidden layer
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ModelCreate(Strict):
+    dataset_id: int = Field(ge=0)
+    hidden_layers: list[int] = Field(default_factory=lambda: [10, 10], min_length=1, max_length=6)
+    epochs: int = Field(default=30, ge=1)
+    batch_size: int = Field(default=32, ge=1, le=4096)
+    learning_rate: float = Field(default=0.01, gt=0, le=1)
+    validation_split: float = Field(default=0.2, ge=0, le=0.5)
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+
+    @model_validator(mode="after")
+    def _layer_sizes(self) -> ModelCreate:
+        if any(not MIN_UNITS <= n <= MAX_UNITS for n in self.hidden_layers):
+            raise ValueError(f"each hidden layer needs between {MIN_UNITS} and {MAX_UNITS} units")
+        return self
 
 
-class VersionCreate(_Strict):
+class TrainRequest(Strict):
+    dataset_id: int = Field(ge=0)
+    epochs: int | None = Field(default=None, ge=1)
+    batch_size: int | None = Field(default=None, ge=1, le=4096)
+    learning_rate: float | None = Field(default=None, gt=0, le=1)
+
+
+class ScoreRequest(Strict):
+    features: dict[str, float] | None = None
+    values: list[float] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ScoreRequest:
+        if (self.features is None) == (self.values is None):
+            raise ValueError(
+                "send exactly one of 'features' (name → number) or 'values' (20 numbers)"
+            )
+        return self
+
+
+class VersionCreate(Strict):
     """A retraining from reviewed candidates; hyper-parameters default to the parent's."""
 
     run_ids: list[str] = Field(min_length=1, max_length=50)
@@ -33,7 +69,7 @@ class VersionCreate(_Strict):
         return self
 
 
-class CompareRequest(_Strict):
+class CompareRequest(Strict):
     versions: list[int] = Field(min_length=2, max_length=2)
     dataset_id: int = Field(ge=0)
     exclude_trained: bool = Field(
@@ -41,13 +77,13 @@ class CompareRequest(_Strict):
     )
 
 
-class PromoteRequest(_Strict):
+class PromoteRequest(Strict):
     version: int = Field(ge=1)
     force: bool = False
     reviewer: str = Field(default="anonymous", min_length=1, max_length=100)
 
 
-class Retest(_Strict):
+class Retest(Strict):
     """Re-test a run on its exact rows, with a chosen or the promoted version."""
 
     version: int | None = Field(default=None, ge=1, description="default: the promoted version")

@@ -7,15 +7,16 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from model_api.datasets import DatasetStore
-from model_api.errors import ApiError, conflict, invalid
-from model_api.features import LABEL, feature_matrix
+from model_api.core.clock import utc_now
+from model_api.core.errors import ApiError, conflict, invalid
+from model_api.core.files import atomic_write_json, read_json
+from model_api.datasets.store import DatasetStore
 from model_api.models.compare import evaluate, flagged_outcome
-from model_api.models.fit import frame_digests
+from model_api.models.network import Predictor
+from model_api.models.registry import ModelRegistry
+from model_api.models.train import frame_digests
 from model_api.models.versions import VersionStore
-from model_api.network import Predictor
-from model_api.storage import atomic_write_json, read_json, utc_now
-from model_api.training import ModelRegistry
+from model_api.schema.features import LABEL, feature_matrix
 
 MAX_COMPARISONS = 100
 

@@ -14,9 +14,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from model_api.errors import conflict, not_found
-from model_api.network import Predictor
-from model_api.storage import atomic_write_json, numbered_dirs, read_json, utc_now
+from model_api.core.clock import utc_now
+from model_api.core.errors import conflict, not_found
+from model_api.core.files import atomic_write_json, numbered_dirs, read_json
+from model_api.models.network import Predictor
 
 FILES = ("predictor.npz", "model.keras")
 

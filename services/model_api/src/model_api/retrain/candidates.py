@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from starlette.concurrency import run_in_threadpool
 
-from model_api.errors import ApiError, invalid
+from model_api.core.errors import ApiError, invalid
 from model_api.retrain.triage import RunTriage, triage_run, untriaged
 from model_api.scorelog.queries import RecordReader, TableUnavailable
 

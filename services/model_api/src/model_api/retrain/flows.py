@@ -15,17 +15,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model_api import network
-from model_api.datasets import DatasetStore
-from model_api.errors import ApiError, conflict, invalid, not_found
-from model_api.features import COLUMNS, FEATURE_NAMES, LABEL, parse_csv, unholdable
-from model_api.models.fit import fit_new, frame_digests, training_set_digest
+from model_api.core.errors import ApiError, conflict, invalid, not_found
+from model_api.datasets.store import DatasetStore
+from model_api.models import network
 from model_api.models.jobs import Interrupted, JobRunner, JobStore, Progress
+from model_api.models.registry import ACTIVE, ModelRegistry
 from model_api.models.service import VersionService
+from model_api.models.train import fit_new, frame_digests, training_set_digest
 from model_api.retrain.service import RetrainService
-from model_api.runs import RunStore
+from model_api.runs.store import RunStore
+from model_api.schema.features import COLUMNS, FEATURE_NAMES, LABEL, parse_csv, unholdable
 from model_api.scorelog.queries import RecordReader
-from model_api.training import ACTIVE, ModelRegistry
 
 KIND = "retrain"
 PARAM_KEYS = ("hidden_layers", "epochs", "batch_size", "learning_rate", "validation_split", "seed")

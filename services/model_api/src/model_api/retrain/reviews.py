@@ -13,8 +13,8 @@ from typing import Any
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from model_api.errors import ApiError, not_found
-from model_api.storage import utc_now
+from model_api.core.clock import utc_now
+from model_api.core.errors import ApiError, not_found
 
 DECISIONS = ("relabel", "keep", "exclude")
 _ser = TypeSerializer()

@@ -7,12 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from model_api import responses
-from model_api.errors import ApiError, error_responses
+from model_api.core.errors import ApiError, error_responses
+from model_api.deps import ServicesDep
 from model_api.retrain.schemas import Cause, ReviewRequest
 from model_api.retrain.service import Filters
-from model_api.routes.deps import ServicesDep
 from model_api.scorelog.queries import BadCursor, TableUnavailable
-from model_api.scorelog.views import MAX_LIMIT, Cursor, ReaderDep
+from model_api.scorelog.routes import MAX_LIMIT, Cursor, ReaderDep
 
 router = APIRouter(prefix="/api/retrain", tags=["retrain"])
 

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from model_api.core.schemas import Strict
 
 Decision = Literal["relabel", "keep", "exclude"]
 Cause = Literal["label_error", "model_error", "uncertain"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class CandidateReview(_Strict):
+class CandidateReview(Strict):
     partition_key: str = Field(min_length=1, max_length=256)
     sort_key: str = Field(min_length=1, max_length=256)
     decision: Decision
@@ -27,7 +25,7 @@ class CandidateReview(_Strict):
         return self
 
 
-class ReviewRequest(_Strict):
+class ReviewRequest(Strict):
     """Either listed decisions, or "accept the suggestion of every label error of a run"."""
 
     reviews: list[CandidateReview] | None = Field(default=None, min_length=1, max_length=1000)

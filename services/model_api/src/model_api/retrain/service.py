@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from model_api.errors import ApiError, invalid, not_found
+from model_api.core.errors import ApiError, invalid, not_found
+from model_api.models.registry import ModelRegistry
 from model_api.retrain.candidates import Triager, annotate, fetch_candidates, key_of
 from model_api.retrain.reviews import get_item, review_record, store_review
 from model_api.retrain.schemas import ReviewRequest
 from model_api.retrain.triage import RunTriage
-from model_api.runs import RunStore
+from model_api.runs.store import RunStore
 from model_api.scorelog.queries import RecordReader, to_json
-from model_api.training import ModelRegistry
 
 
 class Filters:

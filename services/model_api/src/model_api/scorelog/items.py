@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from model_api.core.clock import iso_utc
+
 WireItem = dict[str, dict[str, Any]]
 
 SORT_KEY_WIDTH = 6
@@ -75,13 +77,6 @@ def sort_key(position: int, width: int = SORT_KEY_WIDTH) -> str:
     if position < 0:
         raise RecordError(f"row position must be >= 0, got {position}")
     return f"{position:0{width}d}"
-
-
-def iso_utc(moment: datetime) -> str:
-    """ISO-8601 in UTC with a ``Z`` suffix (a naive time is taken to be UTC already)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 _run_id_lock = threading.Lock()

@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model_api.errors import invalid
-from model_api.features import LABEL, feature_matrix
-from model_api.finite import finite_probabilities
-from model_api.metrics import confusion, per_class
-from model_api.network import Predictor
-from model_api.scorelog.items import iso_utc
+from model_api.core.clock import iso_utc
+from model_api.core.errors import invalid
+from model_api.models.finite import finite_probabilities
+from model_api.models.network import Predictor
+from model_api.runs.metrics import confusion, per_class
+from model_api.schema.features import LABEL, feature_matrix
 
 MAX_SEED = 2**31 - 1
 

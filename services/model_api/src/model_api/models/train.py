@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model_api import network
-from model_api.features import FEATURE_NAMES, LABEL, feature_matrix
-from model_api.metrics import cross_entropy, stratified_split
-from model_api.network import Predictor
+from model_api.models import network
+from model_api.models.network import Predictor
+from model_api.runs.metrics import cross_entropy, stratified_split
+from model_api.schema.features import FEATURE_NAMES, LABEL, feature_matrix
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 OnEpoch = Callable[[int, dict[str, float]], bool]

@@ -11,7 +11,7 @@ from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from model_api.errors import ApiError
+from model_api.core.errors import ApiError
 
 
 def form_body(

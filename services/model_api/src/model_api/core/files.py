@@ -1,18 +1,13 @@
-"""Small file helpers: atomic JSON writes so a crash never leaves half a record on disk."""
+"""Small file helpers: atomic writes so a crash never leaves half a record on disk, and the
+numbered-folder layout (``<root>/<id>/``) the data set, model and version stores share."""
 
 from __future__ import annotations
 
 import json
 import os
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-
-def utc_now() -> str:
-    """ISO-8601 UTC timestamp with milliseconds, the one time format of the service."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

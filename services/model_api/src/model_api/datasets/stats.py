@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model_api.errors import invalid
-from model_api.features import LABEL
+from model_api.core.errors import invalid
+from model_api.schema.features import LABEL
 
 MAX_BINS = 200
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from model_api import responses
-from model_api.routes.deps import ServicesDep
+from model_api.deps import ServicesDep
 
 router = APIRouter(prefix="/health", tags=["health"])
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model_api.errors import invalid
+from model_api.core.errors import invalid
 
 LABEL = "species"
 FEATURE_NAMES: tuple[str, ...] = (

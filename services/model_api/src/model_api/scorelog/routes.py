@@ -1,8 +1,9 @@
-"""HTTP routes for the score log's reads: ``app.include_router(scorelog.views.router)``
+"""HTTP routes for the score log's reads: ``app.include_router(scorelog.routes.router)``
 (or only ``records_router``, when the app serves ``/api/retrain`` itself).
 
 The app must set ``app.state.score_log`` to a started ``ScoreLog`` and install
-``model_api.errors.install_error_handlers`` (errors are ``{"error": {code, message, details}}``).
+``model_api.core.errors.install_error_handlers`` (errors are
+``{"error": {code, message, details}}``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
 
-from model_api.errors import ApiError, error_responses, not_found
+from model_api.core.errors import ApiError, error_responses, not_found
 from model_api.scorelog.queries import BadCursor, Page, RecordReader, TableUnavailable
 from model_api.scorelog.service import ScoreLog
 

@@ -15,9 +15,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from model_api.config import ApiSettings
-from model_api.errors import invalid
-from model_api.features import FEATURE_NAMES, LABEL
-from model_api.schemas import MAX_UNITS, MIN_UNITS, BatchTestRequest, ModelCreate
+from model_api.core.errors import invalid
+from model_api.models.schemas import MAX_UNITS, MIN_UNITS, ModelCreate
+from model_api.runs.schemas import BatchTestRequest
+from model_api.schema.features import FEATURE_NAMES, LABEL
 
 MEASUREMENTS = ("sepal_length", "sepal_width", "petal_length", "petal_width")
 INDEPENDENT: tuple[str, ...] = (

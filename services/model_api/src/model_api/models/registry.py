@@ -19,20 +19,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from model_api import network
-from model_api.datasets import DatasetStore
-from model_api.errors import ApiError, conflict, invalid, not_found, too_busy
-from model_api.features import FEATURE_NAMES, LABEL
-from model_api.models.fit import HISTORY_KEYS, fit_new
-from model_api.network import Predictor
-from model_api.schemas import ModelCreate, TrainRequest
-from model_api.storage import (
-    atomic_write_bytes,
-    atomic_write_json,
-    numbered_dirs,
-    read_json,
-    utc_now,
-)
+from model_api.core.clock import utc_now
+from model_api.core.errors import ApiError, conflict, invalid, not_found, too_busy
+from model_api.core.files import atomic_write_bytes, atomic_write_json, numbered_dirs, read_json
+from model_api.datasets.store import DatasetStore
+from model_api.models import network
+from model_api.models.network import Predictor
+from model_api.models.schemas import ModelCreate, TrainRequest
+from model_api.models.train import HISTORY_KEYS, fit_new
+from model_api.schema.features import FEATURE_NAMES, LABEL
 
 log = logging.getLogger(__name__)
 

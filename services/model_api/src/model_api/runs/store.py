@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from model_api.errors import not_found
-from model_api.storage import atomic_write_json, read_json
+from model_api.core.errors import not_found
+from model_api.core.files import atomic_write_json, read_json
 
 ROW_LISTS = ("actual", "predicted", "probability", "flipped")
 LogStatus = Callable[[str], dict[str, Any]]

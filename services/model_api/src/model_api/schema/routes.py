@@ -8,11 +8,11 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
-from model_api.errors import error_responses
-from model_api.feature_schema import derive, schema
-from model_api.features import FEATURE_NAMES
+from model_api.core.errors import error_responses
+from model_api.deps import ServicesDep
 from model_api.responses import Derived, Schema
-from model_api.routes.deps import ServicesDep
+from model_api.schema.document import derive, schema
+from model_api.schema.features import FEATURE_NAMES
 
 router = APIRouter(prefix="/api/schema", tags=["schema"])
 

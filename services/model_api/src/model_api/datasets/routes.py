@@ -1,4 +1,5 @@
-"""``/api/datasets``: upload (file part or text field), list, read, page rows, delete."""
+"""``/api/datasets``: upload (file part or text field), list, read, page rows, delete; and what a
+chart needs of a data set (``histogram`` bin counts, or only its plotted ``columns``)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from model_api import responses
-from model_api.errors import conflict, error_responses, invalid
-from model_api.routes.deps import ServicesDep
-from model_api.routes.forms import csv_field, form_body, read_form
+from model_api.core.errors import conflict, error_responses, invalid
+from model_api.core.forms import csv_field, form_body, read_form
+from model_api.datasets import stats
+from model_api.deps import ServicesDep
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 
@@ -79,3 +81,27 @@ async def delete_dataset(services: ServicesDep, dataset_id: int) -> Response:
         raise conflict("dataset_in_use", f"a model is training on dataset {dataset_id}")
     services.datasets.delete(dataset_id)
     return Response(status_code=204)
+
+
+@router.get("/{dataset_id}/histogram", responses=error_responses(404, 422))
+async def dataset_histogram(
+    services: ServicesDep,
+    dataset_id: int,
+    column: Annotated[str, Query(min_length=1, max_length=100)],
+    bins: Annotated[int | None, Query(ge=1, le=stats.MAX_BINS)] = None,
+) -> dict[str, Any]:
+    """Per-class counts over shared bin edges of one numeric column (``bins`` omitted: numpy's
+    "auto" rule)."""
+    frame = services.datasets.frame(dataset_id)
+    return {"dataset_id": dataset_id} | stats.histogram(frame, column, bins)
+
+
+@router.get("/{dataset_id}/columns", responses=error_responses(404, 422))
+async def dataset_columns(
+    services: ServicesDep,
+    dataset_id: int,
+    name: Annotated[list[str], Query(min_length=1, max_length=20)],
+) -> dict[str, Any]:
+    """The named numeric columns as arrays plus every row's label, e.g. for a scatter."""
+    frame = services.datasets.frame(dataset_id)
+    return {"dataset_id": dataset_id} | stats.columns(frame, name)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from model_api.errors import invalid
-from model_api.network import Predictor
+from model_api.core.errors import invalid
+from model_api.models.network import Predictor
 
 
 def finite_probabilities(predictor: Predictor, x: np.ndarray) -> np.ndarray:

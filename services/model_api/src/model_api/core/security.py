@@ -25,8 +25,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from model_api.config import ApiSettings
-from model_api.errors import error_body
-from model_api.feature_schema import LIMIT_PROVIDERS
+from model_api.core.errors import error_body
+from model_api.schema.document import LIMIT_PROVIDERS
 
 OPEN_PREFIXES = ("/health/",)  # probes (Docker, load balancers) carry no token
 QUERY_TOKEN_PREFIXES = ("/iris/",)  # the course's clients may not be able to set headers
@@ -173,7 +173,7 @@ def document_guards(app: Any) -> None:
     so clients (and the schemathesis run) know every status a route can answer."""
     from fastapi.openapi.utils import get_openapi
 
-    from model_api.errors import ErrorResponse
+    from model_api.core.errors import ErrorResponse
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:

@@ -15,16 +15,11 @@ from typing import Any
 
 import pandas as pd
 
-from model_api.dataset_views import sorted_frame
-from model_api.errors import ApiError, not_found
-from model_api.features import FEATURE_NAMES, LABEL, parse_csv
-from model_api.storage import (
-    atomic_write_bytes,
-    atomic_write_json,
-    numbered_dirs,
-    read_json,
-    utc_now,
-)
+from model_api.core.clock import utc_now
+from model_api.core.errors import ApiError, not_found
+from model_api.core.files import atomic_write_bytes, atomic_write_json, numbered_dirs, read_json
+from model_api.datasets.stats import sorted_frame
+from model_api.schema.features import FEATURE_NAMES, LABEL, parse_csv
 
 BUNDLED_NAME = "iris_extended_encoded.csv"
 

@@ -1,25 +1,28 @@
-"""The service's parts wired together, plus the batch-test flow that spans several of them."""
+"""The one root for dependencies: the service's parts wired together (``Services``, one per app)
+and ``ServicesDep``, how a route gets them; plus the batch-test flow that spans several parts."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from model_api.batch_test import BatchTestResult, run_batch_test
+from fastapi import Depends, Request
+
 from model_api.config import ApiSettings
-from model_api.datasets import DatasetStore
-from model_api.errors import insufficient_storage, invalid, too_busy
-from model_api.flagged import FlaggedCounter
+from model_api.core.errors import insufficient_storage, invalid, too_busy
+from model_api.core.observability import BATCH_TEST_ROWS, BATCH_TESTS
+from model_api.datasets.store import DatasetStore
+from model_api.models.registry import ModelRegistry
 from model_api.models.service import VersionService
-from model_api.observability import BATCH_TEST_ROWS, BATCH_TESTS
 from model_api.retrain.flows import RetrainFlow
 from model_api.retrain.service import RetrainService
-from model_api.runs import RunStore
+from model_api.runs.batch_test import BatchTestResult, run_batch_test
+from model_api.runs.flagged import FlaggedCounter
+from model_api.runs.store import RunStore
 from model_api.scorelog.items import new_run_id
 from model_api.scorelog.queries import RecordReader
 from model_api.scorelog.service import RunTooLarge, ScoreLog, ScoreLogBusy, ScoreLogFull
-from model_api.training import ModelRegistry
 
 log = logging.getLogger(__name__)
 
@@ -169,3 +172,10 @@ class Services:
         except ScoreLogFull as exc:
             log.error("%s", exc)
             raise insufficient_storage(f"{exc}; free disk space and try again") from exc
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]

@@ -1,7 +1,7 @@
 """Batch-test runs: ``/api/runs`` and ``/api/runs/{run_id}``.
 
 The table reads (``/api/runs/{run_id}/records``, ``/api/retrain``) are the score log's routes,
-``model_api.scorelog.views``.
+``model_api.scorelog.routes``.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from model_api import responses
-from model_api.errors import error_responses
-from model_api.routes.deps import ServicesDep
+from model_api.core.errors import error_responses
+from model_api.deps import ServicesDep
 
 router = APIRouter(prefix="/api", tags=["runs"])
 

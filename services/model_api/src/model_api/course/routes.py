@@ -17,14 +17,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 
-from model_api.errors import ApiError, error_responses, invalid
-from model_api.features import FEATURE_NAMES
-from model_api.network import TrainingDiverged
-from model_api.routes.deps import ServicesDep
-from model_api.routes.forms import csv_field, form_body, read_form
-from model_api.routes.models import score
-from model_api.schemas import ModelCreate, TrainRequest
-from model_api.training import TrainingJob
+from model_api.core.errors import ApiError, error_responses, invalid
+from model_api.core.forms import csv_field, form_body, read_form
+from model_api.deps import ServicesDep
+from model_api.models.network import TrainingDiverged
+from model_api.models.registry import TrainingJob
+from model_api.models.routes import score
+from model_api.models.schemas import ModelCreate, TrainRequest
+from model_api.schema.features import FEATURE_NAMES
 
 router = APIRouter(prefix="/iris", tags=["course"])
 

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces: the error shape, files, time, request checks, metrics, security."""

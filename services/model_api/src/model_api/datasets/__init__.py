@@ -1,0 +1,1 @@
+"""Data sets: uploaded CSVs stored as numbered folders, their rows, histograms and columns."""

@@ -1,0 +1,1 @@
+"""The data set schema: the label, the 20 features, their formulas and limits (GET /api/schema)."""
