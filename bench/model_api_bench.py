@@ -53,8 +53,8 @@ def _course_http_scorer(course: object, fields: str) -> Callable[[], object]:
 
 def main() -> None:
     import keras
-    from model_api.models import network
     from model_api.datasets.store import bundled_csv
+    from model_api.models import network
     from model_api.models.network import Predictor
     from model_api.runs.batch_test import run_batch_test
     from model_api.runs.metrics import stratified_split
