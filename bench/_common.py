@@ -10,9 +10,11 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from infra.aws import LOCAL_CREDENTIALS, local_client, make_clients
 from infra.config import InfraSettings
-from infra.dynamodb_local import LOCAL_CREDENTIALS, DynamoDBLocal, client, free_port
-from infra.provision import Change, ensure_table, ensure_tables, make_clients
+from infra.dynamodb_local import DynamoDBLocal, free_port
+from infra.provision.report import Change
+from infra.provision.tables import ensure_table, ensure_tables
 
 PROVISION_WAIT_S = 120.0
 
@@ -20,7 +22,10 @@ PROVISION_WAIT_S = 120.0
 def provision_tables(endpoint_url: str, score: str, retrain: str | None = None) -> list[Change]:
     """The score table (and the retrain table, if named) on a local endpoint, as ``up`` does."""
     if retrain is None:
-        ddb, streams = client(endpoint_url), client(endpoint_url, service="dynamodbstreams")
+        ddb, streams = (
+            local_client(endpoint_url),
+            local_client(endpoint_url, service="dynamodbstreams"),
+        )
         return [ensure_table(ddb, score, stream=True, timeout=PROVISION_WAIT_S, streams=streams)]
     settings = InfraSettings(
         aws_endpoint_url=endpoint_url,

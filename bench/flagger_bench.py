@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from infra.dynamodb_local import client
+from infra.aws import local_client
 
 from bench._common import dynamodb_local_with_tables, provision_tables
 
@@ -313,7 +313,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="flagger-bench-") as tmp:
         data = Path(tmp)
         with dynamodb_local_with_tables(SCORE, RETRAIN, data_dir=data / "ddb") as server:
-            ddb = client(server.endpoint_url)
+            ddb = local_client(server.endpoint_url)
             env = dict(os.environ)
             env.update(
                 {

@@ -138,7 +138,7 @@ def main() -> None:
     import tempfile
     from pathlib import Path
 
-    from infra.dynamodb_local import client
+    from infra.aws import local_client
 
     from bench._common import dynamodb_local_with_tables
 
@@ -156,7 +156,7 @@ def main() -> None:
                     "IRIS_ESM_METRICS_INTERVAL": "0.5",
                     "IRIS_ESM_DISCOVERY_INTERVAL": "0.5",
                 }
-                results[name] = unreadable_phase(env, client(server.endpoint_url), readable)
+                results[name] = unreadable_phase(env, local_client(server.endpoint_url), readable)
     report(results)
 
 

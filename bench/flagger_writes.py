@@ -20,7 +20,7 @@ from typing import Any
 from flagger.config import FlaggerConfig
 from flagger.handler import Flagger
 from flagger.retrain import WRITE_THREADS, update_request
-from infra.dynamodb_local import client
+from infra.aws import local_client
 
 from bench._common import dynamodb_local_with_tables
 
@@ -103,7 +103,7 @@ def run() -> dict[str, list[float]]:
     timings: dict[str, list[float]] = {}
     logging.getLogger("flagger").setLevel(logging.WARNING)  # not a line per batch
     with dynamodb_local_with_tables(SCORE, RETRAIN) as server:
-        ddb = client(server.endpoint_url)
+        ddb = local_client(server.endpoint_url)
         named = ways(ddb)
         for round_ in range(ROUNDS + 1):  # round 0 warms the server and the connection pools
             fresh = _event(f"bench-writes-{round_}")  # written by "this, new records" first

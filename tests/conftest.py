@@ -20,8 +20,8 @@ from infra.config import InfraSettings
 # Starlette's TestClient sends ``Host: testserver``; model_api's Host allow-list must accept it in
 # the in-process tests (the guard tests set their own list).
 os.environ.setdefault("IRIS_ALLOWED_HOSTS", "127.0.0.1,localhost,::1,testserver")
-from infra.dynamodb_local import LOCAL_CREDENTIALS
-from infra.provision import AwsClients, make_clients, provision_down, provision_up
+from infra.aws import LOCAL_CREDENTIALS, AwsClients, make_clients
+from infra.provision import provision_down, provision_up
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,10 @@ from typing import Any
 
 import httpx
 import pytest
+from infra.aws import LOCAL_CREDENTIALS, make_clients
 from infra.config import InfraSettings
-from infra.dynamodb_local import LOCAL_CREDENTIALS, free_port
-from infra.provision import make_clients, provision_down, provision_up
+from infra.dynamodb_local import free_port
+from infra.provision import provision_down, provision_up
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 from infra.esm import EsmSettings
-from infra.provision import ensure_table
+from infra.provision.tables import ensure_table
 
 
 def score_item(run_id: str, row: int, predicted: str, actual: str, probability: str) -> dict:

@@ -48,6 +48,7 @@ def make_invoker(handler, tmp_path, **kwargs) -> BatchInvoker:
         metrics=Metrics(),
         stream_arn="arn:stream",
         shard_id="shard-1",
+        function_name="iris-retrain-flagger",
         retry_backoff=0.0,
         **kwargs,
     )

@@ -114,7 +114,10 @@ def test_replay_keeps_unreadable_records_and_what_the_function_sends_meanwhile(t
     done = threading.Event()
     report: list[Any] = []
     worker = threading.Thread(
-        target=lambda: (report.append(replay_failures(destination, flagger.handle)), done.set())
+        target=lambda: (
+            report.append(replay_failures(destination, flagger.handle, "iris-retrain-flagger")),
+            done.set(),
+        )
     )
     worker.start()
     assert done.wait(30), "replay deadlocked"

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from flagger import handler as handler_module
 from flagger.config import ConfigError, FlaggerConfig
 from flagger.handler import UNREADABLE_ERRORS, UNREADABLE_SAMPLE, Flagger, lambda_handler
-from infra.provision import ensure_table
+from infra.provision.tables import ensure_table
 from moto import mock_aws
 
 RUN = "20261125T031509123Z-7f3a"

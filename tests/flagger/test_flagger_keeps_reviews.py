@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from flagger.config import FlaggerConfig
 from flagger.handler import Flagger
 from flagger.retrain import WRITE_CHUNK
-from infra.provision import ensure_table
+from infra.provision.tables import ensure_table
 from moto import mock_aws
 
 RUN = "20261125T031509123Z-7f3a"

@@ -2,8 +2,8 @@
 
 The deployed entry point runs against moto with boto3's own clients; a botocore hook records each
 operation it sends. Each recorded call, as its IAM action on its resource, must be allowed by the
-policy ``infra.provision.function_policy`` builds, and the policy's grants for the function's own
-resources must be exactly what was called (no more).
+policy ``infra.provision.iam.function_policy`` builds, and the policy's grants for the function's
+own resources must be exactly what was called (no more).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from flagger import handler as handler_module
 from flagger.handler import lambda_handler
 from flagger.permissions import FUNCTION_CALLS
 from infra.config import InfraSettings
-from infra.provision import ensure_table, function_policy
+from infra.provision.iam import function_policy
+from infra.provision.tables import ensure_table
 from moto import mock_aws
 
 EVENTS = Path(__file__).parent / "events"

@@ -20,7 +20,7 @@ import pytest
 import yaml
 from dashboard.config import UiSettings
 from infra.config import InfraSettings
-from infra.provision_cli import _parser as provision_parser
+from infra.provision.cli import _parser as provision_parser
 from model_api.config import ApiSettings
 from pydantic_settings import BaseSettings
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from infra.config import InfraSettings
-from infra.lambda_package import LambdaPackageError, build_function_zip, build_zip
+from infra.provision.package import LambdaPackageError, build_function_zip, build_zip
 
 
 def _package(root: Path) -> Path:

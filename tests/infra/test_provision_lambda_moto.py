@@ -16,17 +16,11 @@ from typing import Any
 
 import boto3
 import pytest
+from infra.aws import AwsClients, endpoint_supports_lambda, make_clients
 from infra.config import InfraSettings
 from infra.dynamodb_local import free_port
-from infra.lambda_package import build_zip
-from infra.provision import (
-    AwsClients,
-    endpoint_supports_lambda,
-    make_clients,
-    provision_down,
-    provision_status,
-    provision_up,
-)
+from infra.provision import provision_down, provision_status, provision_up
+from infra.provision.package import build_zip
 from moto.server import ThreadedMotoServer
 
 CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -245,7 +239,7 @@ def test_changed_code_and_knobs_are_updated_in_place(moto_url, settings, clients
 
 def test_missing_handler_module_is_a_clear_error(settings, clients, flagger_src):
     (flagger_src / "handler.py").unlink()
-    from infra.lambda_package import LambdaPackageError
+    from infra.provision.package import LambdaPackageError
 
     with pytest.raises(LambdaPackageError, match=r"flagger/handler\.py"):
         provision_up(settings, clients=clients)
@@ -291,7 +285,7 @@ def test_down_removes_everything_and_is_idempotent(moto_url, settings, clients):
 
 def test_cli_with_lambda_up_status_down(moto_url, settings, monkeypatch, capsys):
     """The command the Compose `provision` service runs, end to end against moto."""
-    from infra.provision_cli import main as cli_main
+    from infra.provision.cli import main as cli_main
 
     env = {
         "AWS_ENDPOINT_URL": moto_url,

@@ -10,15 +10,10 @@ from typing import Any
 
 import boto3
 import pytest
+from infra.aws import AwsClients, endpoint_supports_lambda
 from infra.config import InfraSettings
-from infra.provision import (
-    AwsClients,
-    ProvisioningError,
-    endpoint_supports_lambda,
-    provision_down,
-    provision_up,
-)
-from infra.provision_cli import main as cli_main
+from infra.provision import ProvisioningError, provision_down, provision_up
+from infra.provision.cli import main as cli_main
 
 pytestmark = pytest.mark.integration
 

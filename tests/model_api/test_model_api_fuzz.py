@@ -20,9 +20,10 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from infra.aws import LOCAL_CREDENTIALS, make_clients
 from infra.config import InfraSettings
-from infra.dynamodb_local import LOCAL_CREDENTIALS, free_port
-from infra.provision import make_clients, provision_down, provision_up
+from infra.dynamodb_local import free_port
+from infra.provision import provision_down, provision_up
 from schemathesis import checks
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import model_api
-from infra.provision import ensure_table
+from infra.provision.tables import ensure_table
 
 CLASSES = ["setosa", "versicolor", "virginica"]
 BUNDLED_CSV = Path(model_api.__file__).parent / "data" / "iris_extended_encoded.csv"

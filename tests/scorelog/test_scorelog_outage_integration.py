@@ -11,7 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from infra.dynamodb_local import DynamoDBLocal, client, free_port
+from infra.aws import local_client
+from infra.dynamodb_local import DynamoDBLocal, free_port
 from model_api.scorelog.batch import Backoff
 from model_api.scorelog.items import new_run_id, sort_key
 from model_api.scorelog.service import ScoreLog
@@ -41,8 +42,8 @@ async def test_endpoint_down_mid_run_every_record_arrives_exactly_once(
     port, data_dir = free_port(), tmp_path / "dynamodb"
     server = DynamoDBLocal(port=port, data_dir=data_dir).start()
     try:
-        ddb = client(server.endpoint_url)
-        create_score_table(ddb, TABLE, client(server.endpoint_url, service="dynamodbstreams"))
+        ddb = local_client(server.endpoint_url)
+        create_score_table(ddb, TABLE, local_client(server.endpoint_url, service="dynamodbstreams"))
         log = ScoreLog(
             tmp_path / "var",
             TABLE,

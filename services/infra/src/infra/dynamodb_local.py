@@ -19,13 +19,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import boto3
-from botocore.config import Config
-
+from infra.aws import local_client
 from infra.config import DYNAMODB_LOCAL_MANIFEST_DIR, connect_host
-
-# Local endpoints accept any credentials; these are placeholders, never real keys.
-LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
 
 
 class PrerequisiteMissing(RuntimeError):
@@ -149,17 +144,6 @@ def java_binary() -> str:
     return java
 
 
-def client(endpoint_url: str, region: str = "us-east-1", service: str = "dynamodb"):
-    """A boto3 client for a local endpoint, with placeholder credentials."""
-    return boto3.client(
-        service,
-        endpoint_url=endpoint_url,
-        region_name=region,
-        config=Config(retries={"max_attempts": 2}, connect_timeout=2, read_timeout=10),
-        **LOCAL_CREDENTIALS,
-    )
-
-
 def wait_until_ready(
     endpoint_url: str, timeout: float = 60.0, process: subprocess.Popen | None = None
 ) -> None:
@@ -168,7 +152,7 @@ def wait_until_ready(
     With ``process``, stop waiting as soon as it exits (ServerExited) instead of at the timeout.
     """
     deadline = time.monotonic() + timeout
-    ddb = client(endpoint_url)
+    ddb = local_client(endpoint_url)
     last: Exception | None = None
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:

@@ -30,9 +30,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from infra.aws import LOCAL_CREDENTIALS, local_credential_env, make_clients
 from infra.config import InfraSettings, connect_host, is_loopback
 from infra.dynamodb_local import (
-    LOCAL_CREDENTIALS,
     DynamoDBLocal,
     PortInUse,
     PrerequisiteMissing,
@@ -40,7 +40,7 @@ from infra.dynamodb_local import (
     port_in_use,
     wait_until_ready,
 )
-from infra.provision import ProvisioningError, make_clients, provision_up
+from infra.provision import ProvisioningError, provision_up
 
 READY_LINE = "iris-stack: ready"
 _POLL_S = 0.5
@@ -156,8 +156,7 @@ def child_env(settings: InfraSettings, data_dir: Path) -> dict[str, str]:
     env.update(
         {
             "AWS_ENDPOINT_URL": settings.local_endpoint_url,
-            "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
-            "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
+            **local_credential_env(),
             "AWS_DEFAULT_REGION": settings.aws_region,
             "AWS_REGION": settings.aws_region,
             "IRIS_SCORE_TABLE": settings.score_table,
@@ -426,8 +425,7 @@ def aws_env_lines(settings: InfraSettings) -> list[str]:
     """Shell lines that point boto3/aws-cli at the embedded stack's endpoint."""
     values = {
         "AWS_ENDPOINT_URL": settings.local_endpoint_url,
-        "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
-        "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
+        **local_credential_env(),
         "AWS_DEFAULT_REGION": settings.aws_region,
         "IRIS_SCORE_TABLE": settings.score_table,
         "IRIS_RETRAIN_TABLE": settings.retrain_table,

@@ -1,7 +1,7 @@
 """The AWS calls the function's code makes, as IAM actions: the one list its role is built from.
 
 Kept next to the calls (``retrain.py`` writes, ``failures.py`` sends) so a new call cannot be
-added without its permission; ``infra.provision.function_policy`` imports it, and a test runs
+added without its permission; ``infra.provision.iam.function_policy`` imports it, and a test runs
 the handler against recording clients and checks every call made is in this list.
 """
 

@@ -39,7 +39,12 @@ def main(argv: list[str] | None = None) -> int:
         settings = settings.model_copy(update={"esm_packaged": True})
     runner = EsmRunner(settings)
     if args.command == "replay":
-        report = replay_failures(runner.destination, runner.handler, runner.settings.esm_batch_size)
+        report = replay_failures(
+            runner.destination,
+            runner.handler,
+            runner.settings.function_name,
+            runner.settings.esm_batch_size,
+        )
         print(json.dumps(report.as_dict()))
         return 0 if report.still_failing == 0 else 1
 

@@ -60,7 +60,7 @@ class BatchInvoker:
     metrics: Metrics
     stream_arn: str
     shard_id: str
-    function_name: str = "retrain-flagger"
+    function_name: str  # the configured one (IRIS_FUNCTION_NAME), as in the deployed mapping
     max_retries: int = 3
     bisect_on_error: bool = True
     retry_backoff: float = 0.2

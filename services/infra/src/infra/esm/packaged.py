@@ -1,7 +1,7 @@
 """The function as AWS runs it: the deployment zip, unpacked, under Lambda's Python, boto3 only.
 
 :class:`PackagedHandler` builds the zip that ``iris-provision`` deploys
-(:func:`infra.lambda_package.build_function_zip`), unpacks it into a fresh folder and starts one
+(:func:`infra.provision.package.build_function_zip`), unpacks it into a fresh folder and starts one
 worker process under the Lambda runtime's Python (3.12, ``IRIS_LAMBDA_PYTHON`` or pyenv's or uv's)
 in a virtual environment that holds nothing but boto3, as the Lambda runtime provides. The worker
 imports the handler by its handler string from the unpacked zip only; each invocation sends the
@@ -28,8 +28,9 @@ from typing import Any
 
 import boto3
 
+from infra.aws import make_clients
 from infra.config import InfraSettings
-from infra.lambda_package import build_function_zip
+from infra.provision.package import build_function_zip
 
 LAMBDA_PYTHON = "3.12"
 # Runs inside the worker; the protocol uses the original stdout, the handler's prints go to stderr.
@@ -116,14 +117,13 @@ def function_environment(settings: InfraSettings) -> dict[str, str]:
     }
     if settings.aws_endpoint_url:
         env["AWS_ENDPOINT_URL"] = settings.aws_endpoint_url
-    credentials = boto3.Session().get_credentials()
+    # The chain's credentials, or the placeholder pair for a local endpoint (infra.aws).
+    credentials = make_clients(settings).session.get_credentials()
     if credentials is not None:
         frozen = credentials.get_frozen_credentials()
         env |= {"AWS_ACCESS_KEY_ID": frozen.access_key, "AWS_SECRET_ACCESS_KEY": frozen.secret_key}
         if frozen.token:
             env["AWS_SESSION_TOKEN"] = frozen.token
-    elif settings.aws_endpoint_url:  # local endpoints accept any credentials
-        env |= {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
     return env
 
 

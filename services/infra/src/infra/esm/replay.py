@@ -54,7 +54,7 @@ def _failed_ids(records: list[dict[str, Any]], result: Any) -> set[str]:
 
 
 def replay_failures(
-    destination: FailureDestination, handler: Handler, batch_size: int = 100
+    destination: FailureDestination, handler: Handler, function_name: str, batch_size: int = 100
 ) -> ReplayReport:
     """Invoke ``handler`` on every replayable record in ``destination``; keep only the failures."""
     with destination.locked():
@@ -65,7 +65,7 @@ def replay_failures(
         for start in range(0, len(todo), batch_size):
             chunk = todo[start : start + batch_size]
             records = [m["record"] for m in chunk]
-            context = LocalContext("retrain-flagger-replay", str(uuid.uuid4()))
+            context = LocalContext(function_name, str(uuid.uuid4()))
             try:
                 failed = _failed_ids(records, handler({"Records": records}, context))
             except Exception as exc:  # the whole chunk failed again

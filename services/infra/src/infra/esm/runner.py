@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from flagger.config import FlaggerConfig
 from flagger.handler import Flagger
 
+from infra.aws import error_code, make_clients
 from infra.esm.checkpoint import CheckpointStore
 from infra.esm.destination import FailureDestination, failure_message
 from infra.esm.events import to_lambda_record
@@ -38,20 +38,8 @@ from infra.esm.readahead import ReadAhead
 from infra.esm.settings import MAX_RECORDS_PER_GET, EsmSettings
 from infra.esm.shards import Shard, list_shards, ready_shards
 
-LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
-
-
-def make_client(settings: EsmSettings, service: str) -> Any:
-    """A boto3 client for the configured endpoint; placeholder credentials for local endpoints."""
-    kwargs: dict[str, Any] = {
-        "region_name": settings.aws_region,
-        "config": Config(retries={"mode": "standard", "max_attempts": 3}, read_timeout=20),
-    }
-    if settings.aws_endpoint_url:
-        kwargs["endpoint_url"] = settings.aws_endpoint_url
-        if boto3.Session().get_credentials() is None:
-            kwargs |= LOCAL_CREDENTIALS
-    return boto3.client(service, **kwargs)
+# The poller's reads fail fast and retry a little; the loop itself retries what is transient.
+_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, read_timeout=20)
 
 
 def load_handler(spec: str) -> Handler:
@@ -61,10 +49,6 @@ def load_handler(spec: str) -> Handler:
     if not callable(handler):
         raise ValueError(f"{spec} is not a callable handler")
     return handler
-
-
-def _error_code(exc: Exception) -> str:
-    return exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
 
 
 def _record_time(record: dict[str, Any]) -> float | None:
@@ -122,8 +106,9 @@ class EsmRunner:
         streams: Any = None,
     ) -> None:
         self.settings = settings or EsmSettings()
-        self.dynamodb = dynamodb or make_client(self.settings, "dynamodb")
-        self.streams = streams or make_client(self.settings, "dynamodbstreams")
+        clients = make_clients(self.settings, config=_CLIENT_CONFIG)
+        self.dynamodb = dynamodb or clients("dynamodb")
+        self.streams = streams or clients("dynamodbstreams")
         self.checkpoints = CheckpointStore(self.settings.checkpoint_path)
         self.destination = FailureDestination(self.settings.failures_path)
         self._flagger: Flagger | None = None
@@ -296,7 +281,7 @@ class EsmRunner:
         try:
             table = self.dynamodb.describe_table(TableName=self.settings.score_table)["Table"]
         except ClientError as exc:
-            if _error_code(exc) == "ResourceNotFoundException":
+            if error_code(exc) == "ResourceNotFoundException":
                 self._log_once("score table does not exist yet; waiting")
                 return None
             raise
@@ -318,7 +303,7 @@ class EsmRunner:
         try:
             self.dynamodb.describe_table(TableName=self.settings.retrain_table)
         except ClientError as exc:
-            if _error_code(exc) == "ResourceNotFoundException":
+            if error_code(exc) == "ResourceNotFoundException":
                 self._log_once("retrain table does not exist yet; waiting")
                 return False
             raise
@@ -349,7 +334,7 @@ class EsmRunner:
         try:
             return self.streams.get_shard_iterator(**kwargs)["ShardIterator"]
         except ClientError as exc:
-            if _error_code(exc) != "TrimmedDataAccessException":
+            if error_code(exc) != "TrimmedDataAccessException":
                 raise
             self._report_trimmed(worker, cp.sequence_number if cp else None)
             return self._trim_horizon_iterator(worker)
@@ -373,7 +358,7 @@ class EsmRunner:
             record={"dynamodb": {"SequenceNumber": after}},
             shard_id=worker.shard.shard_id,
             stream_arn=worker.stream_arn,
-            function_name="retrain-flagger",
+            function_name=self.settings.function_name,
             condition="RecordAgeExceeded",
             reason="records after this sequence number were trimmed before they were read",
             attempts=0,
@@ -390,6 +375,7 @@ class EsmRunner:
             metrics=self.metrics,
             stream_arn=worker.stream_arn,
             shard_id=shard_id,
+            function_name=settings.function_name,
             max_retries=settings.esm_max_retries,
             bisect_on_error=settings.esm_bisect_on_error,
             retry_backoff=settings.esm_retry_backoff,
@@ -409,7 +395,7 @@ class EsmRunner:
                         iterator = self._iterator(worker)
                     response = reader.get(iterator)
                 except ClientError as exc:
-                    code = _error_code(exc)
+                    code = error_code(exc)
                     if code == "ExpiredIteratorException":
                         iterator = None  # a fresh one from the checkpoint
                         continue

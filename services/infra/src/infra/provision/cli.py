@@ -14,16 +14,11 @@ from collections.abc import Sequence
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from infra.aws import make_clients, wait_for_endpoint
 from infra.config import InfraSettings
-from infra.lambda_package import LambdaPackageError
-from infra.provision import (
-    ProvisioningError,
-    make_clients,
-    provision_down,
-    provision_status,
-    provision_up,
-    wait_for_endpoint,
-)
+from infra.provision.commands import provision_down, provision_status, provision_up
+from infra.provision.package import LambdaPackageError
+from infra.provision.report import ProvisioningError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -77,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     clients = make_clients(settings)
     try:
         if args.wait:
-            wait_for_endpoint(clients, args.wait)
+            wait_for_endpoint(clients, args.wait, error=ProvisioningError)
         if args.command == "up":
             report = provision_up(settings, with_lambda=args.with_lambda, clients=clients)
         elif args.command == "down":
