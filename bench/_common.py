@@ -12,7 +12,7 @@ from pathlib import Path
 
 from infra.aws import LOCAL_CREDENTIALS, local_client, make_clients
 from infra.config import InfraSettings
-from infra.dynamodb_local import DynamoDBLocal, free_port
+from infra.local.dynamodb_local import DynamoDBLocal, free_port
 from infra.provision.report import Change
 from infra.provision.tables import ensure_table, ensure_tables
 

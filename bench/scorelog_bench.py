@@ -30,7 +30,7 @@ import model_api
 from aiobotocore.config import AioConfig
 from botocore.config import Config
 from infra.aws import LOCAL_CREDENTIALS
-from infra.dynamodb_local import DynamoDBLocal, free_port
+from infra.local.dynamodb_local import DynamoDBLocal, free_port
 from model_api.runs.batch_test import TestedRow, TestRunInfo
 from model_api.scorelog.items import build_items, new_run_id
 from model_api.scorelog.service import ScoreLog

@@ -56,7 +56,7 @@ TARGET_RATIO = 1.8
 
 
 def _free_port() -> int:
-    from infra.dynamodb_local import free_port
+    from infra.local.dynamodb_local import free_port
 
     return free_port()
 
@@ -91,7 +91,7 @@ def _stack(data_dir: Path) -> Iterator[tuple[str, dict[str, str]]]:
     env.pop("AWS_ENDPOINT_URL", None)
     log = open(data_dir / "launcher.log", "wb")  # noqa: SIM115 - closed below
     launcher = subprocess.Popen(
-        [sys.executable, "-m", "infra.launcher", "run", "--no-ui"],
+        [sys.executable, "-m", "infra.local", "run", "--no-ui"],
         cwd=REPO,
         env=env,
         stdout=log,

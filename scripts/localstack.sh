@@ -41,7 +41,7 @@ install() {
 # What LocalStack would otherwise download from hosts this machine cannot reach.
 prepare_root() {
   local lib=$RUN/fs/var/lib/localstack/lib jar_dir
-  jar_dir=$("$UV" run --frozen python -c 'from infra.dynamodb_local import ensure_installed; print(ensure_installed())' | tail -1)
+  jar_dir=$("$UV" run --frozen python -c 'from infra.local.dynamodb_local import ensure_installed; print(ensure_installed())' | tail -1)
   mkdir -p "$lib/dynamodb-local/2" "$lib/java" "$RUN/tmp"
   cp -r "$jar_dir"/. "$lib/dynamodb-local/2/"
   # LocalStack wants Java 21 under java/21; the system Java 17 runs DynamoDB Local fine.

@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 UV=$(command -v uv || echo "$HOME/.local/bin/uv")
-free_port() { "$UV" run --frozen python -c 'from infra.dynamodb_local import free_port; print(free_port())'; }
+free_port() { "$UV" run --frozen python -c 'from infra.local.dynamodb_local import free_port; print(free_port())'; }
 export IRIS_AWS_PORT=${IRIS_COMPOSE_AWS_PORT:-$(free_port)}
 export IRIS_API_PORT=${IRIS_COMPOSE_API_PORT:-$(free_port)}
 export IRIS_UI_PORT=${IRIS_COMPOSE_UI_PORT:-$(free_port)}

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 UV=$(command -v uv || echo "$HOME/.local/bin/uv")
 export IRIS_LOCALSTACK_PORT=${IRIS_LOCALSTACK_PORT:-$("$UV" run --frozen python -c \
-  'from infra.dynamodb_local import free_port; print(free_port())')}
+  'from infra.local.dynamodb_local import free_port; print(free_port())')}
 # What differs on LocalStack is the AWS side: the score log's writes, provisioning, the stream
 # and the runner on it, model_api's tables, the loop end to end once. Tests whose AWS calls are
 # the same path again run in the unit tier only (README, Test tiers: which and why).

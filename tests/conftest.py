@@ -51,7 +51,7 @@ def aws_endpoint() -> Iterator[AwsEndpoint]:
     if os.environ.get("AWS_ENDPOINT_URL"):
         yield AwsEndpoint(url=os.environ["AWS_ENDPOINT_URL"], region=region, is_local_engine=False)
         return
-    from infra.dynamodb_local import DynamoDBLocal, free_port
+    from infra.local.dynamodb_local import DynamoDBLocal, free_port
 
     with DynamoDBLocal(port=free_port()) as server:
         yield AwsEndpoint(url=server.endpoint_url, region=region, is_local_engine=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from infra.dynamodb_local import free_port
+from infra.local.dynamodb_local import free_port
 
 KEYS = {"ts", "level", "service", "logger", "message", "request_id"}
 

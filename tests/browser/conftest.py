@@ -55,7 +55,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             None,
         )
         return
-    from infra.dynamodb_local import free_port
+    from infra.local.dynamodb_local import free_port
 
     data_dir = tmp_path_factory.mktemp("stack")
     ports = {name: str(free_port()) for name in ("IRIS_AWS_PORT", "IRIS_API_PORT", "IRIS_UI_PORT")}
@@ -64,7 +64,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     log_path = data_dir / "launcher.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "infra.launcher", "run"],
+            [sys.executable, "-m", "infra.local", "run"],
             cwd=REPO,
             env=env,
             stdout=log,

@@ -21,7 +21,7 @@ import httpx
 import pytest
 from infra.aws import LOCAL_CREDENTIALS, make_clients
 from infra.config import InfraSettings
-from infra.dynamodb_local import free_port
+from infra.local.dynamodb_local import free_port
 from infra.provision import provision_down, provision_up
 
 

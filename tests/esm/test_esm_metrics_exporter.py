@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from infra.dynamodb_local import free_port
 from infra.esm import EsmRunner
 from infra.esm.exporter import serve
+from infra.local.dynamodb_local import free_port
 from prometheus_client.parser import text_string_to_metric_families
 
 pytestmark = pytest.mark.integration

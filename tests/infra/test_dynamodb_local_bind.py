@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from infra.dynamodb_local import DynamoDBLocal, free_port
+from infra.local.dynamodb_local import DynamoDBLocal, free_port
 
 pytestmark = pytest.mark.integration
 

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import boto3
 import pytest
-from infra.dynamodb_local import free_port, port_in_use
-from infra.launcher import READY_LINE
+from infra.local.dynamodb_local import free_port, port_in_use
+from infra.local.stack import READY_LINE
 
 pytestmark = pytest.mark.integration
 STARTUP_LIMIT_S = 120  # a bound against hanging, not a speed check
@@ -84,7 +84,7 @@ class Launched:
 
 def _launch(env: dict[str, str], *args: str) -> Launched:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "infra.launcher", *args],
+        [sys.executable, "-m", "infra.local", *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -271,7 +271,7 @@ def test_missing_java_says_what_to_install(stack_env, cleanup, tmp_path):
 def test_aws_env_prints_export_lines(stack_env):
     stack_env["IRIS_AWS_PORT"] = "4599"
     out = subprocess.run(
-        [sys.executable, "-m", "infra.launcher", "aws-env"],
+        [sys.executable, "-m", "infra.local", "aws-env"],
         env=stack_env,
         capture_output=True,
         text=True,

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 from infra.config import InfraSettings, is_loopback
-from infra.dynamodb_local import free_port
-from infra.launcher import LaunchError, Options, Stack, main
+from infra.local.cli import main
+from infra.local.dynamodb_local import free_port
+from infra.local.stack import LaunchError, Options, Stack
 
 
 def _stack(tmp_path: Path, **settings: object) -> Stack:

@@ -18,7 +18,7 @@ import boto3
 import pytest
 from infra.aws import AwsClients, endpoint_supports_lambda, make_clients
 from infra.config import InfraSettings
-from infra.dynamodb_local import free_port
+from infra.local.dynamodb_local import free_port
 from infra.provision import provision_down, provision_status, provision_up
 from infra.provision.package import build_zip
 from moto.server import ThreadedMotoServer

@@ -9,7 +9,7 @@ import boto3
 from botocore.config import Config
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from infra.dynamodb_local import free_port
+from infra.local.dynamodb_local import free_port
 from model_api.core.errors import install_error_handlers
 
 

@@ -22,7 +22,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from infra.aws import LOCAL_CREDENTIALS, make_clients
 from infra.config import InfraSettings
-from infra.dynamodb_local import free_port
+from infra.local.dynamodb_local import free_port
 from infra.provision import provision_down, provision_up
 from schemathesis import checks
 

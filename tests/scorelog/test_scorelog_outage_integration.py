@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from infra.aws import local_client
-from infra.dynamodb_local import DynamoDBLocal, free_port
+from infra.local.dynamodb_local import DynamoDBLocal, free_port
 from model_api.scorelog.batch import Backoff
 from model_api.scorelog.items import new_run_id, sort_key
 from model_api.scorelog.service import ScoreLog

@@ -14,7 +14,7 @@ import boto3
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from infra.dynamodb_local import free_port
+from infra.local.dynamodb_local import free_port
 from model_api.core.errors import install_error_handlers
 from model_api.scorelog.items import build_items, new_run_id
 from model_api.scorelog.routes import router

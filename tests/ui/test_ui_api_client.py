@@ -49,7 +49,7 @@ def test_a_timeout_is_an_api_error() -> None:
 
 
 def test_a_refused_connection_is_an_api_error_naming_the_url() -> None:
-    from infra.dynamodb_local import free_port
+    from infra.local.dynamodb_local import free_port
 
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     api = ApiClient(url, connect_timeout=1.0)

@@ -15,7 +15,7 @@ from ui_kit import pointed_plotly_bundle
 @pytest.fixture(scope="module")
 def app():
     """One app per module: page modules register their callbacks globally on import."""
-    from infra.dynamodb_local import free_port
+    from infra.local.dynamodb_local import free_port
 
     mp = pytest.MonkeyPatch()
     mp.setenv("IRIS_API_URL", f"http://127.0.0.1:{free_port()}")  # nobody answers there

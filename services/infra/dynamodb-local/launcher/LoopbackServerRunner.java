@@ -6,7 +6,7 @@
 // connector's host before anything listens, then starts and joins it.
 //
 // Host: the system property iris.bind.host (default 127.0.0.1). Compiled at setup by
-// infra.dynamodb_local with the system's javac against the DynamoDBLocal.jar it runs with.
+// infra.local.dynamodb_local with the system's javac against the DynamoDBLocal.jar it runs with.
 
 import java.lang.reflect.Field;
 import org.eclipse.jetty.server.Connector;

@@ -30,6 +30,7 @@ import boto3
 
 from infra.aws import make_clients
 from infra.config import InfraSettings
+from infra.provision.function import function_variables
 from infra.provision.package import build_function_zip
 
 LAMBDA_PYTHON = "3.12"
@@ -108,8 +109,7 @@ def function_environment(settings: InfraSettings) -> dict[str, str]:
     """What the function sees on AWS: its variables, the region, the endpoint, credentials."""
     env = {
         "PATH": "/usr/bin:/bin",
-        "RETRAIN_TABLE": settings.retrain_table,
-        "CONFIDENCE_THRESHOLD": str(settings.flag_threshold),
+        **function_variables(settings),
         "AWS_DEFAULT_REGION": settings.aws_region,
         "AWS_REGION": settings.aws_region,
         "AWS_LAMBDA_FUNCTION_NAME": settings.function_name,

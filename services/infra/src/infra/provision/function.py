@@ -17,6 +17,18 @@ from infra.provision.package import build_function_zip
 from infra.provision.report import Change, ProvisioningError, poll
 
 
+def function_variables(settings: InfraSettings, queue_url: str | None = None) -> dict[str, str]:
+    """The function's environment (what ``flagger.config`` reads), wherever it runs: deployed,
+    packaged by the local runner, or the runner's process in the embedded stack."""
+    variables = {
+        "RETRAIN_TABLE": settings.retrain_table,
+        "CONFIDENCE_THRESHOLD": str(settings.flag_threshold),
+    }
+    if queue_url:
+        variables["FAILURE_QUEUE_URL"] = queue_url
+    return variables
+
+
 def get_function(lam: Any, name: str) -> dict[str, Any] | None:
     try:
         return lam.get_function_configuration(FunctionName=name)
@@ -61,13 +73,7 @@ def ensure_function(
         "Role": role_arn,
         "Timeout": settings.lambda_timeout_s,
         "MemorySize": settings.lambda_memory_mb,
-        "Environment": {
-            "Variables": {
-                "RETRAIN_TABLE": settings.retrain_table,
-                "CONFIDENCE_THRESHOLD": str(settings.flag_threshold),
-                **({"FAILURE_QUEUE_URL": queue_url} if queue_url else {}),
-            }
-        },
+        "Environment": {"Variables": function_variables(settings, queue_url)},
     }
     wait = settings.provision_wait_s
     conf = get_function(lam, name)

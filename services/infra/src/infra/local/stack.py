@@ -1,38 +1,30 @@
-"""``iris-stack run``: the embedded stack without Docker, started, watched and stopped as one.
+"""The embedded stack without Docker, started, watched and stopped as one.
 
 Order: DynamoDB Local (persisting under ``<data_dir>/dynamodb``) → tables provisioned in-process
 → the local event source mapping runner (``python -m infra.esm``) → model_api (waited on
-``/health/ready``) → the dashboard. Every child runs in its own process group with the local
-endpoint and dummy credentials in its environment and its output in ``<data_dir>/logs/``.
-Ctrl-C/SIGTERM stops them in reverse order (graceful, then killed); if one dies, the launcher
-names it, shows the end of its log, stops the rest and exits non-zero. ``iris-stack aws-env``
-prints the variables for pointing your own boto3/aws-cli at the local endpoint.
+``/health/ready``) → the dashboard. Every child runs with :func:`infra.local.env.child_env` and its
+output in ``<data_dir>/logs/``. Ctrl-C/SIGTERM stops them in reverse order (graceful, then
+killed); if one dies, the launcher names it, shows the end of its log, stops the rest and exits
+non-zero.
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import ctypes
 import importlib.util
-import os
-import shlex
 import signal
-import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from infra.aws import LOCAL_CREDENTIALS, local_credential_env, make_clients
-from infra.config import InfraSettings, connect_host, is_loopback
-from infra.dynamodb_local import (
+from infra.aws import LOCAL_CREDENTIALS, make_clients
+from infra.config import InfraSettings, is_loopback
+from infra.local.child import Child, say
+from infra.local.dynamodb_local import (
     DynamoDBLocal,
     PortInUse,
     PrerequisiteMissing,
@@ -40,19 +32,12 @@ from infra.dynamodb_local import (
     port_in_use,
     wait_until_ready,
 )
+from infra.local.env import child_env
 from infra.provision import ProvisioningError, provision_up
+from infra.provision.function import function_variables
 
 READY_LINE = "iris-stack: ready"
 _POLL_S = 0.5
-# Variables that could send real credentials or another endpoint to the local stack.
-_SCRUBBED_ENV = (
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_ROLE_ARN",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-)
 
 
 class LaunchError(RuntimeError):
@@ -63,77 +48,6 @@ class _StopRequested(BaseException):
     """Raised in the main thread by the SIGINT/SIGTERM handler (like KeyboardInterrupt)."""
 
 
-def _say(message: str) -> None:
-    print(f"iris-stack: {message}", flush=True)
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Linux: the child gets SIGTERM if the launcher itself is killed, so nothing is orphaned."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-@dataclass
-class Child:
-    """One supervised process, in its own process group so it can be stopped as a whole."""
-
-    name: str
-    cmd: list[str]
-    env: dict[str, str]
-    log_path: Path
-    process: subprocess.Popen | None = field(default=None, init=False)
-
-    def start(self) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "ab") as log:
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-            log.write(f"\n===== {stamp} iris-stack starts: {shlex.join(self.cmd)}\n".encode())
-            log.flush()
-            self.process = subprocess.Popen(
-                self.cmd,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                process_group=0,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
-            )
-        _say(f"started {self.name} (pid {self.process.pid}), log {self.log_path}")
-
-    @property
-    def exit_code(self) -> int | None:
-        return None if self.process is None else self.process.poll()
-
-    def stop(self, grace: float, hurry: Callable[[], bool]) -> None:
-        """SIGTERM to the group, wait up to ``grace`` seconds, then SIGKILL."""
-        proc = self.process
-        if proc is None:
-            return
-        if proc.poll() is None:
-            self._signal_group(signal.SIGTERM)
-            deadline = time.monotonic() + grace
-            while proc.poll() is None and time.monotonic() < deadline and not hurry():
-                time.sleep(0.1)
-        if proc.poll() is None:
-            why = "on request" if hurry() else f"after {grace:.0f}s without stopping"
-            _say(f"killing {self.name} ({why})")
-        self._signal_group(signal.SIGKILL)  # also reaps anything it left in its group
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=10)
-
-    def _signal_group(self, sig: int) -> None:
-        assert self.process is not None
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, sig)
-
-    def log_tail(self, lines: int = 20) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace").splitlines()
-        except OSError:
-            return ""
-        return "\n".join(f"    | {line}" for line in text[-lines:])
-
-
 @dataclass(frozen=True)
 class Options:
     """Which parts to run (all by default)."""
@@ -141,43 +55,6 @@ class Options:
     api: bool = True
     ui: bool = True
     stream_runner: bool = True
-
-
-def child_env(settings: InfraSettings, data_dir: Path) -> dict[str, str]:
-    """The children's environment: this one, pointed at the local endpoint with dummy keys."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in _SCRUBBED_ENV and not k.startswith("AWS_ENDPOINT_URL_")
-    }
-    no_proxy = ",".join(
-        x for x in (env.get("NO_PROXY") or env.get("no_proxy"), "127.0.0.1,localhost") if x
-    )
-    env.update(
-        {
-            "AWS_ENDPOINT_URL": settings.local_endpoint_url,
-            **local_credential_env(),
-            "AWS_DEFAULT_REGION": settings.aws_region,
-            "AWS_REGION": settings.aws_region,
-            "IRIS_SCORE_TABLE": settings.score_table,
-            "IRIS_RETRAIN_TABLE": settings.retrain_table,
-            "IRIS_DATA_DIR": str(data_dir),
-            "IRIS_HOST": settings.host,
-            "IRIS_AWS_PORT": str(settings.aws_port),
-            "IRIS_API_PORT": str(settings.api_port),
-            "IRIS_UI_PORT": str(settings.ui_port),
-            "IRIS_API_URL": f"http://{connect_host(settings.host)}:{settings.api_port}",
-            "IRIS_FLAG_THRESHOLD": str(settings.flag_threshold),
-            "IRIS_ESM_BATCH_SIZE": str(settings.esm_batch_size),
-            "IRIS_ESM_MAX_RETRIES": str(settings.esm_max_retries),
-            "IRIS_ESM_BISECT_ON_ERROR": str(settings.esm_bisect_on_error).lower(),
-            "IRIS_ESM_STARTING_POSITION": settings.esm_starting_position,
-            "PYTHONUNBUFFERED": "1",
-            "NO_PROXY": no_proxy,
-            "no_proxy": no_proxy,
-        }
-    )
-    return env
 
 
 def _http_ok(url: str) -> bool:
@@ -216,11 +93,11 @@ class Stack:
             # the first one again within milliseconds, so repeats inside a second do not count.
             if time.monotonic() - self._stop_signal_at > 1.0:
                 self._hurry = True
-                _say("second signal: killing what is left")
+                say("second signal: killing what is left")
             return
         self._stopping = True
         self._stop_signal_at = time.monotonic()
-        _say(f"{signal.Signals(signum).name} received; stopping")
+        say(f"{signal.Signals(signum).name} received; stopping")
         raise _StopRequested
 
     # ---- checks ----------------------------------------------------------------------------
@@ -298,19 +175,16 @@ class Stack:
             wait_until_ready(s.local_endpoint_url, s.launcher_ready_timeout_s, db_child.process)
         except (ServerExited, TimeoutError) as exc:
             raise LaunchError(f"{exc}\n{self._died(db_child)}") from exc
-        _say(f"DynamoDB Local answers at {s.local_endpoint_url}")
+        say(f"DynamoDB Local answers at {s.local_endpoint_url}")
 
         local = s.model_copy(update={"aws_endpoint_url": s.local_endpoint_url})
         report = provision_up(
             local, with_lambda=False, clients=make_clients(local, LOCAL_CREDENTIALS)
         )
-        _say("tables: " + ", ".join(f"{c.name} {c.action}" for c in report.changes))
+        say("tables: " + ", ".join(f"{c.name} {c.action}" for c in report.changes))
 
         if self.options.stream_runner:
-            lambda_env = env | {
-                "RETRAIN_TABLE": s.retrain_table,
-                "CONFIDENCE_THRESHOLD": str(s.flag_threshold),
-            }
+            lambda_env = env | function_variables(s)
             runner = self._spawn("stream-runner", [sys.executable, "-m", "infra.esm"], lambda_env)
             time.sleep(1.0)  # it has no health endpoint: it must at least survive its start-up
             if runner.exit_code is not None:
@@ -339,15 +213,15 @@ class Stack:
         if not self.options.stream_runner:
             lines.append("  (stream runner off: nothing copies records to the retrain table)")
         print("\n".join(lines), flush=True)
-        _say("ready. Press Ctrl-C to stop.")
+        say("ready. Press Ctrl-C to stop.")
 
     # ---- watch and stop ------------------------------------------------------------------
     def _watch(self) -> int:
         while True:
             for child in self.children:
                 if child.exit_code is not None:
-                    _say(self._died(child))
-                    _say("stopping the others")
+                    say(self._died(child))
+                    say("stopping the others")
                     return 1
             time.sleep(_POLL_S)
 
@@ -359,7 +233,7 @@ class Stack:
             if child.process is not None:
                 child.stop(self.settings.launcher_stop_grace_s, lambda: self._hurry)
         if self.children:
-            _say("all stopped")
+            say("all stopped")
 
     def run(self) -> int:
         """Start, watch until a signal or a child's death, stop. Returns the exit code."""
@@ -376,13 +250,13 @@ class Stack:
             except _StopRequested:
                 return 0
             except (LaunchError, PrerequisiteMissing, ProvisioningError, PortInUse) as exc:
-                _say(f"error: {exc}")
+                say(f"error: {exc}")
                 return 1
             except (BotoCoreError, ClientError) as exc:
-                _say(f"error: provisioning the tables at {self.settings.local_endpoint_url}: {exc}")
+                say(f"error: provisioning the tables at {self.settings.local_endpoint_url}: {exc}")
                 return 1
             except OSError as exc:  # e.g. the java binary cannot be executed
-                _say(f"error: {exc}")
+                say(f"error: {exc}")
                 return 1
             finally:
                 try:
@@ -392,71 +266,3 @@ class Stack:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-
-
-# ------------------------------------------------------------------------------------ CLI
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="iris-stack", description="Run the Iris monitor on this machine, without Docker."
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="start DynamoDB Local, the stream runner, model_api, UI")
-    run.add_argument("--no-api", action="store_true", help="do not start model_api")
-    run.add_argument("--no-ui", action="store_true", help="do not start the dashboard")
-    run.add_argument(
-        "--no-stream-runner",
-        action="store_true",
-        help="do not start the local event source mapping",
-    )
-    run.add_argument("--data-dir", type=Path, help="default: IRIS_DATA_DIR or ./var")
-    run.add_argument("--aws-port", type=int, help="default: IRIS_AWS_PORT or 4566")
-    run.add_argument("--api-port", type=int, help="default: IRIS_API_PORT or 8000")
-    run.add_argument("--ui-port", type=int, help="default: IRIS_UI_PORT or 8050")
-    run.add_argument(
-        "--allow-open-bind",
-        action="store_true",
-        help="bind a non-loopback IRIS_HOST even without IRIS_API_TOKEN (trusted networks only)",
-    )
-    sub.add_parser("aws-env", help="print export lines for the local AWS endpoint")
-    return parser
-
-
-def aws_env_lines(settings: InfraSettings) -> list[str]:
-    """Shell lines that point boto3/aws-cli at the embedded stack's endpoint."""
-    values = {
-        "AWS_ENDPOINT_URL": settings.local_endpoint_url,
-        **local_credential_env(),
-        "AWS_DEFAULT_REGION": settings.aws_region,
-        "IRIS_SCORE_TABLE": settings.score_table,
-        "IRIS_RETRAIN_TABLE": settings.retrain_table,
-    }
-    return [f"export {k}={shlex.quote(v)}" for k, v in values.items()]
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``iris-stack`` console script."""
-    args = _parser().parse_args(argv)
-    settings = InfraSettings()
-    if args.command == "aws-env":
-        print("\n".join(aws_env_lines(settings)))
-        return 0
-    overrides = {
-        key: value
-        for key, value in (
-            ("data_dir", args.data_dir),
-            ("aws_port", args.aws_port),
-            ("api_port", args.api_port),
-            ("ui_port", args.ui_port),
-            ("allow_open_bind", args.allow_open_bind or None),
-        )
-        if value is not None
-    }
-    settings = InfraSettings(**(settings.model_dump() | overrides))
-    options = Options(
-        api=not args.no_api, ui=not args.no_ui, stream_runner=not args.no_stream_runner
-    )
-    return Stack(settings, options).run()
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

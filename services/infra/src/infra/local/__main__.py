@@ -1,0 +1,5 @@
+"""``python -m infra.local``: the same as ``iris-stack``."""
+
+from infra.local.cli import main
+
+raise SystemExit(main())
