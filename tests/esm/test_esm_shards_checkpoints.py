@@ -110,7 +110,7 @@ def test_stream_record_becomes_the_lambda_event_record():
 
 
 def test_lag_uses_the_later_of_created_at_and_the_stream_time():
-    from infra.esm.runner import _record_time
+    from infra.esm.shard_poller import record_time
 
     def rec(created: str | None, approx: float | None) -> dict:
         image = {"created_at": {"S": created}} if created else {}
@@ -120,8 +120,8 @@ def test_lag_uses_the_later_of_created_at_and_the_stream_time():
         return {"dynamodb": ddb}
 
     minute = 1795576500.0  # 2026-11-25T03:15:00Z, as DynamoDB Local rounds it
-    assert _record_time(rec("2026-11-25T03:15:09.250Z", minute)) == minute + 9.25
-    assert _record_time(rec("2026-11-25T03:10:00Z", minute)) == minute  # the run's start
-    assert _record_time(rec(None, minute)) == minute
-    assert _record_time(rec("not a date", None)) is None
-    assert _record_time(rec("2999-01-01T00:00:00Z", minute)) == minute
+    assert record_time(rec("2026-11-25T03:15:09.250Z", minute)) == minute + 9.25
+    assert record_time(rec("2026-11-25T03:10:00Z", minute)) == minute  # the run's start
+    assert record_time(rec(None, minute)) == minute
+    assert record_time(rec("not a date", None)) is None
+    assert record_time(rec("2999-01-01T00:00:00Z", minute)) == minute

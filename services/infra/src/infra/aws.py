@@ -18,7 +18,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from infra.config import InfraSettings
+from infra.config import MappingSettings
 
 T = TypeVar("T")
 
@@ -86,7 +86,7 @@ def clients_for(
 
 
 def make_clients(
-    settings: InfraSettings,
+    settings: MappingSettings,
     credentials: dict[str, str] | None = None,
     config: Config = DEFAULT_CONFIG,
 ) -> AwsClients:

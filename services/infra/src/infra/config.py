@@ -2,9 +2,10 @@
 
 One typed place: every value can be set by environment variable (e.g. ``IRIS_SCORE_TABLE``);
 AWS endpoint, region and credentials follow the standard AWS variables and credential chain.
-The stream-processing knobs (batch size, retries, bisect, threshold) are shared by the deployed
-event source mapping (``infra.provision``) and the local runner (``infra.esm``), so both behave
-the same.
+The stream-processing knobs (batch size, retries, bisect, threshold) and the function's name and
+handler are in :class:`MappingSettings`, shared by the deployed event source mapping
+(``infra.provision``, through :class:`InfraSettings`) and the local runner (``infra.esm``, through
+its ``EsmSettings``), so both behave the same and the runner holds nothing else.
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class InfraSettings(BaseSettings):
-    """Names and knobs shared by provisioning, the runner and the launcher."""
+class MappingSettings(BaseSettings):
+    """The event source mapping and its function: what the deployed mapping (provisioning) and
+    the local runner (``infra.esm``) share, so both run with the same values."""
 
     model_config = SettingsConfigDict(env_prefix="IRIS_", extra="ignore", populate_by_name=True)
 
@@ -65,23 +67,31 @@ class InfraSettings(BaseSettings):
     esm_bisect_on_error: bool = True
     esm_starting_position: Literal["TRIM_HORIZON", "LATEST"] = "TRIM_HORIZON"
 
-    # --- the Lambda deployment (AWS / LocalStack) ---
-    # None: decide from the endpoint (on for AWS and LocalStack, off for DynamoDB Local).
-    with_lambda: bool | None = None
+    # --- the function ---
     function_name: str = "iris-retrain-flagger"
-    function_role_name: str = "iris-retrain-flagger-role"
-    function_policy_name: str = "iris-retrain-flagger-policy"
-    failure_queue_name: str = "iris-retrain-flagger-failures"
-    lambda_runtime: str = "python3.12"
     lambda_handler: str = "flagger.handler.lambda_handler"
-    lambda_timeout_s: int = Field(default=60, ge=1, le=900)
-    lambda_memory_mb: int = Field(default=256, ge=128, le=10_240)
     lambda_source_dir: Path | None = Field(default_factory=_flagger_source_dir)
-    provision_wait_s: float = Field(default=180.0, gt=0)
 
     # --- local runtime ---
     data_dir: Path = Path("./var")
     host: str = "127.0.0.1"
+
+
+class InfraSettings(MappingSettings):
+    """Names and knobs of provisioning and the launcher (and everything the mapping shares)."""
+
+    # --- the Lambda deployment (AWS / LocalStack) ---
+    # None: decide from the endpoint (on for AWS and LocalStack, off for DynamoDB Local).
+    with_lambda: bool | None = None
+    function_role_name: str = "iris-retrain-flagger-role"
+    function_policy_name: str = "iris-retrain-flagger-policy"
+    failure_queue_name: str = "iris-retrain-flagger-failures"
+    lambda_runtime: str = "python3.12"
+    lambda_timeout_s: int = Field(default=60, ge=1, le=900)
+    lambda_memory_mb: int = Field(default=256, ge=128, le=10_240)
+    provision_wait_s: float = Field(default=180.0, gt=0)
+
+    # --- local runtime ---
     aws_port: int = Field(default=4566, ge=1, le=65535)
     api_port: int = Field(default=8000, ge=1, le=65535)
     ui_port: int = Field(default=8050, ge=1, le=65535)

@@ -29,7 +29,7 @@ from typing import Any
 import boto3
 
 from infra.aws import make_clients
-from infra.config import InfraSettings
+from infra.config import MappingSettings
 from infra.provision.function import function_variables
 from infra.provision.package import build_function_zip
 
@@ -105,7 +105,7 @@ def ensure_runtime_env(venv: Path) -> Path:
     return python
 
 
-def function_environment(settings: InfraSettings) -> dict[str, str]:
+def function_environment(settings: MappingSettings) -> dict[str, str]:
     """What the function sees on AWS: its variables, the region, the endpoint, credentials."""
     env = {
         "PATH": "/usr/bin:/bin",
@@ -130,7 +130,7 @@ def function_environment(settings: InfraSettings) -> dict[str, str]:
 class PackagedHandler:
     """A Lambda-style handler that runs the deployment zip in its own Python 3.12 process."""
 
-    def __init__(self, settings: InfraSettings, runtime_dir: Path | None = None) -> None:
+    def __init__(self, settings: MappingSettings, runtime_dir: Path | None = None) -> None:
         if settings.lambda_source_dir is None:
             raise FileNotFoundError("the flagger package (the function's source) is not installed")
         self.package = build_function_zip(settings.lambda_source_dir, settings.lambda_handler)

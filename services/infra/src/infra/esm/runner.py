@@ -1,100 +1,49 @@
-"""The local event source mapping: DynamoDB stream → the flagger handler, as AWS Lambda runs it.
+"""The local event source mapping's lifecycle: DynamoDB stream → the function, as Lambda runs it.
 
 One discovery loop finds the table's stream and its shards (new ones too, children only after
-their parent is drained) and starts one worker thread per readable shard. Each worker reads
-GetRecords back to back while records flow (the next read runs while the function handles the
-batch before it) and backs off to a few reads a second once idle; it hands each batch to
-:class:`BatchInvoker` (batchItemFailures, bisect, bounded retries, on-failure destination) and
-then checkpoints durably. Works against any
-DynamoDB Streams endpoint: DynamoDB Local, LocalStack or AWS.
+their parent is drained) and starts one :class:`~infra.esm.shard_poller.ShardPoller` per readable
+shard; a poller that crashed is restarted by the next discovery. ``run_forever`` runs until
+:meth:`EsmRunner.stop`, ``run_until_idle`` until the stream is drained; one runner per data dir.
+Works against any DynamoDB Streams endpoint: DynamoDB Local, LocalStack or AWS.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import importlib
 import logging
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from flagger.config import FlaggerConfig
 from flagger.handler import Flagger
 
 from infra.aws import error_code, make_clients
 from infra.esm.checkpoint import CheckpointStore
-from infra.esm.destination import FailureDestination, failure_message
-from infra.esm.events import to_lambda_record
-from infra.esm.invoker import BatchInvoker, Handler, StopRequested
+from infra.esm.destination import FailureDestination
+from infra.esm.handlers import built_in_flagger, configured_handler
+from infra.esm.invoker import Handler
 from infra.esm.logs import log
 from infra.esm.metrics import Metrics, MetricsSnapshot
-from infra.esm.readahead import ReadAhead
-from infra.esm.settings import MAX_RECORDS_PER_GET, EsmSettings
-from infra.esm.shards import Shard, list_shards, ready_shards
+from infra.esm.settings import EsmSettings
+from infra.esm.shard_poller import ShardPoller
+from infra.esm.shards import list_shards, ready_shards
 
 # The poller's reads fail fast and retry a little; the loop itself retries what is transient.
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, read_timeout=20)
-
-
-def load_handler(spec: str) -> Handler:
-    """Import a Lambda-style handler string such as ``flagger.handler.lambda_handler``."""
-    module_name, _, attribute = spec.rpartition(".")
-    handler = getattr(importlib.import_module(module_name), attribute, None)
-    if not callable(handler):
-        raise ValueError(f"{spec} is not a callable handler")
-    return handler
-
-
-def _record_time(record: dict[str, Any]) -> float | None:
-    """A lower bound of when the record was written, for the lag metric (AWS's IteratorAge).
-
-    The stream's ApproximateCreationDateTime is rounded down (to the second on AWS, to the minute
-    on DynamoDB Local); the item's ``created_at`` (score log: when its run started, or when the
-    row was written) is never later than the write either. The later of the two is the tighter
-    bound, so lag is reported to the millisecond whenever ``created_at`` is precise.
-    """
-    ddb = record.get("dynamodb", {})
-    approx = ddb.get("ApproximateCreationDateTime")
-    candidates = [float(approx)] if isinstance(approx, (int, float)) else []
-    created = ddb.get("NewImage", {}).get("created_at", {}).get("S")
-    if isinstance(created, str):
-        with contextlib.suppress(ValueError):
-            parsed = datetime.fromisoformat(created.replace("Z", "+00:00"))
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=UTC)
-            if parsed.timestamp() <= time.time() + 5.0:  # ignore a writer's clock far ahead
-                candidates.append(parsed.timestamp())
-    return max(candidates, default=None)
 
 
 class RunnerLocked(RuntimeError):
     """Another runner already works on this data directory."""
 
 
-@dataclass
-class _Worker:
-    shard: Shard
-    stream_arn: str
-    thread: threading.Thread | None = None
-    idle_polls: int = 0
-    # StartingPosition LATEST on a never-checkpointed stream: read past what is there without
-    # invoking (checkpointing as it goes, so a restart does not replay it), then go on normally.
-    skip_existing: bool = False
-    finished: bool = False
-    error: str | None = None
-
-
 class EsmRunner:
     """Polls one table's stream and invokes ``handler`` with Lambda's semantics.
 
-    ``handler`` defaults to the real flagger (:class:`flagger.handler.Flagger`, the same code the
-    deployed function runs) configured from ``settings``.
+    ``handler`` defaults to what the settings choose (:mod:`infra.esm.handlers`).
     """
 
     def __init__(
@@ -112,28 +61,14 @@ class EsmRunner:
         self.checkpoints = CheckpointStore(self.settings.checkpoint_path)
         self.destination = FailureDestination(self.settings.failures_path)
         self._flagger: Flagger | None = None
-        if handler is None and self.settings.esm_packaged:
-            from infra.esm.packaged import PackagedHandler
-
-            handler = PackagedHandler(self.settings)
-        if handler is None and self.settings.esm_function_handler:
-            handler = load_handler(self.settings.esm_function_handler)
+        handler = handler or configured_handler(self.settings)
         if handler is None:
-            # The destination is the function's too: an unreadable record with no key goes
-            # there at once, as the deployed function sends it to the on-failure queue.
-            self._flagger = Flagger(
-                FlaggerConfig(
-                    retrain_table=self.settings.retrain_table,
-                    threshold=self.settings.flag_threshold,
-                ),
-                self.dynamodb,
-                failure_sink=self.destination,
-            )
+            self._flagger = built_in_flagger(self.settings, self.dynamodb, self.destination)
             handler = self._flagger.handle
         self.handler: Handler = handler
         self.metrics = Metrics()
         self._stop = threading.Event()
-        self._workers: dict[tuple[str, str], _Worker] = {}
+        self._workers: dict[tuple[str, str], ShardPoller] = {}
         self._stream_arn: str | None = None
         self._last_metrics_log = time.monotonic()
         self._logged: set[str] = set()
@@ -258,12 +193,18 @@ class EsmRunner:
                 continue
             fresh = self.checkpoints.get(arn, shard.shard_id) is None
             skip = shard.shard_id in initial and fresh
-            worker = _Worker(shard=shard, stream_arn=arn, skip_existing=skip)
-            worker.thread = threading.Thread(
-                target=self._poll_shard,
-                args=(worker,),
-                name=f"esm-{shard.shard_id[-12:]}",
-                daemon=True,
+            worker = ShardPoller(
+                shard=shard,
+                stream_arn=arn,
+                settings=self.settings,
+                streams=self.streams,
+                checkpoints=self.checkpoints,
+                destination=self.destination,
+                metrics=self.metrics,
+                handler=self.handler,
+                stop=self._stop,
+                on_records=self._saw_records,
+                skip_existing=skip,
             )
             self._workers[key] = worker
             log(
@@ -273,7 +214,7 @@ class EsmRunner:
                 parent_shard_id=shard.parent_id,
                 stream_arn=arn,
             )
-            worker.thread.start()
+            worker.start()
             started += 1
         return started
 
@@ -320,173 +261,10 @@ class EsmRunner:
                 retrain_table=self.settings.retrain_table,
             )
 
-    # ----- one shard --------------------------------------------------------------------------
-    def _iterator(self, worker: _Worker) -> str:
-        cp = self.checkpoints.get(worker.stream_arn, worker.shard.shard_id)
-        kwargs: dict[str, Any] = {"StreamArn": worker.stream_arn, "ShardId": worker.shard.shard_id}
-        if cp is not None and cp.sequence_number:
-            kwargs |= {
-                "ShardIteratorType": "AFTER_SEQUENCE_NUMBER",
-                "SequenceNumber": cp.sequence_number,
-            }
-        else:
-            kwargs["ShardIteratorType"] = "TRIM_HORIZON"
-        try:
-            return self.streams.get_shard_iterator(**kwargs)["ShardIterator"]
-        except ClientError as exc:
-            if error_code(exc) != "TrimmedDataAccessException":
-                raise
-            self._report_trimmed(worker, cp.sequence_number if cp else None)
-            return self._trim_horizon_iterator(worker)
-
-    def _trim_horizon_iterator(self, worker: _Worker) -> str:
-        return self.streams.get_shard_iterator(
-            StreamArn=worker.stream_arn,
-            ShardId=worker.shard.shard_id,
-            ShardIteratorType="TRIM_HORIZON",
-        )["ShardIterator"]
-
-    def _report_trimmed(self, worker: _Worker, after: str | None) -> None:
-        """Records past the 24 h retention are gone: say so durably, then go on from the oldest."""
-        log(
-            logging.ERROR,
-            "checkpoint is behind the stream's trim horizon; records were lost",
-            shard_id=worker.shard.shard_id,
-            after_sequence_number=after,
-        )
-        message = failure_message(
-            record={"dynamodb": {"SequenceNumber": after}},
-            shard_id=worker.shard.shard_id,
-            stream_arn=worker.stream_arn,
-            function_name=self.settings.function_name,
-            condition="RecordAgeExceeded",
-            reason="records after this sequence number were trimmed before they were read",
-            attempts=0,
-            function_error=None,
-        )
-        self.destination.send(message)
-
-    def _poll_shard(self, worker: _Worker) -> None:
-        shard_id = worker.shard.shard_id
-        settings = self.settings
-        invoker = BatchInvoker(
-            handler=self.handler,
-            destination=self.destination,
-            metrics=self.metrics,
-            stream_arn=worker.stream_arn,
-            shard_id=shard_id,
-            function_name=settings.function_name,
-            max_retries=settings.esm_max_retries,
-            bisect_on_error=settings.esm_bisect_on_error,
-            retry_backoff=settings.esm_retry_backoff,
-            sleep=self._stop.wait,
-        )
-        limit = min(settings.esm_batch_size, MAX_RECORDS_PER_GET)
-        reader = ReadAhead(
-            lambda it: self.streams.get_records(ShardIterator=it, Limit=limit),
-            name=f"esm-read-{shard_id[-12:]}",
-        )
-        iterator: str | None = None
-        failures_in_a_row = 0
-        try:
-            while not self._stop.is_set():
-                try:
-                    if iterator is None:
-                        iterator = self._iterator(worker)
-                    response = reader.get(iterator)
-                except ClientError as exc:
-                    code = error_code(exc)
-                    if code == "ExpiredIteratorException":
-                        iterator = None  # a fresh one from the checkpoint
-                        continue
-                    if code == "TrimmedDataAccessException":
-                        cp = self.checkpoints.get(worker.stream_arn, shard_id)
-                        self._report_trimmed(worker, cp.sequence_number if cp else None)
-                        iterator = self._trim_horizon_iterator(worker)
-                        continue
-                    if code == "ResourceNotFoundException":
-                        log(logging.WARNING, "shard is gone; marking it done", shard_id=shard_id)
-                        self.checkpoints.save(worker.stream_arn, shard_id, None, done=True)
-                        return
-                    failures_in_a_row += 1
-                    self._transient(shard_id, exc, failures_in_a_row)
-                    iterator = None
-                    continue
-                except BotoCoreError as exc:  # endpoint unreachable, timeouts
-                    failures_in_a_row += 1
-                    self._transient(shard_id, exc, failures_in_a_row)
-                    iterator = None
-                    continue
-                failures_in_a_row = 0
-                records = response.get("Records", [])
-                if worker.skip_existing:
-                    if records:
-                        last = records[-1]["dynamodb"]["SequenceNumber"]
-                        self.checkpoints.save(worker.stream_arn, shard_id, last)
-                    else:
-                        worker.skip_existing = False
-                        # Remember the shard even if it was empty, so a restart reads on from here.
-                        self.checkpoints.save(worker.stream_arn, shard_id, None)
-                        log(logging.INFO, "LATEST: existing records skipped", shard_id=shard_id)
-                elif records:
-                    worker.idle_polls = 0
-                    if response.get("NextShardIterator"):
-                        reader.start(response["NextShardIterator"])
-                    self._deliver(worker, invoker, records)
-                elif not reader.stale:  # read before the last batch was handled: read again
-                    worker.idle_polls += 1
-                    self.metrics.set_lag(shard_id, 0.0)
-                iterator = response.get("NextShardIterator")
-                if iterator is None:
-                    log(logging.INFO, "shard closed and drained", shard_id=shard_id)
-                    self.checkpoints.save(worker.stream_arn, shard_id, None, done=True)
-                    return
-                if not records and not reader.stale:
-                    self._stop.wait(self._poll_delay(worker.idle_polls))
-        except StopRequested:
-            return
-        except Exception as exc:  # restarted by the next discovery
-            worker.error = f"{type(exc).__name__}: {exc}"
-            log(
-                logging.ERROR,
-                "shard worker crashed; it will be restarted",
-                shard_id=shard_id,
-                error=worker.error,
-            )
-        finally:
-            reader.close()
-            worker.finished = True
-            self.metrics.drop_shard(shard_id)
-
-    def _poll_delay(self, idle_polls: int) -> float:
-        """Wait after the ``idle_polls``-th empty read in a row: short right after records
-        (more are likely on their way), doubling up to ``esm_poll_interval`` once idle, so an
-        idle shard costs a few reads a second and no busy loop."""
-        first = self.settings.esm_busy_poll_interval
-        return min(self.settings.esm_poll_interval, first * 2 ** max(idle_polls - 1, 0))
-
-    def _transient(self, shard_id: str, exc: Exception, attempt: int) -> None:
-        log(
-            logging.WARNING,
-            "GetRecords failed; retrying",
-            shard_id=shard_id,
-            error=str(exc),
-            attempt=attempt,
-        )
-        self._stop.wait(min(0.2 * 2**attempt, 5.0))
-
-    def _deliver(self, worker: _Worker, invoker: BatchInvoker, raw: list[dict[str, Any]]) -> None:
-        records = [to_lambda_record(r, worker.stream_arn) for r in raw]
-        self._last_records_at = time.monotonic()
-        self.metrics.add(records_seen=len(records))
-        invoker.process(records)  # raises StopRequested when stopping mid-retry
-        last = records[-1]["dynamodb"]["SequenceNumber"]
-        self.checkpoints.save(worker.stream_arn, worker.shard.shard_id, last)
-        newest = _record_time(records[-1])
-        if newest is not None:
-            self.metrics.set_lag(worker.shard.shard_id, max(0.0, time.time() - newest))
-
     # ----- bookkeeping ------------------------------------------------------------------------
+    def _saw_records(self) -> None:
+        self._last_records_at = time.monotonic()
+
     def _is_idle(self, idle_polls: int) -> bool:
         if self._stream_arn is None:
             return False

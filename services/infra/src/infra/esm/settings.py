@@ -1,9 +1,10 @@
 """Settings of the local event source mapping (env prefix ``IRIS_``), with AWS's semantics.
 
 The mapping's knobs shared with the deployed (AWS/LocalStack) mapping live in
-:class:`infra.config.InfraSettings` — ``flag_threshold``, ``esm_batch_size``, ``esm_max_retries``,
-``esm_bisect_on_error``, ``esm_starting_position`` — so both run with the same values; this class
-adds only what a poller needs. AWS's ``MaximumBatchingWindowInSeconds`` default for DynamoDB
+:class:`infra.config.MappingSettings` — ``flag_threshold``, ``esm_batch_size``, ``esm_max_retries``,
+``esm_bisect_on_error``, ``esm_starting_position``, the function's name and handler — so both run
+with the same values; this class adds only what a poller needs, and nothing of provisioning's or
+the launcher's. AWS's ``MaximumBatchingWindowInSeconds`` default for DynamoDB
 streams is 0 (invoke as soon as GetRecords returns records), which is what the runner does.
 """
 
@@ -13,13 +14,13 @@ from pathlib import Path
 
 from pydantic import Field
 
-from infra.config import InfraSettings
+from infra.config import MappingSettings
 
 # GetRecords returns at most 1,000 records, so one invocation carries at most that many.
 MAX_RECORDS_PER_GET = 1000
 
 
-class EsmSettings(InfraSettings):
+class EsmSettings(MappingSettings):
     """Everything ``python -m infra.esm`` reads from the environment."""
 
     # Wait after an empty GetRecords: esm_busy_poll_interval right after records came (more

@@ -11,13 +11,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from infra.aws import AwsClients, error_code
-from infra.config import InfraSettings
+from infra.config import InfraSettings, MappingSettings
 from infra.provision.iam import retry_iam_propagation
 from infra.provision.package import build_function_zip
 from infra.provision.report import Change, ProvisioningError, poll
 
 
-def function_variables(settings: InfraSettings, queue_url: str | None = None) -> dict[str, str]:
+def function_variables(settings: MappingSettings, queue_url: str | None = None) -> dict[str, str]:
     """The function's environment (what ``flagger.config`` reads), wherever it runs: deployed,
     packaged by the local runner, or the runner's process in the embedded stack."""
     variables = {
