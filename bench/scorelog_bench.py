@@ -32,7 +32,8 @@ from botocore.config import Config
 from infra.aws import LOCAL_CREDENTIALS
 from infra.local.dynamodb_local import DynamoDBLocal, free_port
 from model_api.runs.batch_test import TestedRow, TestRunInfo
-from model_api.scorelog.items import build_items, new_run_id
+from model_api.runs.store import new_run_id
+from model_api.scorelog.items import build_items
 from model_api.scorelog.service import ScoreLog
 
 from bench._common import dynamodb_local_with_tables, provision_tables

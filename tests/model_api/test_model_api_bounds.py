@@ -55,7 +55,7 @@ def test_the_training_queue_is_bounded(offline: TestClient) -> None:
     ds = client.post("/api/datasets", data={"csv": helpers.sample_csv(10, seed=2)}).json()["id"]
     ready = train(client, ds)
     gate = threading.Event()
-    client.app.state.services.models._executor.submit(gate.wait, 120)  # hold the one worker
+    client.app.state.services.training._executor.submit(gate.wait, 120)  # hold the one worker
     try:
         queued = [client.post("/api/models", json={"dataset_id": ds, "epochs": 1}) for _ in "ab"]
         assert [r.status_code for r in queued] == [202, 202]
@@ -99,7 +99,7 @@ def test_waiting_retrain_flow_jobs_count_in_the_training_queue_bound(
         ready = train(client, ds["id"])
         mid = ready["id"]
         gate = threading.Event()
-        services.models._executor.submit(gate.wait, 120)  # hold the one worker
+        services.training._executor.submit(gate.wait, 120)  # hold the one worker
         try:
             # Two retrain-flow jobs wait for the worker, as ``plan`` leaves them (their payload
             # is not a plan: once the worker is free they fail at once, training nothing).
@@ -128,7 +128,7 @@ def test_waiting_retrain_flow_jobs_count_in_the_training_queue_bound(
             assert client.get("/api/models").json() == models
         finally:
             gate.set()
-        services.models._executor.submit(lambda: None).result()  # the waiting work has run
+        services.training._executor.submit(lambda: None).result()  # the waiting work has run
         assert [client.get(f"/api/jobs/{j['job_id']}").json()["status"] for j in waiting] == [
             "failed",
             "failed",

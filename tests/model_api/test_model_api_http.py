@@ -235,7 +235,7 @@ def test_course_train_and_retrain_then_delete(client: TestClient) -> None:
     assert model["status"] == "ready" and model["version"] == 1
 
     gate = threading.Event()
-    client.app.state.services.models._executor.submit(gate.wait, 120)  # hold the worker
+    client.app.state.services.training._executor.submit(gate.wait, 120)  # hold the worker
     try:
         r = client.post(f"/api/models/{mid}/train", json={"dataset_id": ds, "epochs": 3})
         assert r.status_code == 202 and r.json()["params"]["epochs"] == 3
@@ -260,7 +260,7 @@ def test_dataset_in_training_cannot_be_deleted(client: TestClient) -> None:
     ds = client.post("/api/datasets", data={"csv": helpers.sample_csv(20, seed=2)}).json()
     gate = threading.Event()
     # Hold the single training worker so the new job stays queued while we try the delete.
-    client.app.state.services.models._executor.submit(gate.wait, 120)
+    client.app.state.services.training._executor.submit(gate.wait, 120)
     try:
         model = client.post("/api/models", json={"dataset_id": ds["id"], "epochs": 2}).json()
         assert client.get(f"/api/models/{model['id']}").json()["status"] == "queued"

@@ -118,21 +118,23 @@ def test_flip_labels_changes_exactly_the_share_asked_to_another_class() -> None:
 def test_a_job_cut_off_by_a_restart_is_reported_failed(tmp_path: Path) -> None:
     from model_api.core.files import atomic_write_json, read_json
     from model_api.datasets.store import DatasetStore
-    from model_api.models.registry import ModelRegistry
+    from model_api.models.queue import TrainingQueue
     from model_api.models.schemas import ModelCreate
+    from model_api.models.store import ModelStore
+    from model_api.models.training import Trainer
 
     datasets = DatasetStore(tmp_path / "datasets")
-    registry = ModelRegistry(tmp_path / "models", datasets)
-    record, future = registry.create(ModelCreate(dataset_id=0, epochs=1))
+    queue = TrainingQueue()
+    trainer = Trainer(ModelStore(tmp_path / "models"), queue, datasets)
+    record, future = trainer.create(ModelCreate(dataset_id=0, epochs=1))
     future.result(timeout=300)
-    registry.shutdown()
+    queue.shutdown()
     path = tmp_path / "models" / str(record["id"]) / "model.json"
     stale = read_json(path)
     atomic_write_json(path, {**stale, "status": "training"})  # as if the process died mid-job
 
-    again = ModelRegistry(tmp_path / "models", datasets)
+    again = ModelStore(tmp_path / "models")
     model = again.get(record["id"])
     assert model["status"] == "failed" and "restart" in model["error"]
     predictor, classes = again.predictor(record["id"])  # the finished version still scores
     assert classes == ["setosa", "versicolor", "virginica"] and predictor.kernels
-    again.shutdown()

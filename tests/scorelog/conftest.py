@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from model_api.scorelog.items import new_run_id
+from model_api.runs.store import new_run_id
 from scorelog_kit import Run
 
 

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from infra.aws import local_client
 from infra.local.dynamodb_local import DynamoDBLocal, free_port
+from model_api.runs.store import new_run_id
 from model_api.scorelog.batch import Backoff
-from model_api.scorelog.items import new_run_id, sort_key
+from model_api.scorelog.items import sort_key
 from model_api.scorelog.service import ScoreLog
 from scorelog_kit import Run, count_items, create_score_table, scan_keys, scored_rows
 

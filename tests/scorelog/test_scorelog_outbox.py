@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from model_api.scorelog.items import RecordError, new_run_id
+from model_api.runs.store import new_run_id
+from model_api.scorelog.items import RecordError
 from model_api.scorelog.outbox import Outbox, RunAlreadySubmitted
 from model_api.scorelog.service import ScoreLog
 from scorelog_kit import Run, scored_rows

@@ -16,7 +16,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from infra.local.dynamodb_local import free_port
 from model_api.core.errors import install_error_handlers
-from model_api.scorelog.items import build_items, new_run_id
+from model_api.runs.store import new_run_id
+from model_api.scorelog.items import build_items
 from model_api.scorelog.routes import router
 from model_api.scorelog.service import ScoreLog
 from scorelog_kit import Run, bundled_rows, create_score_table, scored_rows

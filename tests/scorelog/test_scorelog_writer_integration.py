@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from model_api.scorelog.items import build_items, new_run_id
+from model_api.runs.store import new_run_id
+from model_api.scorelog.items import build_items
 from model_api.scorelog.outbox import RunAlreadySubmitted
 from model_api.scorelog.service import ScoreLog
 from scorelog_kit import Run, count_items, scan_keys, scored_rows

@@ -1,32 +1,26 @@
 """The one root for dependencies: the service's parts wired together (``Services``, one per app)
-and ``ServicesDep``, how a route gets them; plus the batch-test flow that spans several parts."""
+and ``ServicesDep``, how a route gets them."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
 from model_api.config import ApiSettings
-from model_api.core.errors import insufficient_storage, invalid, too_busy
-from model_api.core.observability import BATCH_TEST_ROWS, BATCH_TESTS
 from model_api.datasets.store import DatasetStore
-from model_api.models.registry import ModelRegistry
+from model_api.models.queue import TrainingQueue
 from model_api.models.service import VersionService
+from model_api.models.store import ModelStore
+from model_api.models.training import Trainer
 from model_api.retrain.flows import RetrainFlow
 from model_api.retrain.service import RetrainService
-from model_api.runs.batch_test import BatchTestResult, run_batch_test
 from model_api.runs.flagged import FlaggedCounter
+from model_api.runs.service import RunService, table_reader
 from model_api.runs.store import RunStore
-from model_api.scorelog.items import new_run_id
 from model_api.scorelog.queries import RecordReader
-from model_api.scorelog.service import RunTooLarge, ScoreLog, ScoreLogBusy, ScoreLogFull
-
-log = logging.getLogger(__name__)
-
-DISABLED_LOG = {"total": 0, "written": 0, "pending": 0, "failed": 0, "state": "disabled"}
+from model_api.scorelog.service import ScoreLog
 
 
 @dataclass
@@ -35,10 +29,12 @@ class Services:
 
     settings: ApiSettings
     datasets: DatasetStore
-    models: ModelRegistry
+    models: ModelStore
+    training: TrainingQueue
+    trainer: Trainer
     runs: RunStore
+    tests: RunService
     scorelog: ScoreLog | None  # None when IRIS_SCORELOG_ENABLED=false
-    flagged: FlaggedCounter
     retrain: RetrainService
     versions: VersionService
     flow: RetrainFlow
@@ -58,27 +54,32 @@ class Services:
                 concurrency=settings.scorelog_concurrency,
                 max_pending=settings.scorelog_max_pending,
             )
-        models = ModelRegistry(
-            root / "models",
-            datasets,
-            settings.max_epochs,
-            max_queued=settings.max_queued_training_jobs,
-        )
+        models = ModelStore(root / "models")
+        training = TrainingQueue(settings.max_queued_training_jobs)
+        trainer = Trainer(models, training, datasets, settings.max_epochs)
         runs = RunStore(root / "runs", status=scorelog.status if scorelog else None)
         versions = VersionService(root / "models", models, datasets)
+        trainer.on_trained = versions.record_training
         retrain = RetrainService(runs, models, settings.retrain_table)
+        flow = RetrainFlow(
+            root / "jobs", models, training, versions, datasets, runs, retrain, settings.max_epochs
+        )
+        trainer.before_training = flow.refuse_if_running
+        tests = RunService(
+            runs, versions, datasets, scorelog, FlaggedCounter(settings.flagged_settle_seconds)
+        )
         return cls(
             settings=settings,
             datasets=datasets,
             models=models,
+            training=training,
+            trainer=trainer,
             runs=runs,
+            tests=tests,
             scorelog=scorelog,
-            flagged=FlaggedCounter(settings.flagged_settle_seconds),
             retrain=retrain,
             versions=versions,
-            flow=RetrainFlow(
-                root / "jobs", models, versions, datasets, runs, retrain, settings.max_epochs
-            ),
+            flow=flow,
         )
 
     @property
@@ -89,20 +90,7 @@ class Services:
     @property
     def reader(self) -> RecordReader | None:
         """Reads of the score and retrain tables, or None while the score log is not running."""
-        if self.scorelog is None or self.scorelog.client is None:
-            return None
-        return self.scorelog.reader()
-
-    async def run_summary(self, run_id: str) -> dict[str, Any]:
-        """A run's summary with its live ``logging`` and its ``flagged`` count."""
-        run = self.runs.get(run_id)
-        await self.flagged.annotate(self.reader, [run])
-        return run
-
-    async def run_summaries(self, model_id: int | None, limit: int, offset: int) -> dict[str, Any]:
-        page = self.runs.list(model_id, limit, offset)
-        await self.flagged.annotate(self.reader, page["items"])
-        return page
+        return table_reader(self.scorelog)
 
     async def start(self) -> None:
         if self.scorelog is not None:
@@ -114,64 +102,7 @@ class Services:
         if self.scorelog is not None:
             await self.scorelog.stop(timeout=self.settings.scorelog_drain_seconds)
         self.flow.runner.stop()
-        self.models.shutdown()
-
-    async def batch_test(
-        self,
-        model_id: int,
-        dataset_id: int,
-        flip_fraction: float,
-        seed: int | None,
-        version: int | None = None,
-    ) -> dict[str, Any]:
-        """Run a batch test (the promoted version unless one is named), store the run and
-        hand its records to the score log."""
-        predictor, classes, version = self.versions.predictor(model_id, version)
-        df = self.datasets.frame(dataset_id)
-        run_id = new_run_id()
-        while self.runs.exists(run_id):
-            run_id = new_run_id()
-        result = run_batch_test(
-            run_id=run_id,
-            model_id=model_id,
-            dataset_id=dataset_id,
-            df=df,
-            predictor=predictor,
-            classes=classes,
-            flip_fraction=flip_fraction,
-            seed=seed,
-        )
-        run = result.run
-        run.update(flagged=None, flagged_share=None)  # counted once the flagger has run
-        run["model_version"] = version
-        BATCH_TESTS.inc()
-        BATCH_TEST_ROWS.inc(len(result.rows))
-        if self.scorelog is not None:
-            # Durable before the response: a crash after this still writes every record.
-            run["logging"] = await self._submit(result)
-        else:
-            run["logging"] = dict(DISABLED_LOG)
-        self.runs.save(run)
-        return run
-
-    async def _submit(self, result: BatchTestResult) -> dict[str, Any]:
-        """Hand a run's records to the score log; its refusals become the API's errors (the run
-        is then not saved: no run without its records)."""
-        assert self.scorelog is not None
-        try:
-            return await self.scorelog.submit(result.info, result.rows)
-        except ScoreLogBusy as exc:
-            raise too_busy(
-                "score_log_busy",
-                f"the score log is busy: {exc}; try again later",
-                exc.retry_after,
-                {"pending": exc.pending, "incoming": exc.incoming, "limit": exc.limit},
-            ) from exc
-        except RunTooLarge as exc:
-            raise invalid(str(exc), code="run_too_large") from exc
-        except ScoreLogFull as exc:
-            log.error("%s", exc)
-            raise insufficient_storage(f"{exc}; free disk space and try again") from exc
+        self.training.shutdown()
 
 
 def get_services(request: Request) -> Services:

@@ -21,10 +21,9 @@ from model_api.core.errors import ApiError, error_responses, invalid
 from model_api.core.forms import csv_field, form_body, read_form
 from model_api.deps import ServicesDep
 from model_api.models.network import TrainingDiverged
-from model_api.models.registry import TrainingJob
-from model_api.models.routes import score
 from model_api.models.schemas import ModelCreate, TrainRequest
-from model_api.schema.features import FEATURE_NAMES
+from model_api.models.scoring import fields_row, score
+from model_api.models.training import TrainingJob
 
 router = APIRouter(prefix="/iris", tags=["course"])
 
@@ -132,7 +131,7 @@ async def build_and_train(services: ServicesDep, request: Request) -> PlainTextR
     value = await _dataset_param(request, 64 * 1024)
     dataset_id = _int_field(value, "dataset")
     record, future = await asyncio.to_thread(
-        services.models.create, ModelCreate(dataset_id=dataset_id)
+        services.trainer.create, ModelCreate(dataset_id=dataset_id)
     )
     await _wait_ready(services, record["id"], dataset_id, future)
     return PlainTextResponse(str(int(record["id"])))
@@ -150,32 +149,14 @@ async def retrain(
 ) -> JSONResponse:
     """Retrain model ``model_id`` on data set ``dataset``; the Keras ``history.history``."""
     _, future = await asyncio.to_thread(
-        services.models.retrain, model_id, TrainRequest(dataset_id=dataset)
+        services.trainer.retrain, model_id, TrainRequest(dataset_id=dataset)
     )
     done = await _wait_ready(services, model_id, dataset, future)
     return JSONResponse({k: v for k, v in done["history"].items() if v})
 
 
-def _fields_row(fields: str) -> Any:
-    import numpy as np
-
-    parts = [p.strip() for p in fields.split(",")]
-    if len(parts) != len(FEATURE_NAMES):
-        raise invalid(
-            f"'fields' needs {len(FEATURE_NAMES)} comma-separated numbers in CSV column order",
-            {"got": len(parts), "feature_names": list(FEATURE_NAMES)},
-        )
-    try:
-        row = np.asarray([[float(p) for p in parts]], dtype=np.float32)
-    except ValueError as exc:
-        raise invalid("'fields' must be numbers", {"fields": fields}) from exc
-    if not np.isfinite(row).all():
-        raise invalid("'fields' must be finite numbers", {"fields": fields})
-    return row
-
-
 def _score_text(services: ServicesDep, model_id: int, fields: str) -> PlainTextResponse:
-    result = score(services, model_id, _fields_row(fields))
+    result = score(services.versions, model_id, fields_row(fields))
     index = sorted(result["classes"]).index(result["class_name"])
     return PlainTextResponse(f"Score done, class={index}")
 
@@ -213,7 +194,7 @@ async def test(
     services: ServicesDep, model_id: int, dataset: Annotated[int, Query(ge=0)]
 ) -> JSONResponse:
     """Batch-test a model on a data set (also logged as a run); class indices per row."""
-    run = await services.batch_test(model_id, dataset, 0.0, None)
+    run = await services.tests.batch_test(model_id, dataset, 0.0, None)
     index = {name: i for i, name in enumerate(sorted(run["labels"]))}
     body = CourseTest(
         accuracy=run["accuracy"],

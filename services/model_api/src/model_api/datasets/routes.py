@@ -77,7 +77,7 @@ async def dataset_rows(
 @router.delete("/{dataset_id}", status_code=204, responses=error_responses(404, 409, 422))
 async def delete_dataset(services: ServicesDep, dataset_id: int) -> Response:
     services.datasets.get(dataset_id)
-    if services.models.dataset_in_use(dataset_id):
+    if services.trainer.dataset_in_use(dataset_id):
         raise conflict("dataset_in_use", f"a model is training on dataset {dataset_id}")
     services.datasets.delete(dataset_id)
     return Response(status_code=204)

@@ -3,7 +3,7 @@
 A job that was queued or running when the service stopped — killed, or shut down mid-epoch —
 is re-queued when the service starts again (``attempts`` and ``events`` say so), never marked
 failed: its handler works from the job's own persisted plan, so running it again is safe.
-Jobs run on the registry's single training worker (two fits at once would only slow both).
+Jobs run on the single training worker, ``models.queue`` (two fits at once would only slow both).
 """
 
 from __future__ import annotations

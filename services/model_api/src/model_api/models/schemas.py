@@ -81,9 +81,3 @@ class PromoteRequest(Strict):
     version: int = Field(ge=1)
     force: bool = False
     reviewer: str = Field(default="anonymous", min_length=1, max_length=100)
-
-
-class Retest(Strict):
-    """Re-test a run on its exact rows, with a chosen or the promoted version."""
-
-    version: int | None = Field(default=None, ge=1, description="default: the promoted version")

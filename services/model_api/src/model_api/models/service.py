@@ -13,7 +13,7 @@ from model_api.core.files import atomic_write_json, read_json
 from model_api.datasets.store import DatasetStore
 from model_api.models.compare import evaluate, flagged_outcome
 from model_api.models.network import Predictor
-from model_api.models.registry import ModelRegistry
+from model_api.models.store import ModelStore
 from model_api.models.train import frame_digests
 from model_api.models.versions import VersionStore
 from model_api.schema.features import LABEL, feature_matrix
@@ -24,22 +24,31 @@ MAX_COMPARISONS = 100
 class VersionService:
     """One place for everything about versions (the training job only adds them)."""
 
-    def __init__(self, root: Path, models: ModelRegistry, datasets: DatasetStore) -> None:
+    def __init__(self, root: Path, models: ModelStore, datasets: DatasetStore) -> None:
         self.store = VersionStore(root)
         self.models = models
         self.datasets = datasets
         self.root = root
         self._lock = threading.Lock()
-        models.on_trained = self.record_training
         for rec in models.list():  # models trained before versions existed: keep their weights
             if rec["version"] >= 1 and not self.store.numbers(rec["id"]):
                 self.record_training(rec["id"], root / str(rec["id"]), rec, source="adopted")
 
-    # ----- the registry's training path (POST /api/models, /train, the course's PUT) -----
+    def describe(self, rec: dict[str, Any]) -> dict[str, Any]:
+        """The model with which version scores (``promoted_version``) and how many it has."""
+        numbers = self.store.numbers(rec["id"])
+        return {
+            **rec,
+            "promoted_version": self.store.promoted(rec["id"]),
+            "versions": len(numbers),
+            "latest_version": max(numbers, default=None),
+        }
+
+    # ----- the trainer's training path (POST /api/models, /train, the course's PUT) -----
     def record_training(
         self, model_id: int, folder: Path, rec: dict[str, Any], source: str = "train"
     ) -> int:
-        """Keep a finished registry training as a version and promote it (that path has always
+        """Keep a finished plain training as a version and promote it (that path has always
         replaced what scores; the retrain flow's versions wait for an explicit promotion)."""
         try:
             rows = frame_digests(self.datasets.frame(rec["dataset_id"]))

@@ -1,7 +1,8 @@
 """Train one new network on a data frame: pure (no stores, no HTTP), so a job can call it.
 
-Same recipe as the registry's training (standardisation inside the model, stratified holdout,
-seeded), from scratch: a version's lineage then names exactly what made it.
+The same recipe for every training (``models.training`` and the retrain flow): standardisation
+inside the model, stratified holdout, seeded, from scratch, so a version's lineage names exactly
+what made it.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def fit_new(
     resume_from: Path | None = None,
 ) -> Fitted:
     """Fit a fresh network on ``df`` (labels in ``classes``) with the given hyper-parameters, or
-    go on training the saved Keras model ``resume_from`` (the registry's retrain)."""
+    go on training the saved Keras model ``resume_from`` (a plain retraining,
+    ``models.training``)."""
     pos = {c: i for i, c in enumerate(classes)}
     x = feature_matrix(df)
     y = np.array([pos[s] for s in df[LABEL]], dtype=np.int64)

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from model_api import responses
-from model_api.core.errors import conflict, error_responses
+from model_api.core.errors import error_responses
 from model_api.deps import ServicesDep
-from model_api.models.schemas import CompareRequest, PromoteRequest, Retest, VersionCreate
+from model_api.models.schemas import CompareRequest, PromoteRequest, VersionCreate
 from model_api.scorelog.routes import ReaderDep
 
 router = APIRouter(prefix="/api", tags=["versions"])
@@ -75,28 +75,6 @@ async def promote_version(
     """Make a version the one scoring, tests and the course routes use (409 if it did worse
     than the promoted one on their comparison, unless forced; forcing is recorded)."""
     return services.versions.promote(model_id, body.version, body.force, body.reviewer)
-
-
-@router.post(
-    "/runs/{run_id}/retest",
-    status_code=201,
-    response_model=responses.TestRun,
-    responses=error_responses(404, 409, 422, 429, 503, 507),
-)
-async def retest_run(services: ServicesDep, run_id: str, body: Retest) -> dict[str, Any]:
-    """Test the run's model again on the run's exact rows: same data set, same ``seed`` and
-    ``flip_fraction`` (so the same labels flipped), with a chosen or the promoted version."""
-    run = services.runs.get(run_id)
-    if run.get("seed") is None and run["flip_fraction"] > 0:
-        raise conflict(
-            "not_reproducible", f"run {run_id} flipped labels without a stored seed (an old run)"
-        )
-    again = await services.batch_test(
-        run["model_id"], run["dataset_id"], run["flip_fraction"], run.get("seed"), body.version
-    )
-    again["retest_of"] = run_id
-    services.runs.save(again)
-    return again
 
 
 @router.get("/jobs/{job_id}", response_model=responses.Job, responses=error_responses(404, 422))

@@ -19,8 +19,9 @@ from model_api.core.errors import ApiError, conflict, invalid, not_found
 from model_api.datasets.store import DatasetStore
 from model_api.models import network
 from model_api.models.jobs import Interrupted, JobRunner, JobStore, Progress
-from model_api.models.registry import ACTIVE, ModelRegistry
+from model_api.models.queue import TrainingQueue
 from model_api.models.service import VersionService
+from model_api.models.store import ACTIVE, ModelStore
 from model_api.models.train import fit_new, frame_digests, training_set_digest
 from model_api.retrain.service import RetrainService
 from model_api.runs.store import RunStore
@@ -89,7 +90,8 @@ class RetrainFlow:
     def __init__(
         self,
         jobs_root: Path,
-        models: ModelRegistry,
+        models: ModelStore,
+        queue: TrainingQueue,
         versions: VersionService,
         datasets: DatasetStore,
         runs: RunStore,
@@ -99,8 +101,8 @@ class RetrainFlow:
         self.models, self.versions, self.datasets = models, versions, datasets
         self.runs, self.retrain, self.max_epochs = runs, retrain, max_epochs
         self.jobs = JobStore(jobs_root)
-        self.runner = JobRunner(self.jobs, models.submit, {KIND: self.run})
-        models.before_training = self.refuse_if_running
+        self.queue = queue
+        self.runner = JobRunner(self.jobs, queue.submit, {KIND: self.run})
 
     def refuse_if_running(self, model_id: int) -> None:
         """409 ``retrain_running`` while a retraining job of the model is queued or running:
@@ -123,7 +125,7 @@ class RetrainFlow:
 
     async def plan(self, reader: RecordReader, model_id: int, body: Any) -> dict[str, Any]:
         model = self.models.get(model_id)
-        self.models.check_queue()  # a full queue refuses before reading any table
+        self.queue.check()  # a full queue refuses before reading any table
         self._refuse_if_busy(model_id)
         parent = body.parent_version or self.versions.store.promoted(model_id)
         if parent is None:
@@ -182,7 +184,7 @@ class RetrainFlow:
             "candidates": candidates,
             "reviewer": body.reviewer,
         }
-        with self.models.queue_slot():  # checked again: the slot may have gone meanwhile
+        with self.queue.slot():  # checked again: the slot may have gone meanwhile
             self._refuse_if_busy(model_id)  # and a plain training may have been queued
             job = self.jobs.create(KIND, model_id, payload)
             self.runner.enqueue(job["job_id"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from model_api.core.errors import ApiError, invalid, not_found
-from model_api.models.registry import ModelRegistry
+from model_api.models.store import ModelStore
 from model_api.retrain.candidates import Triager, annotate, fetch_candidates, key_of
 from model_api.retrain.reviews import get_item, review_record, store_review
 from model_api.retrain.schemas import ReviewRequest
@@ -39,7 +39,7 @@ class Filters:
 class RetrainService:
     """Candidates with triage and review; reviews written on the candidates' items."""
 
-    def __init__(self, runs: RunStore, models: ModelRegistry, table: str | None) -> None:
+    def __init__(self, runs: RunStore, models: ModelStore, table: str | None) -> None:
         self.runs = runs
         self.models = models
         self.table = table

@@ -12,3 +12,9 @@ class BatchTestRequest(Strict):
     version: int | None = Field(default=None, ge=1, description="default: the promoted version")
     flip_fraction: float = Field(default=0.0, ge=0, le=1)
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+
+
+class Retest(Strict):
+    """Re-test a run on its exact rows, with a chosen or the promoted version."""
+
+    version: int | None = Field(default=None, ge=1, description="default: the promoted version")

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import json
 import math
-import secrets
-import threading
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from model_api.core.clock import iso_utc
@@ -77,34 +75,6 @@ def sort_key(position: int, width: int = SORT_KEY_WIDTH) -> str:
     if position < 0:
         raise RecordError(f"row position must be >= 0, got {position}")
     return f"{position:0{width}d}"
-
-
-_run_id_lock = threading.Lock()
-_run_id_stamp = ""
-_run_id_used: set[str] = set()
-
-
-def new_run_id(now: datetime | None = None) -> str:
-    """A run id sortable by time and unique (``20261125T031509123Z-7f3a``).
-
-    The suffix is random, and within one process a suffix is never reused in the same
-    millisecond, so two runs created in the same millisecond never share a partition key (the
-    seed keyed by time of day and lost records that way). Across processes the chance is
-    1 in 65,536 per pair of runs created in the very same millisecond; the outbox refuses a
-    run id it already holds (``RunAlreadySubmitted``), so such a clash is loud, not silent.
-    """
-    global _run_id_stamp
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
-    stamp = f"{moment:%Y%m%dT%H%M%S}{moment.microsecond // 1000:03d}Z"
-    with _run_id_lock:
-        if stamp != _run_id_stamp:
-            _run_id_stamp = stamp
-            _run_id_used.clear()
-        while True:
-            suffix = secrets.token_hex(2)
-            if suffix not in _run_id_used:
-                _run_id_used.add(suffix)
-                return f"{stamp}-{suffix}"
 
 
 _PLAIN_TYPES = frozenset({bool, int, float, str, type(None)})

@@ -48,7 +48,8 @@ PENDING, FAILED = 0, 1
 
 
 class RunAlreadySubmitted(ValueError):
-    """A run id is in the outbox already: run ids must be unique (see ``records.new_run_id``)."""
+    """A run id is in the outbox already: run ids must be unique
+    (see ``model_api.runs.store.new_run_id``)."""
 
 
 @dataclass(frozen=True)
