@@ -14,12 +14,12 @@ TESTS=(
   tests/scorelog
   tests/infra/test_provision_tables.py
   tests/esm
-  tests/model_api/test_model_api_dynamodb.py
+  tests/model_api/runs/test_dynamodb.py
   tests/e2e/test_retrain_loop.py::test_relabelled_rows_reach_the_retrain_table_exactly
 )
 # Starts and kills its own DynamoDB Local (an outage), so it never talks to LocalStack.
 DESELECT=(
-  --deselect tests/scorelog/test_scorelog_outage_integration.py::test_endpoint_down_mid_run_every_record_arrives_exactly_once
+  --deselect tests/scorelog/test_outage_integration.py::test_endpoint_down_mid_run_every_record_arrives_exactly_once
 )
 # LocalStack's stream delivers records seconds after the write: the quiet window of the runner's
 # "drained" (the product setting made for this difference), used by test_esm_stream_latency; the

@@ -1,6 +1,6 @@
 """The Retrain page's logic on API-shaped answers: grid rows, decisions sent, job progress,
 the side-by-side comparison and promotion messages (the real API is exercised by the browser
-test and tests/model_api/test_retrain_*)."""
+test and tests/model_api/retrain/)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from model_api.app import create_app
 from model_api.config import ApiSettings
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 BUNDLED = REPO / "services/model_api/src/model_api/data/iris_extended_encoded.csv"
 
 

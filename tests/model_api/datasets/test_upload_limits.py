@@ -18,7 +18,7 @@ from model_api.config import ApiSettings
 from model_api.core.security import GUARD_RESPONSES
 
 _spec = importlib.util.spec_from_file_location(
-    "model_api_helpers", Path(__file__).with_name("model_api_helpers.py")
+    "model_api_helpers", Path(__file__).parents[1] / "model_api_helpers.py"
 )
 helpers = importlib.util.module_from_spec(_spec)
 sys.modules["model_api_helpers"] = helpers

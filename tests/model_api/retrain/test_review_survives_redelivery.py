@@ -24,7 +24,7 @@ from model_api.app import create_app
 from model_api.config import ApiSettings
 
 for _name in ("model_api_helpers", "retrain_kit"):
-    _spec = importlib.util.spec_from_file_location(_name, Path(__file__).with_name(f"{_name}.py"))
+    _spec = importlib.util.spec_from_file_location(_name, Path(__file__).parents[1] / f"{_name}.py")
     _mod = importlib.util.module_from_spec(_spec)
     sys.modules[_name] = _mod
     _spec.loader.exec_module(_mod)
