@@ -166,7 +166,7 @@ def test_runs_keep_seed_and_flip_and_count_flagged_records(
     ddb = boto3.client("dynamodb", **aws_env.client_kwargs())
     now = [0.0]
     app = create_app(settings)
-    app.state.services.flagged = FlaggedCounter(10, clock=lambda: now[0])
+    app.state.services.tests.flagged = FlaggedCounter(10, clock=lambda: now[0])
     with TestClient(app) as api:
         ds = api.post("/api/datasets", data={"csv": helpers.sample_csv(10, seed=3)}).json()
         model = api.post("/api/models", json={"dataset_id": ds["id"], "epochs": 2}).json()
