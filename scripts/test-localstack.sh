@@ -12,8 +12,8 @@ export IRIS_LOCALSTACK_PORT=${IRIS_LOCALSTACK_PORT:-$("$UV" run --frozen python 
 # the same path again run in the unit tier only (README, Test tiers: which and why).
 TESTS=(
   tests/scorelog
-  tests/infra/test_provision_tables.py
-  tests/esm
+  tests/infra/provision/test_tables.py
+  tests/infra/esm
   tests/model_api/runs/test_dynamodb.py
   tests/e2e/test_retrain_loop.py::test_relabelled_rows_reach_the_retrain_table_exactly
 )
@@ -22,8 +22,9 @@ DESELECT=(
   --deselect tests/scorelog/test_outage_integration.py::test_endpoint_down_mid_run_every_record_arrives_exactly_once
 )
 # LocalStack's stream delivers records seconds after the write: the quiet window of the runner's
-# "drained" (the product setting made for this difference), used by test_esm_stream_latency; the
-# other stream tests wait for their records on the stream instead (tests/esm/conftest.py).
+# "drained" (the product setting made for this difference), used by
+# tests/infra/esm/test_stream_latency.py; the other stream tests wait for their records on the
+# stream instead (tests/infra/esm/conftest.py).
 export IRIS_ESM_IDLE_QUIET_S=${IRIS_ESM_IDLE_QUIET_S:-20}
 exec bash scripts/localstack.sh run "$UV" run --frozen pytest -q -m "integration" "${TESTS[@]}" \
   "${DESELECT[@]}" ${PYTEST_ARGS:-}

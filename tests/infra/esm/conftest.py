@@ -113,7 +113,7 @@ class EsmTables:
             "esm_discovery_interval": 0.2,
             "esm_retry_backoff": 0.0,
             # Tests wait for their records on the stream first (wait_streamed), so drained means
-            # done; test_esm_stream_latency sets its own quiet window.
+            # done; test_stream_latency sets its own quiet window.
             "esm_idle_quiet_s": 0.0,
         }
         values.update(overrides)
