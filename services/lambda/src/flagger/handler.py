@@ -81,7 +81,7 @@ def get_client(service: str = "dynamodb") -> Any:
 
 
 def set_client(client: Any, service: str = "dynamodb") -> None:
-    """Inject a client (tests, the local runner); ``None`` resets to lazy creation."""
+    """Inject a client (tests); ``None`` resets to lazy creation."""
     _clients[service] = client
 
 
