@@ -4,23 +4,33 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from model_api import responses
+from model_api.core.schemas import Open
 from model_api.deps import ServicesDep
+
+
+class Live(Open):
+    status: str
+
+
+class Ready(Open):
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, str]
+
 
 router = APIRouter(prefix="/health", tags=["health"])
 
 
-@router.get("/live", response_model=responses.Live)
+@router.get("/live", response_model=Live)
 async def live() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready", response_model=responses.Ready, responses={503: {"model": responses.Ready}})
+@router.get("/ready", response_model=Ready, responses={503: {"model": Ready}})
 async def ready(services: ServicesDep) -> JSONResponse:
     checks: dict[str, Any] = {"storage": _storage_check(services)}
     if services.settings.scorelog_enabled:

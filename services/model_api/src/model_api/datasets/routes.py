@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from model_api import responses
 from model_api.core.errors import conflict, error_responses, invalid
 from model_api.core.forms import csv_field, form_body, read_form
 from model_api.datasets import stats
+from model_api.datasets.schemas import Dataset, RowsPage
 from model_api.deps import ServicesDep
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 @router.post(
     "",
     status_code=201,
-    response_model=responses.Dataset,
+    response_model=Dataset,
     responses=error_responses(400, 413, 422, 507),
     openapi_extra=form_body(
         {
@@ -49,19 +49,17 @@ async def create_dataset(services: ServicesDep, request: Request) -> dict[str, A
     return await run_in_threadpool(services.datasets.create, data, name or None)
 
 
-@router.get("", response_model=list[responses.Dataset])
+@router.get("", response_model=list[Dataset])
 async def list_datasets(services: ServicesDep) -> list[dict[str, Any]]:
     return services.datasets.list()
 
 
-@router.get("/{dataset_id}", response_model=responses.Dataset, responses=error_responses(404, 422))
+@router.get("/{dataset_id}", response_model=Dataset, responses=error_responses(404, 422))
 async def get_dataset(services: ServicesDep, dataset_id: int) -> dict[str, Any]:
     return services.datasets.get(dataset_id)
 
 
-@router.get(
-    "/{dataset_id}/rows", response_model=responses.RowsPage, responses=error_responses(404, 422)
-)
+@router.get("/{dataset_id}/rows", response_model=RowsPage, responses=error_responses(404, 422))
 async def dataset_rows(
     services: ServicesDep,
     dataset_id: int,

@@ -7,12 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from model_api import responses
 from model_api.core.errors import error_responses
 from model_api.deps import ServicesDep
-from model_api.models.schemas import ModelCreate, ScoreRequest, TrainRequest
+from model_api.models.schemas import Model, ModelCreate, Score, ScoreRequest, TrainRequest
 from model_api.models.scoring import feature_row, score
-from model_api.runs.schemas import BatchTestRequest
+from model_api.runs.schemas import BatchTestRequest, TestRun
 
 router = APIRouter(prefix="/api/models", tags=["models"])
 VersionQuery = Annotated[
@@ -20,20 +19,18 @@ VersionQuery = Annotated[
 ]
 
 
-@router.post(
-    "", status_code=202, response_model=responses.Model, responses=error_responses(404, 422, 429)
-)
+@router.post("", status_code=202, response_model=Model, responses=error_responses(404, 422, 429))
 async def create_model(services: ServicesDep, body: ModelCreate) -> dict[str, Any]:
     record, _ = await run_in_threadpool(services.trainer.create, body)
     return record
 
 
-@router.get("", response_model=list[responses.Model])
+@router.get("", response_model=list[Model])
 async def list_models(services: ServicesDep) -> list[dict[str, Any]]:
     return [services.versions.describe(m) for m in services.models.list()]
 
 
-@router.get("/{model_id}", response_model=responses.Model, responses=error_responses(404, 422))
+@router.get("/{model_id}", response_model=Model, responses=error_responses(404, 422))
 async def get_model(services: ServicesDep, model_id: int) -> dict[str, Any]:
     return services.versions.describe(services.models.get(model_id))
 
@@ -48,7 +45,7 @@ async def delete_model(services: ServicesDep, model_id: int) -> Response:
 @router.post(
     "/{model_id}/train",
     status_code=202,
-    response_model=responses.Model,
+    response_model=Model,
     responses=error_responses(404, 409, 422, 429),
 )
 async def retrain_model(services: ServicesDep, model_id: int, body: TrainRequest) -> dict[str, Any]:
@@ -56,9 +53,7 @@ async def retrain_model(services: ServicesDep, model_id: int, body: TrainRequest
     return record
 
 
-@router.post(
-    "/{model_id}/score", response_model=responses.Score, responses=error_responses(404, 409, 422)
-)
+@router.post("/{model_id}/score", response_model=Score, responses=error_responses(404, 409, 422))
 async def score_model(
     services: ServicesDep, model_id: int, body: ScoreRequest, version: VersionQuery = None
 ) -> dict[str, Any]:
@@ -68,7 +63,7 @@ async def score_model(
 @router.post(
     "/{model_id}/tests",
     status_code=201,
-    response_model=responses.TestRun,
+    response_model=TestRun,
     responses=error_responses(404, 409, 422, 429, 503, 507),
 )
 async def test_model(

@@ -1,12 +1,16 @@
-"""Request bodies of the models and versions API (bad input → 422 in the one error shape)."""
+"""Request bodies (bad input → 422 in the one error shape) and responses of the models and
+versions API."""
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from pydantic import Field, model_validator
 
-from model_api.core.schemas import Strict
+from model_api.core.schemas import Open, Strict
 
 MIN_UNITS, MAX_UNITS = 1, 512  # units per hidden layer
+MODEL_STATUSES = ("queued", "training", "ready", "failed")
 
 
 class ModelCreate(Strict):
@@ -81,3 +85,90 @@ class PromoteRequest(Strict):
     version: int = Field(ge=1)
     force: bool = False
     reviewer: str = Field(default="anonymous", min_length=1, max_length=100)
+
+
+class Model(Open):
+    id: int
+    name: str
+    status: Literal[MODEL_STATUSES]  # type: ignore[valid-type]
+    dataset_id: int
+    classes: list[str]
+    feature_names: list[str]
+    params: dict[str, Any]
+    progress: dict[str, Any]
+    history: dict[str, list[Any]]
+    metrics: dict[str, Any]
+    error: str | None
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class Score(Open):
+    model_id: int
+    class_name: str
+    class_index: int
+    probabilities: dict[str, float]
+    classes: list[str]
+
+
+class Version(Open):
+    """One trained version of a model with its lineage (retrain versions add the job, the
+    candidate counts and the training history)."""
+
+    model_id: int
+    version: int
+    created_at: str
+    source: str
+    parent_version: int | None
+    base_dataset_id: int | None
+    candidates: list[dict[str, Any]]
+    params: dict[str, Any]
+    classes: list[str]
+    metrics: dict[str, Any]
+    promoted: bool
+
+
+class VersionList(Open):
+    model_id: int
+    promoted_version: int | None
+    promotions: list[dict[str, Any]]
+    versions: list[Version]
+
+
+class Promotion(VersionList):
+    changed: bool
+
+
+class Comparison(Open):
+    """Two versions on the same rows, none of which either trained on."""
+
+    comparison_id: str
+    model_id: int
+    versions: list[int]
+    dataset_id: int
+    labels: list[str]
+    rows: int
+    excluded_rows: int
+    note: str | None
+    results: dict[str, dict[str, Any]]
+    accuracy_delta: float
+    changed_predictions: int
+    flagged: dict[str, Any]
+
+
+class Job(Open):
+    """A background job (a retraining); poll it until ``status`` is final."""
+
+    job_id: str
+    kind: str
+    model_id: int
+    status: Literal["queued", "running", "succeeded", "failed"]
+    progress: dict[str, Any]
+    attempts: int
+    result: dict[str, Any] | None
+    error: str | None
+    events: list[dict[str, Any]]
+    created_at: str
+    updated_at: str
+    request: dict[str, Any] | None

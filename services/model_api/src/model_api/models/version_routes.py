@@ -7,10 +7,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
-from model_api import responses
 from model_api.core.errors import error_responses
 from model_api.deps import ServicesDep
-from model_api.models.schemas import CompareRequest, PromoteRequest, VersionCreate
+from model_api.models.schemas import (
+    CompareRequest,
+    Comparison,
+    Job,
+    PromoteRequest,
+    Promotion,
+    Version,
+    VersionCreate,
+    VersionList,
+)
 from model_api.scorelog.routes import ReaderDep
 
 router = APIRouter(prefix="/api", tags=["versions"])
@@ -19,7 +27,7 @@ router = APIRouter(prefix="/api", tags=["versions"])
 @router.post(
     "/models/{model_id}/versions",
     status_code=202,
-    response_model=responses.Job,
+    response_model=Job,
     responses=error_responses(404, 409, 422, 429, 503, 507),
 )
 async def start_retraining(
@@ -32,7 +40,7 @@ async def start_retraining(
 
 @router.get(
     "/models/{model_id}/versions",
-    response_model=responses.VersionList,
+    response_model=VersionList,
     responses=error_responses(404, 422),
 )
 async def list_versions(services: ServicesDep, model_id: int) -> dict[str, Any]:
@@ -42,7 +50,7 @@ async def list_versions(services: ServicesDep, model_id: int) -> dict[str, Any]:
 
 @router.get(
     "/models/{model_id}/versions/{version}",
-    response_model=responses.Version,
+    response_model=Version,
     responses=error_responses(404, 422),
 )
 async def get_version(services: ServicesDep, model_id: int, version: int) -> dict[str, Any]:
@@ -51,7 +59,7 @@ async def get_version(services: ServicesDep, model_id: int, version: int) -> dic
 
 @router.post(
     "/models/{model_id}/compare",
-    response_model=responses.Comparison,
+    response_model=Comparison,
     responses=error_responses(404, 409, 422, 507),
 )
 async def compare_versions(
@@ -66,7 +74,7 @@ async def compare_versions(
 
 @router.post(
     "/models/{model_id}/promote",
-    response_model=responses.Promotion,
+    response_model=Promotion,
     responses=error_responses(404, 409, 422, 507),
 )
 async def promote_version(
@@ -77,12 +85,12 @@ async def promote_version(
     return services.versions.promote(model_id, body.version, body.force, body.reviewer)
 
 
-@router.get("/jobs/{job_id}", response_model=responses.Job, responses=error_responses(404, 422))
+@router.get("/jobs/{job_id}", response_model=Job, responses=error_responses(404, 422))
 async def get_job(services: ServicesDep, job_id: str) -> dict[str, Any]:
     return services.flow.jobs.get(job_id)
 
 
-@router.get("/jobs", response_model=list[responses.Job], responses=error_responses(422))
+@router.get("/jobs", response_model=list[Job], responses=error_responses(422))
 async def list_jobs(
     services: ServicesDep, model_id: Annotated[int | None, Query(ge=0)] = None
 ) -> list[dict[str, Any]]:

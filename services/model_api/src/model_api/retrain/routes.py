@@ -6,10 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from model_api import responses
 from model_api.core.errors import ApiError, error_responses
 from model_api.deps import ServicesDep
-from model_api.retrain.schemas import Cause, ReviewRequest
+from model_api.retrain.schemas import Cause, RetrainPage, Reviewed, ReviewRequest
 from model_api.retrain.service import Filters
 from model_api.scorelog.queries import BadCursor, TableUnavailable
 from model_api.scorelog.routes import MAX_LIMIT, Cursor, ReaderDep
@@ -26,7 +25,7 @@ async def _guard(call: Any) -> Any:
         raise ApiError(503, exc.code, str(exc)) from exc
 
 
-@router.get("", response_model=responses.RetrainPage, responses=error_responses(400, 422, 503))
+@router.get("", response_model=RetrainPage, responses=error_responses(400, 422, 503))
 async def retrain_candidates(
     services: ServicesDep,
     reader: ReaderDep,
@@ -49,9 +48,7 @@ async def retrain_candidates(
     return await _guard(services.retrain.page(reader, run_id, model_id, limit, cursor, filters))
 
 
-@router.post(
-    "/reviews", response_model=responses.Reviewed, responses=error_responses(400, 404, 422, 503)
-)
+@router.post("/reviews", response_model=Reviewed, responses=error_responses(400, 404, 422, 503))
 async def review_candidates(
     services: ServicesDep, reader: ReaderDep, body: ReviewRequest
 ) -> dict[str, Any]:

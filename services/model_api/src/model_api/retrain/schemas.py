@@ -1,12 +1,12 @@
-"""Request bodies of the retrain API (bad input → 422 in the one error shape)."""
+"""Request bodies (bad input → 422 in the one error shape) and responses of the retrain API."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from model_api.core.schemas import Strict
+from model_api.core.schemas import Open, Strict
 
 Decision = Literal["relabel", "keep", "exclude"]
 Cause = Literal["label_error", "model_error", "uncertain"]
@@ -46,3 +46,16 @@ class ReviewRequest(Strict):
         if bulk and self.accept_suggestions == "uncertain":
             raise ValueError("uncertain candidates have no suggestion to accept; review them")
         return self
+
+
+class RetrainPage(Open):
+    """``GET /api/retrain``: candidates with triage; follow ``next_cursor`` until null."""
+
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+    triage: Any = None
+
+
+class Reviewed(Open):
+    count: int
+    reviewed: list[dict[str, Any]]

@@ -21,7 +21,6 @@ from cleanlab.rank import get_label_quality_scores
 LABEL_ERROR = "label_error"
 MODEL_ERROR = "model_error"
 UNCERTAIN = "uncertain"
-CAUSES = (LABEL_ERROR, MODEL_ERROR, UNCERTAIN)
 # A misclassification counts as the model's fault only when it was sure of its wrong answer;
 # below this top-class probability the record is "uncertain" (a human has to look).
 MODEL_ERROR_MIN_CONFIDENCE = 0.5

@@ -10,15 +10,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from model_api import responses
 from model_api.core.errors import error_responses
 from model_api.deps import ServicesDep
-from model_api.runs.schemas import Retest
+from model_api.runs.schemas import Retest, RunList, RunSummary, TestRun
 
 router = APIRouter(prefix="/api", tags=["runs"])
 
 
-@router.get("/runs", response_model=responses.RunList, responses=error_responses(422))
+@router.get("/runs", response_model=RunList, responses=error_responses(422))
 async def list_runs(
     services: ServicesDep,
     model_id: int | None = None,
@@ -28,9 +27,7 @@ async def list_runs(
     return await services.tests.summaries(model_id, limit, offset)
 
 
-@router.get(
-    "/runs/{run_id}", response_model=responses.RunSummary, responses=error_responses(404, 422)
-)
+@router.get("/runs/{run_id}", response_model=RunSummary, responses=error_responses(404, 422))
 async def get_run(services: ServicesDep, run_id: str) -> dict[str, Any]:
     return await services.tests.summary(run_id)
 
@@ -38,7 +35,7 @@ async def get_run(services: ServicesDep, run_id: str) -> dict[str, Any]:
 @router.post(
     "/runs/{run_id}/retest",
     status_code=201,
-    response_model=responses.TestRun,
+    response_model=TestRun,
     responses=error_responses(404, 409, 422, 429, 503, 507),
 )
 async def retest_run(services: ServicesDep, run_id: str, body: Retest) -> dict[str, Any]:

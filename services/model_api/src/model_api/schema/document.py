@@ -16,8 +16,8 @@ from pydantic import BaseModel
 
 from model_api.config import ApiSettings
 from model_api.core.errors import invalid
-from model_api.models.schemas import MAX_UNITS, MIN_UNITS, ModelCreate
-from model_api.runs.schemas import BatchTestRequest
+from model_api.models.schemas import MAX_UNITS, MIN_UNITS, MODEL_STATUSES, ModelCreate
+from model_api.runs.schemas import LOGGING_FINAL_STATES, LOGGING_STATES, BatchTestRequest
 from model_api.schema.features import FEATURE_NAMES, LABEL
 
 MEASUREMENTS = ("sepal_length", "sepal_width", "petal_length", "petal_width")
@@ -58,9 +58,6 @@ LABELS: dict[str, str] = {
     "leaf_area_cm2": "Leaf area (cm²)",
 }
 # The score log's run states (``scorelog.service``) and the API's own "disabled".
-LOGGING_STATES = ("queued", "writing", "waiting", "complete", "failed", "unknown", "disabled")
-LOGGING_FINAL_STATES = ("complete", "failed", "disabled")  # nothing more will be written
-MODEL_STATUSES = ("queued", "training", "ready", "failed")
 
 assert set(INDEPENDENT) | set(DERIVED) == set(FEATURE_NAMES) and len(FEATURE_NAMES) == 20
 

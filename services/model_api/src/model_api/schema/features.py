@@ -6,7 +6,6 @@ The order is the course's ``fields=f1,...,f20`` order, so it is part of the publ
 from __future__ import annotations
 
 import io
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -112,11 +111,6 @@ def _check_values(values: np.ndarray) -> None:
         {"cells": cells, "count": int(bad.sum())},
         code="invalid_csv",
     )
-
-
-def row_as_plain_dict(row: dict[str, Any]) -> dict[str, Any]:
-    """A row with plain Python values (``str(dict)`` must not print ``np.float64(...)``)."""
-    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
 
 
 def feature_matrix(df: pd.DataFrame) -> np.ndarray:

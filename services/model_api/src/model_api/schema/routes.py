@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict
 
 from model_api.core.errors import error_responses
 from model_api.deps import ServicesDep
-from model_api.responses import Derived, Schema
 from model_api.schema.document import derive, schema
 from model_api.schema.features import FEATURE_NAMES
+from model_api.schema.schemas import Derived, Schema
 
 router = APIRouter(prefix="/api/schema", tags=["schema"])
 

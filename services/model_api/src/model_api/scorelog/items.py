@@ -60,11 +60,6 @@ def plain(value: Any) -> Any:
     return value
 
 
-def features_string(row: Mapping[str, Any]) -> str:
-    """The seed's ``Features`` attribute: ``str(dict)`` of the whole row, plain values."""
-    return str({str(k): plain(v) for k, v in row.items()})
-
-
 def sort_key_width(max_position: int) -> int:
     """Six digits as the contract shows, wider for huge runs so keys still sort by position."""
     return max(SORT_KEY_WIDTH, len(str(max_position)))
