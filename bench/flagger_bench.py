@@ -157,7 +157,7 @@ _course_client: Any = None
 
 
 def course_lambda_handler(event: dict[str, Any], context: Any) -> None:
-    """The seed's function, as its lab describes it: one PutItem per qualifying record, nothing
+    """The course's function, as its lab describes it: one PutItem per qualifying record, nothing
     returned (so any error fails the whole batch). Run by the same local mapping through
     ``IRIS_ESM_FUNCTION_HANDLER=bench.flagger_bench.course_lambda_handler``."""
     global _course_client
@@ -409,7 +409,7 @@ def _report(
         print(f"{t:>5.0f}s {written:>8} {max(seen, 0):>10} {written - max(seen, 0):>8} {lag:>6.2f}")
     course, this = compare["course"], compare["this"]
     print(
-        f"\nCourse-style handler (one PutItem per flagged record, as the seed's lambda.py) vs this"
+        f"\nCourse-style handler (one PutItem per flagged record, the course's lambda.py) vs this"
         f" one (a conditional TransactWriteItems per batch):\nsame runner (python -m infra.esm),"
         " a burst of "
         f"{COMPARE_RECORDS} flagged records each (BatchWriteItem x {WRITER_THREADS} threads)"

@@ -3,7 +3,7 @@
 The handler puts new candidates in one TransactWriteItems per batch (conditioned on the item not
 existing) and updates existing ones with UpdateItem from a small thread pool, so model_api's
 review on an item survives redelivery. Compared in the same run, rounds interleaved so machine
-load hits every way alike: the seed's one PutItem per record, the earlier handler's BatchWriteItem
+load hits every way alike: the course's one PutItem per record, the earlier handler's BatchWriteItem
 (25 a call; it wiped reviews), this handler on new records, this handler on the same batch
 redelivered, and UpdateItem one after another (what the pool saves). ``python -m
 bench.flagger_writes``.

@@ -1,4 +1,4 @@
-"""Score log benchmark (issue 3, "How fast"): ScoreLog vs the seed's ``post_score()`` vs the
+"""Score log benchmark (issue 3, "How fast"): ScoreLog vs the course's ``post_score()`` vs the
 engine's ceiling, on loopback and through a 100 ms latency proxy; then the rate after the table
 and its stream have grown to 50,000 records.
 
@@ -41,8 +41,8 @@ from bench._common import dynamodb_local_with_tables, provision_tables
 CLASSES = ["setosa", "versicolor", "virginica"]
 SMALL, LARGE = 1_200, 10_000
 LATENCY = 0.100  # added per request round trip by the proxy
-SEED_SAMPLE_LOOPBACK = 300  # seed's way at loopback: sampled, extrapolated (both sizes)
-SEED_SAMPLE_PROXY = 50  # seed's way at 100 ms: sampled, extrapolated (both sizes)
+SEED_SAMPLE_LOOPBACK = 300  # the course's way at loopback: sampled, extrapolated (both sizes)
+SEED_SAMPLE_PROXY = 50  # the course's way at 100 ms: sampled, extrapolated (both sizes)
 CONCURRENCY = 8  # ScoreLog's in-flight BatchWriteItem requests (the product default)
 GROWTH_TARGET = 50_000
 
@@ -349,12 +349,12 @@ def throughput_suite(
     its own fresh server so that none inherits another's stream data."""
     lines: list[Line] = []
     proxied = setting != "loopback"
-    # The seed's way: a sample, extrapolated linearly (one put_item per record: linear by nature).
+    # The course's way: a sample, extrapolated linearly (one put_item per record: linear by nature).
     sample = SEED_SAMPLE_PROXY if proxied else SEED_SAMPLE_LOOPBACK
     per_record = measure_raw(setting, seed_way, scored(sample, data)) / sample
     for n in (SMALL, LARGE):
         note = f"{sample} records measured ({per_record * sample:.2f} s), extrapolated"
-        lines.append(Line(setting, "seed post_score() put_item", n, per_record * n, note))
+        lines.append(Line(setting, "course post_score() put_item", n, per_record * n, note))
     progress(lines[-1])
 
     ways: dict[str, RawWay] = {
@@ -466,14 +466,14 @@ def summarise(lines: list[Line]) -> None:
         print(f"  loopback, {n:>6,} rows: ScoreLog at {share * 100:.0f}% of the engine's ceiling "
               f"(target >= 80%); its writer alone, after submit: {writer * 100:.0f}%")  # fmt: skip
     for n in (SMALL, LARGE):
-        seed = get("+100ms", "seed", n).seconds
+        course = get("+100ms", "course", n).seconds
         ours = get("+100ms", "ScoreLog", n).seconds
-        print(f"  +100 ms,  {n:>6,} rows: ScoreLog {seed / ours:.0f}x the seed's way "
+        print(f"  +100 ms,  {n:>6,} rows: ScoreLog {course / ours:.0f}x the course's way "
               "(target >= 50x)")  # fmt: skip
-    per_record = get("+100ms", "seed", SMALL).seconds / SMALL
+    per_record = get("+100ms", "course", SMALL).seconds / SMALL
     small = get("+100ms", "ScoreLog", SMALL).seconds
     print(
-        f"  +100 ms: 1,200-row test logged in {small:.2f} s; the seed's way needs "
+        f"  +100 ms: 1,200-row test logged in {small:.2f} s; the course's way needs "
         f"{25 * per_record:.2f} s for 25 records ({small / per_record:.1f} records' worth)"
     )
 

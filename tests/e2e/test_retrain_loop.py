@@ -1,6 +1,6 @@
 """The monitoring loop end to end on the embedded stack (issue 4's acceptance test).
 
-Upload the bundled data set with some species labels deliberately changed (the seed's tip),
+Upload the bundled data set with some species labels deliberately changed (the course's tip),
 train, batch-test: the score log writes every row to the score table, the stream runner invokes
 the real handler, and the retrain table must end up holding exactly the rows with
 Class != Actual or Probability < 0.9: none missing, none extra, no duplicates, also when the

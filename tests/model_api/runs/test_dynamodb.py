@@ -97,7 +97,7 @@ def test_batch_test_records_reach_the_score_table(api: TestClient) -> None:
     rows = api.get(f"/api/datasets/{ds['id']}/rows", params={"limit": 90}).json()["rows"]
     for i, rec in enumerate(records):
         assert rec["partition_key"] == run["run_id"]
-        features = ast.literal_eval(rec["Features"])  # the seed's str(dict) format
+        features = ast.literal_eval(rec["Features"])  # the course's str(dict) format
         assert features == {**rows[i], "species": run["actual"][i]}
         assert next(iter(features)) == "species"
         assert rec["Actual"] == run["actual"][i] and rec["Class"] == run["predicted"][i]

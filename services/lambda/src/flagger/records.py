@@ -1,6 +1,6 @@
 """Parsing DynamoDB stream records (the real AWS event shape) into score records.
 
-A stream record carries typed attribute values (``{"S": "0.93"}``, ``{"N": "0.93"}``). The seed
+A stream record carries typed attribute values (``{"S": "0.93"}``, ``{"N": "0.93"}``). The course
 and the product write every attribute as a string; older items hold numbers as ``N``: both are
 accepted. Anything else that cannot be read is a :class:`MalformedRecord`. It can never become
 readable by retrying, so the handler copies it as an ``unreadable`` candidate (with its key from

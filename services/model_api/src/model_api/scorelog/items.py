@@ -1,6 +1,6 @@
 """The score table item, built exactly as the record contract says (docs/contract.md).
 
-The seed's four strings (``Features``, ``Class``, ``Actual``, ``Probability``) keep the course's
+The course's four strings (``Features``, ``Class``, ``Actual``, ``Probability``) keep the course's
 format so any course Lambda still works; the extras (model id, data set id, the probability
 vector, created-at time) are for analytics and are strings too (``model_id`` is ``{"S": "7"}``), so
 every attribute of the item is ``S``. Items are in DynamoDB's wire format (``{"S": ...}``)
@@ -47,7 +47,7 @@ class RecordError(ValueError):
 
 def plain(value: Any) -> Any:
     """A plain Python value: numpy scalars print as ``np.float64(1.5)`` under numpy 2, which
-    would break the seed's ``str(dict)`` format and ``ast.literal_eval`` on the way back."""
+    would break the course's ``str(dict)`` format and ``ast.literal_eval`` on the way back."""
     if value is None or type(value) in (bool, int, float, str):
         return value
     # numpy.float64 / numpy.str_ subclass float / str yet repr as np.float64(...): normalise.

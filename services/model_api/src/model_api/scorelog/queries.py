@@ -2,7 +2,7 @@
 
 Pages follow DynamoDB's ``LastEvaluatedKey``, handed out as an opaque cursor (base64url JSON of
 the key), so paging never skips or repeats an item. Items come back as plain JSON: the table's
-attributes as stored (the seed's strings verbatim) plus parsed conveniences (``run_id``,
+attributes as stored (the course's strings verbatim) plus parsed conveniences (``run_id``,
 ``position``, ``probability`` as a float, ``features`` and ``class_probabilities`` as objects).
 """
 
@@ -105,7 +105,7 @@ def _plain(value: Any) -> Any:
 
 
 def to_json(item: dict[str, Any]) -> dict[str, Any]:
-    """A table item as plain JSON, with the seed's strings parsed alongside (never replaced)."""
+    """A table item as plain JSON, with the course's strings parsed alongside (never replaced)."""
     record = {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
     for name in _ID_ATTRIBUTES:
         if name in record:
