@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import boto3
+from fastapi.testclient import TestClient
 from flagger.config import FlaggerConfig
 from flagger.handler import Flagger
+from model_api.app import create_app
+from model_api.config import ApiSettings
+
+
+@contextlib.contextmanager
+def api_on_tables(
+    aws_env: Any, tables: dict[str, str], data_dir: Path
+) -> Iterator[tuple[TestClient, Any]]:
+    """The real model_api on the provisioned score and retrain tables, and a DynamoDB client."""
+    settings = ApiSettings(
+        data_dir=data_dir, score_table=tables["score"], retrain_table=tables["retrain"]
+    )
+    ddb = boto3.client("dynamodb", **aws_env.client_kwargs())
+    with TestClient(create_app(settings)) as api:
+        yield api, ddb
 
 
 def wait_logged(client: Any, run_id: str, deadline_s: float = 120.0) -> None:

@@ -15,13 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from fastapi.testclient import TestClient
 from flagger.config import FlaggerConfig
 from flagger.handler import Flagger
-from model_api.app import create_app
-from model_api.config import ApiSettings
 
 for _name in ("model_api_helpers", "retrain_kit"):
     _spec = importlib.util.spec_from_file_location(_name, Path(__file__).parents[1] / f"{_name}.py")
@@ -52,13 +48,7 @@ REVIEW_ATTRIBUTES = {"review", "review_history"}
 def flagged(
     aws_env: Any, provisioned_tables: dict[str, str], tmp_path: Path
 ) -> Iterator[dict[str, Any]]:
-    settings = ApiSettings(
-        data_dir=tmp_path,
-        score_table=provisioned_tables["score"],
-        retrain_table=provisioned_tables["retrain"],
-    )
-    ddb = boto3.client("dynamodb", **aws_env.client_kwargs())
-    with TestClient(create_app(settings)) as api:
+    with kit.api_on_tables(aws_env, provisioned_tables, tmp_path) as (api, ddb):
         model = helpers.wait_for_model(
             api, api.post("/api/models", json={"dataset_id": 0, "seed": 7}).json()["id"]
         )

@@ -15,11 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from fastapi.testclient import TestClient
-from model_api.app import create_app
-from model_api.config import ApiSettings
 
 for _name in ("model_api_helpers", "retrain_kit"):
     _spec = importlib.util.spec_from_file_location(_name, Path(__file__).parents[1] / f"{_name}.py")
@@ -35,13 +31,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 def loop(
     aws_env: Any, provisioned_tables: dict[str, str], tmp_path: Path
 ) -> Iterator[dict[str, Any]]:
-    settings = ApiSettings(
-        data_dir=tmp_path,
-        score_table=provisioned_tables["score"],
-        retrain_table=provisioned_tables["retrain"],
-    )
-    ddb = boto3.client("dynamodb", **aws_env.client_kwargs())
-    with TestClient(create_app(settings)) as api:
+    with kit.api_on_tables(aws_env, provisioned_tables, tmp_path) as (api, ddb):
         model = api.post("/api/models", json={"dataset_id": 0, "seed": 7}).json()
         model = helpers.wait_for_model(api, model["id"])
         assert model["status"] == "ready", model["error"]

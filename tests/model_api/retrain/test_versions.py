@@ -17,12 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from model_api.app import create_app
-from model_api.config import ApiSettings
 from model_api.schema.features import FEATURE_NAMES
 
 for _name in ("model_api_helpers", "retrain_kit"):
@@ -70,14 +67,8 @@ def accuracy_by_scoring(api: TestClient, model_id: int, version: int, df: pd.Dat
 def reviewed(
     aws_env: Any, provisioned_tables: dict[str, str], tmp_path: Path
 ) -> Iterator[dict[str, Any]]:
-    settings = ApiSettings(
-        data_dir=tmp_path,
-        score_table=provisioned_tables["score"],
-        retrain_table=provisioned_tables["retrain"],
-    )
-    ddb = boto3.client("dynamodb", **aws_env.client_kwargs())
     train, hold = split_bundled()
-    with TestClient(create_app(settings)) as api:
+    with kit.api_on_tables(aws_env, provisioned_tables, tmp_path) as (api, ddb):
         a = api.post("/api/datasets", data={"csv": train.to_csv(index=False), "name": "A"}).json()
         h = api.post("/api/datasets", data={"csv": hold.to_csv(index=False), "name": "H"}).json()
         model = api.post("/api/models", json={"dataset_id": a["id"], "seed": 7}).json()
