@@ -5,19 +5,16 @@ from __future__ import annotations
 import copy
 import json
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from flagger import handler as handler_module
 from flagger.config import ConfigError, FlaggerConfig
 from flagger.handler import UNREADABLE_ERRORS, UNREADABLE_SAMPLE, Flagger, lambda_handler
 from infra.provision.tables import ensure_table
-from moto import mock_aws
 
 RUN = "20261125T031509123Z-7f3a"
 EVENTS_DIR = Path(__file__).parent / "events"
@@ -29,16 +26,10 @@ def load_event(name: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def moto_ddb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def moto_ddb(moto_dynamodb: Any) -> Any:
     """A moto DynamoDB client with the retrain table, created by the product's provisioning."""
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        ensure_table(client, RETRAIN_TABLE, stream=False, timeout=30)
-        yield client
+    ensure_table(moto_dynamodb, RETRAIN_TABLE, stream=False, timeout=30)
+    return moto_dynamodb
 
 
 def retrain_items(client: Any) -> dict[tuple[str, str], dict[str, Any]]:

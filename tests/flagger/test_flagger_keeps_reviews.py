@@ -10,18 +10,15 @@ from __future__ import annotations
 import copy
 import json
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from flagger.config import FlaggerConfig
 from flagger.handler import Flagger
 from flagger.retrain import WRITE_CHUNK
 from infra.provision.tables import ensure_table
-from moto import mock_aws
 
 RUN = "20261125T031509123Z-7f3a"
 EVENTS = Path(__file__).parent / "events"
@@ -44,15 +41,9 @@ REVIEW = {
 
 
 @pytest.fixture
-def ddb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        ensure_table(client, TABLE, stream=False, timeout=30)
-        yield client
+def ddb(moto_dynamodb: Any) -> Any:
+    ensure_table(moto_dynamodb, TABLE, stream=False, timeout=30)
+    return moto_dynamodb
 
 
 def flagger(client: Any) -> Flagger:
