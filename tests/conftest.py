@@ -73,7 +73,11 @@ def aws_env(aws_endpoint: AwsEndpoint, monkeypatch: pytest.MonkeyPatch) -> AwsEn
 def table_names() -> dict[str, str]:
     """Unique table names per test, so tests never share state on a shared endpoint."""
     suffix = uuid.uuid4().hex[:8]
-    return {"score": f"IrisExtended-t{suffix}", "retrain": f"IrisExtendedRetrain-t{suffix}"}
+    return {
+        "score": f"IrisExtended-t{suffix}",
+        "retrain": f"IrisExtendedRetrain-t{suffix}",
+        "registry": f"IrisRegistry-t{suffix}",
+    }
 
 
 @pytest.fixture
@@ -84,6 +88,7 @@ def infra_settings(aws_endpoint: AwsEndpoint, table_names: dict[str, str]) -> In
         aws_region=aws_endpoint.region,
         score_table=table_names["score"],
         retrain_table=table_names["retrain"],
+        registry_table=table_names["registry"],
         provision_wait_s=120,
     )
 
@@ -98,10 +103,11 @@ def infra_clients(aws_endpoint: AwsEndpoint, infra_settings: InfraSettings) -> A
 def provisioned_tables(
     infra_settings: InfraSettings, infra_clients: AwsClients, table_names: dict[str, str]
 ) -> Iterator[dict[str, str]]:
-    """This test's score and retrain tables, made by the product's provisioning; removed after.
+    """This test's score, retrain and registry tables, made by the product's provisioning;
+    removed after.
 
-    Tests exercise the real ``provision_up`` (score table with stream NEW_IMAGE, retrain table)
-    rather than a hand-written copy that could drift from it.
+    Tests exercise the real ``provision_up`` (score table with stream NEW_IMAGE, retrain table,
+    registry) rather than a hand-written copy that could drift from it.
     """
     provision_up(infra_settings, with_lambda=False, clients=infra_clients)
     yield table_names

@@ -99,6 +99,8 @@ def test_provisioning_again_changes_nothing(stack) -> None:
     out = stack.run("run", "--rm", "-T", "provision", "up", "--wait", "30", "--json").stdout
     report = json.loads(out[out.index("{") :])
     assert report["changed"] is False, report
+    registry = _table(stack, "IrisRegistry")
+    assert {k["AttributeName"] for k in registry.key_schema} == {"pk", "sk"}
 
 
 def test_the_data_volume_survives_down_and_up(stack) -> None:

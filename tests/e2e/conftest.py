@@ -89,6 +89,7 @@ def embedded_stack(
         "AWS_DEFAULT_REGION": aws_endpoint.region,
         "IRIS_SCORE_TABLE": table_names["score"],
         "IRIS_RETRAIN_TABLE": table_names["retrain"],
+        "IRIS_REGISTRY_TABLE": table_names["registry"],
         "IRIS_DATA_DIR": str(tmp_path),
         "IRIS_API_PORT": str(api_port),
         "IRIS_ESM_POLL_INTERVAL": "0.1",
@@ -102,6 +103,7 @@ def embedded_stack(
         aws_region=aws_endpoint.region,
         score_table=table_names["score"],
         retrain_table=table_names["retrain"],
+        registry_table=table_names["registry"],
     )
     credentials = LOCAL_CREDENTIALS if aws_endpoint.is_local_engine else None
     provision_up(settings, with_lambda=False, clients=make_clients(settings, credentials))

@@ -44,6 +44,7 @@ def api_url(aws_endpoint, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         aws_region=aws_endpoint.region,
         score_table=f"IrisExtended-f{suffix}",
         retrain_table=f"IrisExtendedRetrain-f{suffix}",
+        registry_table=f"IrisRegistry-f{suffix}",
         provision_wait_s=120,
     )
     clients = make_clients(infra, LOCAL_CREDENTIALS if aws_endpoint.is_local_engine else None)
@@ -54,6 +55,7 @@ def api_url(aws_endpoint, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         "IRIS_DATA_DIR": str(tmp_path_factory.mktemp("fuzz")),
         "IRIS_SCORE_TABLE": infra.score_table,
         "IRIS_RETRAIN_TABLE": infra.retrain_table,
+        "IRIS_REGISTRY_TABLE": infra.registry_table,
         "IRIS_MAX_EPOCHS": "3",
         "AWS_DEFAULT_REGION": aws_endpoint.region,
     }

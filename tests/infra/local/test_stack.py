@@ -113,6 +113,7 @@ def stack_env(tmp_path: Path) -> dict[str, str]:
         "IRIS_UI_PORT": str(free_port()),
         "IRIS_SCORE_TABLE": f"Score-{suffix}",
         "IRIS_RETRAIN_TABLE": f"Retrain-{suffix}",
+        "IRIS_REGISTRY_TABLE": f"Registry-{suffix}",
         "IRIS_LAUNCHER_STOP_GRACE_S": "15",
     }
     return env
@@ -181,6 +182,8 @@ def test_run_starts_provisions_persists_and_ctrl_c_stops_everything(stack_env, c
     score = ddb.describe_table(TableName=stack_env["IRIS_SCORE_TABLE"])["Table"]
     assert score["StreamSpecification"]["StreamViewType"] == "NEW_IMAGE"
     ddb.describe_table(TableName=stack_env["IRIS_RETRAIN_TABLE"])
+    registry = ddb.describe_table(TableName=stack_env["IRIS_REGISTRY_TABLE"])["Table"]
+    assert {k["AttributeName"] for k in registry["KeySchema"]} == {"pk", "sk"}
     key = {"partition_key": {"S": "run-1"}, "sort_key": {"S": "000001"}}
     ddb.put_item(TableName=stack_env["IRIS_SCORE_TABLE"], Item=key)
     assert (data / "logs" / "dynamodb.log").exists()

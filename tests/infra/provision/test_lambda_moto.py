@@ -58,6 +58,7 @@ def settings(moto_url: str, table_names: dict[str, str], flagger_src: Path) -> I
         aws_region=REGION,
         score_table=table_names["score"],
         retrain_table=table_names["retrain"],
+        registry_table=table_names["registry"],
         function_name=f"flagger-{suffix}",
         function_role_name=f"flagger-role-{suffix}",
         function_policy_name=f"flagger-policy-{suffix}",
@@ -113,6 +114,7 @@ def test_up_creates_everything_least_privilege(moto_url, settings, clients, flag
 
     assert report.with_lambda
     assert [(c.action, c.kind) for c in report.changes] == [
+        ("created", "table"),
         ("created", "table"),
         ("created", "table"),
         ("created", "queue"),
@@ -263,6 +265,7 @@ def test_down_removes_everything_and_is_idempotent(moto_url, settings, clients):
         ("deleted", "queue"),
         ("deleted", "table"),
         ("deleted", "table"),
+        ("deleted", "table"),
     ]
     lam, iam, sqs, ddb = (_client(moto_url, x) for x in ("lambda", "iam", "sqs", "dynamodb"))
     assert settings.function_name not in [
@@ -294,6 +297,7 @@ def test_cli_with_lambda_up_status_down(moto_url, settings, monkeypatch, capsys)
         "AWS_SECRET_ACCESS_KEY": "testing",
         "IRIS_SCORE_TABLE": settings.score_table,
         "IRIS_RETRAIN_TABLE": settings.retrain_table,
+        "IRIS_REGISTRY_TABLE": settings.registry_table,
         "IRIS_FUNCTION_NAME": settings.function_name,
         "IRIS_FUNCTION_ROLE_NAME": settings.function_role_name,
         "IRIS_FUNCTION_POLICY_NAME": settings.function_policy_name,

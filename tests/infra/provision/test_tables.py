@@ -1,4 +1,4 @@
-"""Provisioning of the two tables against a real DynamoDB API (DynamoDB Local by default).
+"""Provisioning of the three tables against a real DynamoDB API (DynamoDB Local by default).
 
 These run unchanged against LocalStack or AWS when ``AWS_ENDPOINT_URL``/credentials point there
 (the Lambda part is then switched off explicitly: it has its own moto-server tests).
@@ -26,6 +26,16 @@ CONTRACT_ATTRS = [
     {"AttributeName": "partition_key", "AttributeType": "S"},
     {"AttributeName": "sort_key", "AttributeType": "S"},
 ]
+# model_api's registry (architecture: items grouped by kind in pk, so a listing is one Query).
+REGISTRY_KEYS = [
+    {"AttributeName": "pk", "KeyType": "HASH"},
+    {"AttributeName": "sk", "KeyType": "RANGE"},
+]
+REGISTRY_ATTRS = [
+    {"AttributeName": "pk", "AttributeType": "S"},
+    {"AttributeName": "sk", "AttributeType": "S"},
+]
+TABLES = ("score_table", "retrain_table", "registry_table")
 
 
 @pytest.fixture
@@ -66,12 +76,13 @@ def _snapshot(ddb: Any, name: str) -> dict[str, Any]:
     }
 
 
-def test_up_creates_both_tables_as_the_contract_says(settings, clients, ddb):
+def test_up_creates_the_tables_as_the_contract_says(settings, clients, ddb):
     report = provision_up(settings, with_lambda=False, clients=clients)
 
     assert [(c.action, c.kind, c.name) for c in report.changes] == [
         ("created", "table", settings.score_table),
         ("created", "table", settings.retrain_table),
+        ("created", "table", settings.registry_table),
     ]
     score = _snapshot(ddb, settings.score_table)
     retrain = _snapshot(ddb, settings.retrain_table)
@@ -83,6 +94,12 @@ def test_up_creates_both_tables_as_the_contract_says(settings, clients, ddb):
     assert score["stream"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
     assert score["stream_arn"]
     assert not (retrain["stream"] or {}).get("StreamEnabled")
+    registry = _snapshot(ddb, settings.registry_table)
+    assert registry["keys"] == REGISTRY_KEYS
+    assert registry["attrs"] == REGISTRY_ATTRS
+    assert registry["billing"] == "PAY_PER_REQUEST"
+    assert registry["status"] == "ACTIVE"
+    assert not (registry["stream"] or {}).get("StreamEnabled")
     provision_down(settings, with_lambda=False, clients=clients)
 
 
@@ -108,7 +125,7 @@ def test_every_write_right_after_up_is_on_the_stream(settings, clients, ddb, rea
 
 def test_up_twice_changes_nothing(settings, clients, ddb):
     provision_up(settings, with_lambda=False, clients=clients)
-    before = [_snapshot(ddb, n) for n in (settings.score_table, settings.retrain_table)]
+    before = [_snapshot(ddb, getattr(settings, n)) for n in TABLES]
     ddb.put_item(
         TableName=settings.score_table,
         Item={"partition_key": {"S": "run-1"}, "sort_key": {"S": "000000"}},
@@ -118,7 +135,7 @@ def test_up_twice_changes_nothing(settings, clients, ddb):
 
     assert not again.changed
     assert {c.action for c in again.changes} == {"unchanged"}
-    after = [_snapshot(ddb, n) for n in (settings.score_table, settings.retrain_table)]
+    after = [_snapshot(ddb, getattr(settings, n)) for n in TABLES]
     assert after == before
     item = ddb.get_item(
         TableName=settings.score_table,
@@ -167,6 +184,25 @@ def test_table_with_wrong_keys_is_refused_not_changed(settings, clients, ddb):
     provision_down(settings, with_lambda=False, clients=clients)
 
 
+def test_registry_with_the_record_keys_is_refused_not_changed(settings, clients, ddb):
+    """The registry's keys are pk/sk: a table of that name with the record contract's keys is
+    another table, not ours to change."""
+    ddb.create_table(
+        TableName=settings.registry_table,
+        KeySchema=CONTRACT_KEYS,
+        AttributeDefinitions=CONTRACT_ATTRS,
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.get_waiter("table_exists").wait(TableName=settings.registry_table)
+
+    with pytest.raises(ProvisioningError, match="pk \\(HASH, S\\)"):
+        provision_up(settings, with_lambda=False, clients=clients)
+
+    keys = ddb.describe_table(TableName=settings.registry_table)["Table"]["KeySchema"]
+    assert keys == CONTRACT_KEYS
+    provision_down(settings, with_lambda=False, clients=clients)
+
+
 def test_down_removes_the_tables_and_is_idempotent(settings, clients, ddb):
     provision_up(settings, with_lambda=False, clients=clients)
 
@@ -174,12 +210,14 @@ def test_down_removes_the_tables_and_is_idempotent(settings, clients, ddb):
     assert [(c.action, c.name) for c in down.changes] == [
         ("deleted", settings.score_table),
         ("deleted", settings.retrain_table),
+        ("deleted", settings.registry_table),
     ]
     assert not _exists(ddb, settings.score_table)
     assert not _exists(ddb, settings.retrain_table)
+    assert not _exists(ddb, settings.registry_table)
 
     again = provision_down(settings, with_lambda=False, clients=clients)
-    assert [c.action for c in again.changes] == ["absent", "absent"]
+    assert [c.action for c in again.changes] == ["absent", "absent", "absent"]
 
 
 def test_down_keep_tables_keeps_them(settings, clients, ddb):
@@ -198,6 +236,7 @@ def test_lambda_detection_matches_the_endpoint(aws_endpoint, clients):
 def test_cli_up_status_down(aws_env, settings, ddb, monkeypatch, capsys):
     monkeypatch.setenv("IRIS_SCORE_TABLE", settings.score_table)
     monkeypatch.setenv("IRIS_RETRAIN_TABLE", settings.retrain_table)
+    monkeypatch.setenv("IRIS_REGISTRY_TABLE", settings.registry_table)
 
     assert cli_main(["up", "--no-with-lambda"]) == 0
     out = capsys.readouterr().out
@@ -206,7 +245,9 @@ def test_cli_up_status_down(aws_env, settings, ddb, monkeypatch, capsys):
     assert "nothing to do" in capsys.readouterr().out
 
     assert cli_main(["status", "--no-with-lambda"]) == 0
-    assert settings.score_table in capsys.readouterr().out
+    status_out = capsys.readouterr().out
+    assert settings.score_table in status_out
+    assert settings.registry_table in status_out
 
     # `down` without --yes on a non-interactive stdin refuses and deletes nothing
     monkeypatch.setattr("sys.stdin.isatty", lambda: False)
@@ -214,3 +255,4 @@ def test_cli_up_status_down(aws_env, settings, ddb, monkeypatch, capsys):
     assert _exists(ddb, settings.score_table)
     assert cli_main(["down", "--no-with-lambda", "--yes"]) == 0
     assert not _exists(ddb, settings.score_table)
+    assert not _exists(ddb, settings.registry_table)

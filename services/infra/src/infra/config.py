@@ -91,6 +91,9 @@ class InfraSettings(MappingSettings):
     lambda_memory_mb: int = Field(default=256, ge=128, le=10_240)
     provision_wait_s: float = Field(default=180.0, gt=0)
 
+    # --- model_api's registry (metadata, leases, outbox): provisioned here, unused by the mapping
+    registry_table: str = "IrisRegistry"
+
     # --- local runtime ---
     aws_port: int = Field(default=4566, ge=1, le=65535)
     api_port: int = Field(default=8000, ge=1, le=65535)

@@ -26,6 +26,8 @@ class ApiSettings(GuardSettingsMixin, BaseSettings):
     # --- tables ---
     score_table: str = "IrisExtended"
     retrain_table: str = "IrisExtendedRetrain"
+    # shared state of every replica: metadata, id counters, leases, the outbox (core/registry.py)
+    registry_table: str = "IrisRegistry"
 
     # --- service ---
     data_dir: Path = Path("./var")

@@ -34,6 +34,7 @@ def aws_variables(settings: InfraSettings) -> dict[str, str]:
         "AWS_REGION": settings.aws_region,
         "IRIS_SCORE_TABLE": settings.score_table,
         "IRIS_RETRAIN_TABLE": settings.retrain_table,
+        "IRIS_REGISTRY_TABLE": settings.registry_table,
     }
 
 

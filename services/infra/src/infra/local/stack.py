@@ -206,7 +206,8 @@ class Stack:
         lines += [
             f"  AWS endpoint  {s.local_endpoint_url}  (DynamoDB Local, listens on {s.host} only; "
             "`iris-stack aws-env` prints the variables for boto3/aws-cli)",
-            f"  Tables        {s.score_table} (stream NEW_IMAGE), {s.retrain_table}",
+            f"  Tables        {s.score_table} (stream NEW_IMAGE), {s.retrain_table}, "
+            f"{s.registry_table}",
             f"  Data          {self.data_dir}",
             f"  Logs          {self.log_dir}/*.log",
         ]

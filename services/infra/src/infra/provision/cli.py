@@ -47,13 +47,13 @@ def _parser() -> argparse.ArgumentParser:
             metavar="SECONDS",
             help="wait up to this long for the endpoint to answer first (containers)",
         )
-    down.add_argument("--keep-tables", action="store_true", help="keep both tables and data")
+    down.add_argument("--keep-tables", action="store_true", help="keep the tables and their data")
     down.add_argument("--yes", action="store_true", help="do not ask before deleting tables")
     return parser
 
 
 def _confirm(settings: InfraSettings, endpoint: str) -> bool:
-    tables = f"{settings.score_table} and {settings.retrain_table}"
+    tables = f"{settings.score_table}, {settings.retrain_table} and {settings.registry_table}"
     if not sys.stdin.isatty():
         print(
             f"iris-provision: `down` deletes the tables {tables} at {endpoint}; "

@@ -1,10 +1,10 @@
 """``up``, ``down`` and ``status``: every resource in order, for every endpoint.
 
 ``provision_up`` creates what the course clicked through by hand — the score table (stream
-NEW_IMAGE), the retrain table and, where the endpoint has Lambda, the on-failure queue, a
-least-privilege role, the retrain flagger function and its event source mapping. Every step
-reads the current state first and only changes what differs, so running it twice changes
-nothing; ``provision_down`` removes exactly those resources.
+NEW_IMAGE), the retrain table — plus model_api's registry table and, where the endpoint has
+Lambda, the on-failure queue, a least-privilege role, the retrain flagger function and its event
+source mapping. Every step reads the current state first and only changes what differs, so
+running it twice changes nothing; ``provision_down`` removes exactly those resources.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def provision_down(
         report.changes.append(delete_log_group(settings, clients))
     if not keep_tables:
         ddb = clients("dynamodb")
-        for name in (settings.score_table, settings.retrain_table):
+        for name in (settings.score_table, settings.retrain_table, settings.registry_table):
             report.changes.append(delete_table(ddb, name, settings.provision_wait_s))
     return report
 
@@ -111,6 +111,7 @@ def provision_status(
     for key, name in (
         ("score_table", settings.score_table),
         ("retrain_table", settings.retrain_table),
+        ("registry_table", settings.registry_table),
     ):
         table = describe_table(ddb, name)
         status[key] = (

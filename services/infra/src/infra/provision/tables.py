@@ -1,8 +1,10 @@
-"""The two tables: the score table (stream NEW_IMAGE, read by the flagger) and the retrain table.
+"""The three tables: the score table (stream NEW_IMAGE, read by the flagger), the retrain table
+and model_api's registry.
 
-Both have the record contract's keys (``partition_key`` HASH, ``sort_key`` RANGE, strings) and
-on-demand billing. A table counts as ready only once its stream is ENABLED, so no write made after
-:func:`ensure_table` returns is lost.
+The score and retrain tables have the record contract's keys (``partition_key`` HASH,
+``sort_key`` RANGE, strings); the registry has ``pk``/``sk`` (strings: items grouped by kind in
+``pk``, so a listing is one Query). All are on-demand. A table with a stream counts as ready only
+once its stream is ENABLED, so no write made after :func:`ensure_table` returns is lost.
 """
 
 from __future__ import annotations
@@ -22,6 +24,15 @@ KEY_SCHEMA = [
 ATTRIBUTES = [
     {"AttributeName": "partition_key", "AttributeType": "S"},
     {"AttributeName": "sort_key", "AttributeType": "S"},
+]
+# model_api's registry: one table of metadata, counters, leases and outbox chunks.
+REGISTRY_KEY_SCHEMA = [
+    {"AttributeName": "pk", "KeyType": "HASH"},
+    {"AttributeName": "sk", "KeyType": "RANGE"},
+]
+REGISTRY_ATTRIBUTES = [
+    {"AttributeName": "pk", "AttributeType": "S"},
+    {"AttributeName": "sk", "AttributeType": "S"},
 ]
 STREAM_VIEW = "NEW_IMAGE"
 # The handler reads NewImage; these view types carry it.
@@ -64,23 +75,31 @@ def _wait_stream_enabled(streams: Any, table: dict[str, Any], timeout: float) ->
     )
 
 
-def _check_keys(table: dict[str, Any]) -> None:
+def _check_keys(table: dict[str, Any], key_schema: list[dict[str, str]]) -> None:
     keys = {(k["AttributeName"], k["KeyType"]) for k in table.get("KeySchema", [])}
-    if keys != {(k["AttributeName"], k["KeyType"]) for k in KEY_SCHEMA}:
+    if keys != {(k["AttributeName"], k["KeyType"]) for k in key_schema}:
+        hash_key, range_key = (k["AttributeName"] for k in key_schema)
         raise ProvisioningError(
-            f"table {table['TableName']} exists with key schema {sorted(keys)}; the record "
-            "contract needs partition_key (HASH, S) and sort_key (RANGE, S). Choose another "
-            "table name (IRIS_SCORE_TABLE / IRIS_RETRAIN_TABLE) or remove that table."
+            f"table {table['TableName']} exists with key schema {sorted(keys)}; it needs "
+            f"{hash_key} (HASH, S) and {range_key} (RANGE, S). Choose another table name "
+            "(IRIS_SCORE_TABLE / IRIS_RETRAIN_TABLE / IRIS_REGISTRY_TABLE) or remove that table."
         )
 
 
 def ensure_table(
-    ddb: Any, name: str, *, stream: bool, timeout: float, streams: Any = None
+    ddb: Any,
+    name: str,
+    *,
+    stream: bool,
+    timeout: float,
+    streams: Any = None,
+    keys: tuple[list[dict[str, str]], list[dict[str, str]]] = (KEY_SCHEMA, ATTRIBUTES),
 ) -> Change:
     """Create the table (on-demand; stream NEW_IMAGE if asked) or bring its stream up to date.
 
     With ``stream``, ``streams`` (a DynamoDB Streams client) is required: the table counts as
     ready only once its stream is ENABLED, so no write made after this returns is lost.
+    ``keys`` is (key schema, attribute definitions): the record contract's unless given.
     """
     if stream and streams is None:
         raise ValueError("ensure_table(stream=True) needs a dynamodbstreams client")
@@ -88,8 +107,8 @@ def ensure_table(
     if table is None:
         kwargs: dict[str, Any] = {
             "TableName": name,
-            "KeySchema": KEY_SCHEMA,
-            "AttributeDefinitions": ATTRIBUTES,
+            "KeySchema": keys[0],
+            "AttributeDefinitions": keys[1],
             "BillingMode": "PAY_PER_REQUEST",
         }
         if stream:
@@ -105,8 +124,8 @@ def ensure_table(
         return Change("created", "table", name, "stream NEW_IMAGE" if stream else "")
     if table.get("TableStatus") == "DELETING":  # a `down` still finishing: wait, then create
         poll(lambda: describe_table(ddb, name), lambda t: t is None, timeout, f"{name} deleted")
-        return ensure_table(ddb, name, stream=stream, timeout=timeout, streams=streams)
-    _check_keys(table)
+        return ensure_table(ddb, name, stream=stream, timeout=timeout, streams=streams, keys=keys)
+    _check_keys(table, keys[0])
     if table.get("TableStatus") != "ACTIVE":
         table = _wait_table_active(ddb, name, timeout, stream=False)
     spec = table.get("StreamSpecification") or {}
@@ -143,11 +162,18 @@ def delete_table(ddb: Any, name: str, timeout: float) -> Change:
 
 
 def ensure_tables(settings: InfraSettings, clients: AwsClients) -> list[Change]:
-    """The score table (stream NEW_IMAGE) and the retrain table."""
+    """The score table (stream NEW_IMAGE), the retrain table and the registry (``pk``/``sk``)."""
     ddb = clients("dynamodb")
     wait = settings.provision_wait_s
     streams = clients("dynamodbstreams")
     return [
         ensure_table(ddb, settings.score_table, stream=True, timeout=wait, streams=streams),
         ensure_table(ddb, settings.retrain_table, stream=False, timeout=wait),
+        ensure_table(
+            ddb,
+            settings.registry_table,
+            stream=False,
+            timeout=wait,
+            keys=(REGISTRY_KEY_SCHEMA, REGISTRY_ATTRIBUTES),
+        ),
     ]
