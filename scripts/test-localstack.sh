@@ -16,6 +16,7 @@ TESTS=(
   tests/infra/esm
   tests/model_api/runs/test_dynamodb.py
   tests/model_api/core/test_registry.py
+  tests/model_api/core/test_lease.py
   tests/e2e/test_retrain_loop.py::test_relabelled_rows_reach_the_retrain_table_exactly
 )
 # Starts and kills its own DynamoDB Local (an outage), so it never talks to LocalStack.
