@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from dashboard.api_client import ApiClient
+from dashboard.api import ApiClient
 from model_api.core.errors import ErrorResponse
 from model_api.core.errors import _routes as flat_routes
 from pydantic import TypeAdapter

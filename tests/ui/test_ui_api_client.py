@@ -1,4 +1,4 @@
-"""dashboard.api_client: the one exception type for every failure, paging, request shapes."""
+"""dashboard.api: the one exception type for every failure, paging, request shapes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
-from dashboard.api_client import ApiClient, ApiError
+from dashboard.api import ApiClient, ApiError
 
 
 def test_the_api_error_shape_becomes_api_error_with_its_fields(client, fake_api) -> None:

@@ -7,7 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from dashboard import api_client, config
+from dashboard import config
+from dashboard.api import client as api_client
 from dashboard.app import PACKAGE_DIR
 from ui_kit import pointed_plotly_bundle
 

@@ -9,7 +9,7 @@ import json
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
-from dashboard import figures as fg
+from dashboard.components import figures as fg
 
 BINS = {
     "column": "petal_length",

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from dashboard import api_client, config
+from dashboard import config
+from dashboard.api import client as api_client
 
 TOKEN = "ui-test-token-1"
 

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import httpx
-from dashboard.api_client import ApiClient
+from dashboard.api import ApiClient
 from dashboard.views import retrain_versions as vv
 from dashboard.views import retrain_view as rv
 from ui_kit import is_error, text_of

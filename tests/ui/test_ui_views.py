@@ -274,7 +274,7 @@ def test_the_models_first_view_shows_the_newest_model_in_the_layout(client, fake
 
 
 def test_the_score_form_is_built_from_the_schema_and_waits_for_a_down_api(fake_api) -> None:
-    from dashboard.api_client import ApiClient
+    from dashboard.api import ApiClient
 
     down = [True]
 

@@ -14,7 +14,7 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, callback, dcc, html
 
 from dashboard import security
-from dashboard.api_client import ApiError, get_client
+from dashboard.api import ApiError, get_client
 from dashboard.config import get_settings
 
 PACKAGE_DIR = Path(__file__).resolve().parent

@@ -9,7 +9,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dashboard.api_client import ApiClient, ApiError
+from dashboard.api import ApiClient, ApiError
 
 # The label column's name, for the Data page's pure column helpers (views/data_view.py); the
 # Score page reads it from the schema (``label``), and the tests check the two agree.

@@ -13,10 +13,10 @@ from typing import Any
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
-from dashboard.api_client import get_client
+from dashboard.api import get_client
 from dashboard.components.grid import block_stores, grid, serve_blocks
+from dashboard.components.layout import card, page_header
 from dashboard.views import data_view as dv
-from dashboard.views.common import card, page_header
 
 dash.register_page(__name__, path="/data", name="Data", title="Data · Iris monitor", order=1)
 

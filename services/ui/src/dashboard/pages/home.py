@@ -7,8 +7,8 @@ from typing import Any
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, html
-from dashboard.api_client import ApiError, get_client
-from dashboard.views.common import card, error_alert, kpi, page_header
+from dashboard.api import ApiError, get_client
+from dashboard.components.layout import card, error_alert, kpi, page_header
 
 dash.register_page(__name__, path="/", name="Overview", title="Iris monitor", order=0)
 

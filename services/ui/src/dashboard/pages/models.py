@@ -12,11 +12,11 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
-from dashboard.api_client import get_client
+from dashboard.api import get_client
 from dashboard.components.grid import STATUS_TEXT, grid
+from dashboard.components.layout import card, page_header
 from dashboard.config import get_settings
 from dashboard.views import models_view as mv
-from dashboard.views.common import card, page_header
 
 dash.register_page(__name__, path="/models", name="Models", title="Models · Iris monitor", order=2)
 

@@ -8,11 +8,11 @@ from typing import Any
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html
-from dashboard.api_client import get_client
+from dashboard.api import get_client
 from dashboard.components.grid import DANGER_ROW, DANGER_TEXT, block_stores, grid, serve_blocks
+from dashboard.components.layout import card, page_header
 from dashboard.config import get_settings
 from dashboard.views import monitoring_view as mon
-from dashboard.views.common import card, page_header
 
 dash.register_page(
     __name__, path="/monitoring", name="Monitoring", title="Monitoring · Iris monitor", order=5

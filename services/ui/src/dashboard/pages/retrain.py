@@ -13,11 +13,12 @@ from typing import Any
 import dash
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
-from dashboard.api_client import ApiError, get_client
+from dashboard.api import ApiError, get_client
+from dashboard.components.layout import page_header
+from dashboard.components.pickers import dataset_options
 from dashboard.views import retrain_layout as lay
 from dashboard.views import retrain_versions as vv
 from dashboard.views import retrain_view as rv
-from dashboard.views.common import dataset_options, page_header
 
 dash.register_page(
     __name__, path="/retrain", name="Retrain", title="Retrain · Iris monitor", order=6

@@ -10,10 +10,10 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
-from dashboard.api_client import get_client
-from dashboard.figures import probability_figure
+from dashboard.api import get_client
+from dashboard.components.figures import probability_figure
+from dashboard.components.layout import card, page_header
 from dashboard.views import score_view as sv
-from dashboard.views.common import card, page_header
 
 dash.register_page(__name__, path="/score", name="Score", title="Score · Iris monitor", order=3)
 

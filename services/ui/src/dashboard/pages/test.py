@@ -9,10 +9,11 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
-from dashboard.api_client import get_client
+from dashboard.api import get_client
+from dashboard.components.layout import card, page_header
+from dashboard.components.pickers import pickers
 from dashboard.config import get_settings
 from dashboard.views import test_view as tv
-from dashboard.views.common import card, page_header, pickers
 
 dash.register_page(__name__, path="/test", name="Test", title="Test · Iris monitor", order=4)
 

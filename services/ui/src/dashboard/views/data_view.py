@@ -13,17 +13,12 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import html, no_update
 
-from dashboard.api_client import ApiClient, ApiError
+from dashboard.api import ApiClient, ApiError
+from dashboard.components.figures import empty_figure, histogram_figure, scatter_figure
 from dashboard.components.grid import block_request, block_response, column_defs
+from dashboard.components.layout import error_alert, fmt_time, success_alert
+from dashboard.components.pickers import dataset_options, pick_value
 from dashboard.features import LABEL
-from dashboard.figures import empty_figure, histogram_figure, scatter_figure
-from dashboard.views.common import (
-    dataset_options,
-    error_alert,
-    fmt_time,
-    pick_value,
-    success_alert,
-)
 
 TABLE_PAGE_SIZE = 15
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024

@@ -9,19 +9,18 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import html, no_update
 
-from dashboard.api_client import ApiClient, ApiError
-from dashboard.figures import empty_figure, history_figure
-from dashboard.views.common import (
+from dashboard.api import ApiClient, ApiError
+from dashboard.components.figures import empty_figure, history_figure
+from dashboard.components.layout import (
     ACTIVE_STATUSES,
-    dataset_options,
     error_alert,
     fmt_num,
     fmt_pct,
     fmt_time,
-    pick_value,
     status_badge,
     success_alert,
 )
+from dashboard.components.pickers import dataset_options, pick_value
 
 
 class FormError(ValueError):

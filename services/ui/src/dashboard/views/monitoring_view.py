@@ -16,15 +16,10 @@ from urllib.parse import quote
 import dash_bootstrap_components as dbc
 from dash import dcc, html, no_update
 
-from dashboard.api_client import ApiClient, ApiError
+from dashboard.api import ApiClient, ApiError
+from dashboard.components.figures import empty_figure, runs_figure
 from dashboard.components.grid import block_request, block_response
-from dashboard.figures import empty_figure, runs_figure
-from dashboard.views.common import (
-    error_alert,
-    fmt_pct,
-    fmt_time,
-    kpi,
-)
+from dashboard.components.layout import error_alert, fmt_pct, fmt_time, kpi
 from dashboard.views.test_view import logging_view
 
 RUNS_SHOWN = 50

@@ -7,9 +7,9 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.components.layout import card
 from dashboard.config import get_settings
 from dashboard.views import retrain_view as rv
-from dashboard.views.common import card
 from dashboard.views.retrain_grids import candidates_grid, versions_grid
 
 _SMALL = "small fw-bold mb-1"

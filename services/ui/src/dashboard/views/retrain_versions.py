@@ -10,9 +10,9 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from dashboard.api_client import ApiClient, ApiError
-from dashboard.figures import confusion_figure
-from dashboard.views.common import error_alert, fmt_pct, fmt_time, info_alert, success_alert
+from dashboard.api import ApiClient, ApiError
+from dashboard.components.figures import confusion_figure
+from dashboard.components.layout import error_alert, fmt_pct, fmt_time, info_alert, success_alert
 from dashboard.views.retrain_grids import lineage_grid
 
 Row = dict[str, Any]

@@ -11,8 +11,8 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import html
 
-from dashboard.api_client import ApiClient, ApiError
-from dashboard.views.common import error_alert, fmt_pct, info_alert, success_alert
+from dashboard.api import ApiClient, ApiError
+from dashboard.components.layout import error_alert, fmt_pct, info_alert, success_alert
 
 CAUSE_LABELS = {
     "label_error": "label error",
@@ -69,8 +69,8 @@ def candidates(
         return [], info_alert("Choose a run: its flagged records appear here, triaged."), None
     flt = {"cause": cause or None, "reviewed": reviewed or None, "actual": actual or None}
     try:
-        items = client.candidates(run_id, **flt)
-        every = client.candidates(run_id) if any(flt.values()) else items
+        items = client.all_retrain_candidates(run_id, **flt)
+        every = client.all_retrain_candidates(run_id) if any(flt.values()) else items
     except ApiError as exc:
         return [], None, error_alert(exc, "Could not read the candidates")
     causes = Counter(i.get("suspected_cause") for i in every)

@@ -11,13 +11,10 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html, no_update
 
 from dashboard import features as ft
-from dashboard.api_client import ApiClient, ApiError
-from dashboard.figures import colour_map, probability_figure
-from dashboard.views.common import (
-    error_alert,
-    fmt_pct,
-    pickers,
-)
+from dashboard.api import ApiClient, ApiError
+from dashboard.components.figures import colour_map, probability_figure
+from dashboard.components.layout import error_alert, fmt_pct
+from dashboard.components.pickers import pickers
 
 INPUT_TYPE = "score-in"
 

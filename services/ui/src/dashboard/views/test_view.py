@@ -8,15 +8,10 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import dcc, html, no_update
 
-from dashboard.api_client import ApiClient, ApiError
+from dashboard.api import ApiClient, ApiError
+from dashboard.components.figures import confusion_figure
 from dashboard.components.grid import grid
-from dashboard.figures import confusion_figure
-from dashboard.views.common import (
-    error_alert,
-    fmt_pct,
-    fmt_time,
-    kpi,
-)
+from dashboard.components.layout import error_alert, fmt_pct, fmt_time, kpi
 
 PER_CLASS_COLUMNS = ("class", "precision", "recall", "f1", "support")
 

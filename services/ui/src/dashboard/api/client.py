@@ -1,8 +1,9 @@
 """The one way the dashboard talks to model_api: a small typed httpx client.
 
-Every failure — the API's error shape ``{"error": {"code", "message", "details"}}``, a non-JSON
-error page, a refused connection, a timeout — becomes one :class:`ApiError`, so a page needs a
-single ``except ApiError`` to show an alert and stay usable.
+One method per route; answers are typed (:mod:`dashboard.api.models`); every failure becomes one
+:class:`~dashboard.api.errors.ApiError`, so a page needs a single ``except ApiError``.
+Longer than 300 lines because it is one table of the routes the dashboard calls (a few lines
+each, the paging loops next to the routes they follow); split, a route would be harder to find.
 """
 
 from __future__ import annotations
@@ -14,50 +15,31 @@ from typing import Any
 import httpx
 from iris_common.logs import REQUEST_ID_HEADER, current_request_id
 
+from dashboard.api.errors import ApiError, error_from
+from dashboard.api.models import (
+    Comparison,
+    Dataset,
+    Derived,
+    ItemPage,
+    Job,
+    Json,
+    Model,
+    Promotion,
+    Readiness,
+    Reviewed,
+    RowsPage,
+    Run,
+    RunList,
+    Schema,
+    Score,
+    TestRun,
+    VersionList,
+)
 from dashboard.config import UiSettings, get_settings
-
-Json = dict[str, Any]
 
 # The largest page the client asks for when it needs a whole collection (model_api may cap it
 # lower; the client follows the ``limit`` the API echoes back).
 _PAGE = 1000
-
-
-class ApiError(Exception):
-    """A failed model_api call, with what the user needs to read in an alert."""
-
-    def __init__(
-        self, message: str, *, code: str = "error", status: int | None = None, details: Any = None
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.status = status
-        self.details = details
-
-    def __str__(self) -> str:
-        where = f"HTTP {self.status}, " if self.status is not None else ""
-        text = f"{self.message} ({where}{self.code})"
-        detail = _detail_text(self.details)
-        return f"{text}: {detail}" if detail else text
-
-
-def _detail_text(details: Any) -> str:
-    """FastAPI validation details are lists of ``{loc, msg}``; show them short and readable."""
-    if not details:
-        return ""
-    if isinstance(details, list):
-        parts = []
-        for item in details[:5]:
-            if isinstance(item, dict) and "msg" in item:
-                loc = ".".join(str(p) for p in item.get("loc", []) if p not in ("body", "query"))
-                parts.append(f"{loc}: {item['msg']}" if loc else str(item["msg"]))
-            else:
-                parts.append(str(item))
-        return "; ".join(parts)
-    if isinstance(details, dict):
-        return "; ".join(f"{k}: {v}" for k, v in list(details.items())[:5])
-    return str(details)
 
 
 def _pass_request_id(request: httpx.Request) -> None:
@@ -89,7 +71,7 @@ class ApiClient:
             headers=headers,
             event_hooks={"request": [_pass_request_id]},
         )
-        self._schema: Json | None = None
+        self._schema: Schema | None = None
 
     @classmethod
     def from_settings(cls, settings: UiSettings) -> ApiClient:
@@ -128,11 +110,11 @@ class ApiClient:
                     code="bad_response",
                     status=response.status_code,
                 ) from exc
-        raise _error_from(response)
+        raise error_from(response)
 
     # --- health ----------------------------------------------------------------------------
 
-    def ready(self) -> Json:
+    def ready(self) -> Readiness:
         """``GET /health/ready``; a 503 still returns its body (it lists the failing checks)."""
         try:
             response = self._http.get("/health/ready")
@@ -146,32 +128,32 @@ class ApiClient:
             body = {}
         if response.status_code in (200, 503) and isinstance(body, dict) and "status" in body:
             return body
-        raise _error_from(response)
+        raise error_from(response)
 
     # --- the input contract ----------------------------------------------------------------
 
-    def schema(self) -> Json:
+    def schema(self) -> Schema:
         """``GET /api/schema`` (features, formulas, classes, limits, states): fetched once and
         kept; while the API is down it raises ``ApiError`` and the next call asks again."""
         if self._schema is None:
             self._schema = self._request("GET", "/api/schema")
         return self._schema
 
-    def derive(self, inputs: Json) -> Json:
+    def derive(self, inputs: Json) -> Derived:
         """``POST /api/schema/derive``: the 20 features from the 9 independent inputs."""
         return self._request("POST", "/api/schema/derive", json={"inputs": inputs})
 
     # --- datasets --------------------------------------------------------------------------
 
-    def list_datasets(self) -> list[Json]:
+    def list_datasets(self) -> list[Dataset]:
         return self._request("GET", "/api/datasets")
 
-    def get_dataset(self, dataset_id: int) -> Json:
+    def get_dataset(self, dataset_id: int) -> Dataset:
         return self._request("GET", f"/api/datasets/{int(dataset_id)}")
 
     def dataset_rows(
         self, dataset_id: int, offset: int = 0, limit: int = 100, sort: list[str] | None = None
-    ) -> Json:
+    ) -> RowsPage:
         """One page of rows; ``sort`` (``"column:asc|desc"``) orders the whole set first."""
         params: Json = {"offset": offset, "limit": limit}
         if sort:
@@ -200,7 +182,7 @@ class ApiClient:
             if not batch or offset >= int(page.get("total", 0)):
                 return rows
 
-    def upload_dataset(self, filename: str, content: bytes, name: str | None = None) -> Json:
+    def upload_dataset(self, filename: str, content: bytes, name: str | None = None) -> Dataset:
         """``POST /api/datasets`` with the CSV as a multipart ``file`` part."""
         data = {"name": name} if name else None
         files = {"file": (filename or "upload.csv", content, "text/csv")}
@@ -211,16 +193,16 @@ class ApiClient:
 
     # --- models ----------------------------------------------------------------------------
 
-    def list_models(self) -> list[Json]:
+    def list_models(self) -> list[Model]:
         return self._request("GET", "/api/models")
 
-    def get_model(self, model_id: int) -> Json:
+    def get_model(self, model_id: int) -> Model:
         return self._request("GET", f"/api/models/{int(model_id)}")
 
-    def create_model(self, spec: Json) -> Json:
+    def create_model(self, spec: Json) -> Model:
         return self._request("POST", "/api/models", json=spec)
 
-    def retrain_model(self, model_id: int, spec: Json) -> Json:
+    def retrain_model(self, model_id: int, spec: Json) -> Model:
         return self._request("POST", f"/api/models/{int(model_id)}/train", json=spec)
 
     def delete_model(self, model_id: int) -> None:
@@ -232,7 +214,7 @@ class ApiClient:
         *,
         features: dict[str, float] | None = None,
         values: list[float] | None = None,
-    ) -> Json:
+    ) -> Score:
         """Score one row, given either the 20 named features or 20 values in CSV order."""
         if (features is None) == (values is None):
             raise ValueError("give exactly one of features or values")
@@ -243,20 +225,20 @@ class ApiClient:
 
     def run_test(
         self, model_id: int, dataset_id: int, flip_fraction: float = 0.0, seed: int | None = None
-    ) -> Json:
+    ) -> TestRun:
         body = {"dataset_id": int(dataset_id), "flip_fraction": flip_fraction, "seed": seed}
         return self._request("POST", f"/api/models/{int(model_id)}/tests", json=body)
 
-    def list_runs(self, model_id: int | None = None, limit: int = 50, offset: int = 0) -> Json:
+    def list_runs(self, model_id: int | None = None, limit: int = 50, offset: int = 0) -> RunList:
         params: Json = {"limit": limit, "offset": offset}
         if model_id is not None:
             params["model_id"] = int(model_id)
         return self._request("GET", "/api/runs", params=params)
 
-    def get_run(self, run_id: str) -> Json:
+    def get_run(self, run_id: str) -> Run:
         return self._request("GET", f"/api/runs/{_segment(run_id)}")
 
-    def run_records(self, run_id: str, limit: int = 100, cursor: str | None = None) -> Json:
+    def run_records(self, run_id: str, limit: int = 100, cursor: str | None = None) -> ItemPage:
         params: Json = {"limit": limit}
         if cursor:
             params["cursor"] = cursor
@@ -268,8 +250,11 @@ class ApiClient:
         model_id: int | None = None,
         limit: int = 100,
         cursor: str | None = None,
-    ) -> Json:
-        params: Json = {"limit": limit}
+        **filters: Any,
+    ) -> ItemPage:
+        """One page of candidates with triage and review; ``filters`` (``cause``, ``reviewed``,
+        ``actual``...) narrow it server-side, ``None`` ones are left out."""
+        params: Json = {"limit": limit} | {k: v for k, v in filters.items() if v is not None}
         if run_id:
             params["run_id"] = run_id
         if model_id is not None:
@@ -284,48 +269,39 @@ class ApiClient:
             lambda limit, cursor: self.run_records(run_id, limit, cursor), max_items
         )
 
-    def all_retrain_candidates(self, run_id: str, max_items: int = 5000) -> list[Json]:
-        """A run's retrain candidates, following ``next_cursor`` up to ``max_items``."""
+    def all_retrain_candidates(
+        self, run_id: str, max_items: int = 5000, **filters: Any
+    ) -> list[Json]:
+        """A run's retrain candidates (``filters`` as for one page), following ``next_cursor``
+        up to ``max_items``."""
         return self._collect(
             lambda limit, cursor: self.retrain_candidates(
-                run_id=run_id, limit=limit, cursor=cursor
+                run_id=run_id, limit=limit, cursor=cursor, **filters
             ),
             max_items,
         )
 
-    # --- the retrain loop: triage, reviews, versions, jobs, comparison, promotion --------------
+    # --- the retrain loop: reviews, versions, jobs, comparison, promotion ---------------------
 
-    def candidates(self, run_id: str, **filters: Any) -> list[Json]:
-        """Every candidate of a run with triage and review (``cause``, ``reviewed``, ...)."""
-        params = {k: v for k, v in filters.items() if v is not None}
-
-        def fetch(limit: int, cursor: str | None) -> Json:
-            query: Json = {"run_id": run_id, "limit": limit, **params}
-            if cursor:
-                query["cursor"] = cursor
-            return self._request("GET", "/api/retrain", params=query)
-
-        return self._collect(fetch, 5000)
-
-    def review(self, body: Json) -> Json:
+    def review(self, body: Json) -> Reviewed:
         return self._request("POST", "/api/retrain/reviews", json=body)
 
-    def start_version(self, model_id: int, body: Json) -> Json:
+    def start_version(self, model_id: int, body: Json) -> Job:
         return self._request("POST", f"/api/models/{int(model_id)}/versions", json=body)
 
-    def versions(self, model_id: int) -> Json:
+    def versions(self, model_id: int) -> VersionList:
         return self._request("GET", f"/api/models/{int(model_id)}/versions")
 
-    def job(self, job_id: str) -> Json:
+    def job(self, job_id: str) -> Job:
         return self._request("GET", f"/api/jobs/{_segment(job_id)}")
 
-    def jobs(self, model_id: int) -> list[Json]:
+    def jobs(self, model_id: int) -> list[Job]:
         return self._request("GET", "/api/jobs", params={"model_id": int(model_id)})
 
-    def compare(self, model_id: int, body: Json) -> Json:
+    def compare(self, model_id: int, body: Json) -> Comparison:
         return self._request("POST", f"/api/models/{int(model_id)}/compare", json=body)
 
-    def promote(self, model_id: int, body: Json) -> Json:
+    def promote(self, model_id: int, body: Json) -> Promotion:
         return self._request("POST", f"/api/models/{int(model_id)}/promote", json=body)
 
     @staticmethod
@@ -348,34 +324,6 @@ def _segment(value: str) -> str:
     if not text or "/" in text:
         raise ApiError(f"Not a valid run id: {text!r}", code="invalid_run_id")
     return httpx.URL(f"/{text}").raw_path.decode().lstrip("/")
-
-
-def _error_from(response: httpx.Response) -> ApiError:
-    """Turn a non-2xx response into an ApiError, preferring the API's documented error shape."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        err = body["error"]
-        return ApiError(
-            str(err.get("message") or response.reason_phrase),
-            code=str(err.get("code") or "error"),
-            status=response.status_code,
-            details=err.get("details"),
-        )
-    if isinstance(body, dict) and "detail" in body:  # a bare FastAPI error, just in case
-        return ApiError(
-            "The model service rejected the request",
-            code=f"http_{response.status_code}",
-            status=response.status_code,
-            details=body["detail"],
-        )
-    return ApiError(
-        f"The model service answered {response.status_code} {response.reason_phrase}",
-        code=f"http_{response.status_code}",
-        status=response.status_code,
-    )
 
 
 @lru_cache
