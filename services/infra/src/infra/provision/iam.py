@@ -60,50 +60,64 @@ def _arn_parts(table_arn: str) -> tuple[str, str, str]:
     return parts[1], parts[3], parts[4]
 
 
+def function_statements(
+    *, log_group_arn: str, stream_arn: str, retrain_table_arn: str, queue_arn: str
+) -> list[dict[str, Any]]:
+    """The function's only permissions: exactly what its code and Lambda for it call, each on
+    exactly its resource. The code's calls come from ``flagger.permissions``. The ARNs may be
+    concrete (provisioning) or CloudFormation references (``infra.deploy``): one list for both."""
+    queue_actions = sorted(set(actions_on(FAILURE_QUEUE)) | set(MAPPING_QUEUE_ACTIONS))
+    return [
+        {
+            "Sid": "ReadScoreStream",
+            "Effect": "Allow",
+            "Action": STREAM_READ_ACTIONS,
+            "Resource": stream_arn,
+        },
+        {
+            "Sid": "ListStreams",
+            "Effect": "Allow",
+            "Action": STREAM_LIST_ACTIONS,
+            "Resource": "*",
+        },
+        {
+            "Sid": "WriteRetrainCandidates",
+            "Effect": "Allow",
+            "Action": actions_on(RETRAIN_TABLE),
+            "Resource": retrain_table_arn,
+        },
+        {
+            "Sid": "OwnLogs",
+            "Effect": "Allow",
+            "Action": LOG_ACTIONS,
+            "Resource": [log_group_arn, f"{log_group_arn}:*"],
+        },
+        {
+            "Sid": "OnFailureDestination",
+            "Effect": "Allow",
+            "Action": queue_actions,
+            "Resource": queue_arn,
+        },
+    ]
+
+
 def function_policy(
     settings: InfraSettings, *, stream_arn: str, retrain_table_arn: str, queue_arn: str
 ) -> dict[str, Any]:
-    """The function's only permissions: exactly what its code and Lambda for it call, each on
-    exactly its resource. The code's calls come from ``flagger.permissions``."""
+    """:func:`function_statements` as a policy document, its log group named after the function
+    (Lambda's default ``/aws/lambda/<name>``) in the retrain table's partition/region/account."""
     partition, region, account = _arn_parts(retrain_table_arn)
     log_group = (
         f"arn:{partition}:logs:{region}:{account}:log-group:/aws/lambda/{settings.function_name}"
     )
-    queue_actions = sorted(set(actions_on(FAILURE_QUEUE)) | set(MAPPING_QUEUE_ACTIONS))
     return {
         "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ReadScoreStream",
-                "Effect": "Allow",
-                "Action": STREAM_READ_ACTIONS,
-                "Resource": stream_arn,
-            },
-            {
-                "Sid": "ListStreams",
-                "Effect": "Allow",
-                "Action": STREAM_LIST_ACTIONS,
-                "Resource": "*",
-            },
-            {
-                "Sid": "WriteRetrainCandidates",
-                "Effect": "Allow",
-                "Action": actions_on(RETRAIN_TABLE),
-                "Resource": retrain_table_arn,
-            },
-            {
-                "Sid": "OwnLogs",
-                "Effect": "Allow",
-                "Action": LOG_ACTIONS,
-                "Resource": [log_group, f"{log_group}:*"],
-            },
-            {
-                "Sid": "OnFailureDestination",
-                "Effect": "Allow",
-                "Action": queue_actions,
-                "Resource": queue_arn,
-            },
-        ],
+        "Statement": function_statements(
+            log_group_arn=log_group,
+            stream_arn=stream_arn,
+            retrain_table_arn=retrain_table_arn,
+            queue_arn=queue_arn,
+        ),
     }
 
 
