@@ -51,9 +51,12 @@ def test_every_call_is_permitted() -> None:
     assert obstore <= set(permissions.OBJECT_CALLS), obstore - set(permissions.OBJECT_CALLS)
 
 
-@pytest.mark.parametrize("method", ["batch_write_item", "query", "scan", "get_item", "update_item"])
+@pytest.mark.parametrize(
+    "method",
+    ["batch_write_item", "query", "scan", "get_item", "update_item", "put_item", "delete_item"],
+)
 def test_todays_calls_are_found(method: str) -> None:
-    """The score log, record reads and reviews: the scan must see each of them."""
+    """The score log, record reads, reviews and the registry: the scan must see each."""
     assert method in _used_names()[0]
 
 

@@ -13,7 +13,13 @@ from infra.provision.function import function_variables
 from infra.provision.iam import function_statements
 from infra.provision.mapping import mapping_settings
 from infra.provision.queue import QUEUE_RETENTION_S
-from infra.provision.tables import ATTRIBUTES, KEY_SCHEMA, STREAM_VIEW
+from infra.provision.tables import (
+    ATTRIBUTES,
+    KEY_SCHEMA,
+    REGISTRY_ATTRIBUTES,
+    REGISTRY_KEY_SCHEMA,
+    STREAM_VIEW,
+)
 
 from .conftest import ALLOWED_CIDR, Synth
 
@@ -49,8 +55,6 @@ def test_resource_counts(synth: Synth) -> None:
 
 
 def test_tables_mirror_provisioning(synth: Synth) -> None:
-    from infra.deploy.data import REGISTRY_ATTRIBUTES, REGISTRY_KEY_SCHEMA
-
     tables = {
         r["Properties"]["TableName"]: r for r in synth.resources("AWS::DynamoDB::Table").values()
     }

@@ -15,17 +15,14 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.config import InfraSettings
-from infra.provision.tables import ATTRIBUTES, KEY_SCHEMA, STREAM_VIEW
+from infra.provision.tables import (
+    ATTRIBUTES,
+    KEY_SCHEMA,
+    REGISTRY_ATTRIBUTES,
+    REGISTRY_KEY_SCHEMA,
+    STREAM_VIEW,
+)
 
-# model_api's registry (metadata, counters, leases): string keys pk/sk, on-demand.
-REGISTRY_KEY_SCHEMA = [
-    {"AttributeName": "pk", "KeyType": "HASH"},
-    {"AttributeName": "sk", "KeyType": "RANGE"},
-]
-REGISTRY_ATTRIBUTES = [
-    {"AttributeName": "pk", "AttributeType": "S"},
-    {"AttributeName": "sk", "AttributeType": "S"},
-]
 _TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER}
 
 
