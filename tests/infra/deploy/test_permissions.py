@@ -9,6 +9,7 @@ is built from that list, so a new call without its permission fails here.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import botocore.session
@@ -19,11 +20,13 @@ from model_api import permissions
 SOURCE = Path(permissions.__file__).resolve().parent
 
 
+@functools.cache
 def _dynamodb_operations() -> set[str]:
     model = botocore.session.get_session().get_service_model("dynamodb")
     return {xform_name(name) for name in model.operation_names}
 
 
+@functools.cache
 def _used_names() -> tuple[set[str], set[str]]:
     """(DynamoDB operations named in model_api's source, obstore functions it calls)."""
     operations = _dynamodb_operations()
