@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from dashboard import config
+from dashboard import config, ids
 from dashboard.api import client as api_client
 from dashboard.app import PACKAGE_DIR
 from ui_kit import pointed_plotly_bundle
@@ -82,6 +82,49 @@ def test_a_callback_over_http_reports_an_unreachable_api(app) -> None:
     response = app.server.test_client().post("/_dash-update-component", json=payload)
     assert response.status_code == 200
     assert "API unreachable" in json.dumps(response.get_json())
+
+
+def _update(app, outputs, inputs, state=()):
+    """POST one callback as the browser does; the answer's ``response`` by id and property."""
+    specs = [{"id": i, "property": p} for i, p in outputs]
+    payload = {
+        "output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
+        "outputs": specs,
+        "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
+        "changedPropIds": [f"{i}.{p}" for i, p, _ in inputs],
+        "state": [{"id": i, "property": p, "value": v} for i, p, v in state],
+    }
+    response = app.server.test_client().post("/_dash-update-component", json=payload)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["response"]
+
+
+def test_named_outputs_reach_their_components(app) -> None:
+    """Callbacks return a dict of named outputs (logic's NamedTuple): each lands where its
+    name is wired, here with the API unreachable."""
+    rt = ids.Retrain
+    out = _update(
+        app,
+        [
+            (rt.RUN, "options"),
+            (rt.RUN, "value"),
+            (rt.BASE, "options"),
+            (rt.COMPARE_DATASET, "options"),
+        ],
+        [(rt.URL_RUN, "data", "r-1")],
+        [(ids.Tab.RUN, "data", None)],
+    )
+    assert out[rt.RUN] == {"options": [], "value": None}
+    assert out[rt.BASE] == {"options": []} and out[rt.COMPARE_DATASET] == {"options": []}
+    test = ids.Test
+    out = _update(
+        app,
+        [(test.RESULT, "children"), (test.RUN_ID, "data")],
+        [(test.RUN, "id", test.RUN)],
+        [(ids.Tab.RUN, "data", None)],
+    )
+    assert out[test.RUN_ID] == {"data": None}
+    assert "Run a test to see accuracy" in json.dumps(out[test.RESULT])
 
 
 def test_the_dashboard_never_loads_tensorflow_or_model_api() -> None:

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 from dashboard.api import ApiClient
-from dashboard.views import retrain_versions as vv
-from dashboard.views import retrain_view as rv
+from dashboard.logic import retrain as rv
+from dashboard.logic import retrain_versions as vv
 from ui_kit import is_error, text_of
 
 CANDIDATE = {

@@ -9,11 +9,11 @@ import dash_bootstrap_components as dbc
 import httpx
 from dash import no_update
 from dashboard import features as ft
+from dashboard.logic import score as sv
+from dashboard.logic import test as tv
 from dashboard.views import data_view as dv
 from dashboard.views import models_view as mv
 from dashboard.views import monitoring_view as mon
-from dashboard.views import score_view as sv
-from dashboard.views import test_view as tv
 from ui_kit import is_error, text_of
 
 RUN = "20261125T031509123Z-7f3a"

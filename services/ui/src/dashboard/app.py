@@ -13,8 +13,9 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, callback, dcc, html
 
-from dashboard import security
-from dashboard.api import ApiError, get_client
+from dashboard import ids, security
+from dashboard.api import get_client
+from dashboard.components.status import api_badge
 from dashboard.config import get_settings
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -28,7 +29,7 @@ def _navbar() -> dbc.Navbar:
                 page["name"],
                 href=page["relative_path"],
                 active="exact",
-                id=f"nav-{page['module'].rsplit('.', 1)[-1]}",
+                id=ids.Tab.nav(page["module"]),
             )
         )
         for page in dash.page_registry.values()
@@ -42,7 +43,7 @@ def _navbar() -> dbc.Navbar:
                     className="fw-bold",
                 ),
                 dbc.Nav(links, navbar=True, className="me-auto"),
-                html.Div(id="api-status", className="api-status"),
+                html.Div(id=ids.Tab.API_STATUS, className="api-status"),
             ],
             fluid=True,
         ),
@@ -57,10 +58,10 @@ def _layout() -> html.Div:
     return html.Div(
         [
             # Per-tab selections shared between pages (sessionStorage is per browser tab).
-            dcc.Store(id="sel-dataset", storage_type="session"),
-            dcc.Store(id="sel-model", storage_type="session"),
-            dcc.Store(id="sel-run", storage_type="session"),
-            dcc.Interval(id="api-status-poll", interval=API_STATUS_POLL_MS),
+            dcc.Store(id=ids.Tab.DATASET, storage_type="session"),
+            dcc.Store(id=ids.Tab.MODEL, storage_type="session"),
+            dcc.Store(id=ids.Tab.RUN, storage_type="session"),
+            dcc.Interval(id=ids.Tab.API_STATUS_POLL, interval=API_STATUS_POLL_MS),
             _navbar(),
             dbc.Container(dash.page_container, fluid="xl", className="pb-5"),
         ]
@@ -86,20 +87,7 @@ def create_app() -> Dash:
     return app
 
 
-@callback(Output("api-status", "children"), Input("api-status-poll", "n_intervals"))
+@callback(Output(ids.Tab.API_STATUS, "children"), Input(ids.Tab.API_STATUS_POLL, "n_intervals"))
 def show_api_status(_: int | None) -> html.Span:
     """A live readiness badge for model_api in the navbar."""
-    try:
-        body = get_client().ready()
-    except ApiError:
-        return html.Span(
-            [html.Span(className="dot dot-down"), "API unreachable"], title=get_client().base_url
-        )
-    ready = body.get("status") == "ready"
-    return html.Span(
-        [
-            html.Span(className="dot dot-up" if ready else "dot dot-warn"),
-            "API ready" if ready else "API degraded",
-        ],
-        title=", ".join(f"{k}: {v}" for k, v in (body.get("checks") or {}).items()),
-    )
+    return api_badge(get_client())

@@ -102,5 +102,11 @@ def card(
     )
 
 
+def labelled(label: str, *controls: Any, html_for: str | None = None, **col: Any) -> dbc.Col:
+    """A form column: a small bold label over its controls (``col``: the column's widths)."""
+    target = {"html_for": html_for} if html_for else {}
+    return dbc.Col([dbc.Label(label, className="small fw-bold mb-1", **target), *controls], **col)
+
+
 def page_header(title: str, lead: str) -> html.Div:
     return html.Div([html.H2(title, className="mb-1"), html.P(lead, className="text-muted mb-4")])

@@ -4,12 +4,22 @@ value to preselect, and both pickers filled from the API for the Score and Test 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from dashboard.api import ApiClient, ApiError
 from dashboard.components.layout import error_alert
 
 Option = dict[str, Any]
+
+
+class Pickers(NamedTuple):
+    """Both pickers, filled: options and the value to show, and an alert if the API failed."""
+
+    model_options: list[Option]
+    model: Any
+    dataset_options: list[Option]
+    dataset: Any
+    alert: Any
 
 
 def dataset_label(dataset: Mapping[str, Any]) -> str:
@@ -55,18 +65,15 @@ def pick_value(options: Sequence[Option], *preferred: Any) -> Any:
 
 def pickers(
     client: ApiClient, remembered_model: int | None, remembered_dataset: int | None
-) -> tuple[Any, Any, Any, Any, Any]:
-    """Ready models (others disabled) and data sets, preselecting this tab's choices.
-
-    Returns (model options, model value, data set options, data set value, alert) for the
-    Score and Test pages, which pick the same way.
-    """
+) -> Pickers:
+    """Ready models (others disabled) and data sets, preselecting this tab's choices, for the
+    Score and Test pages, which pick the same way."""
     try:
         models = model_options(client.list_models(), ready_only=True)
         datasets = dataset_options(client.list_datasets())
     except ApiError as exc:
-        return [], None, [], None, error_alert(exc, "Could not reach the model service")
-    return (
+        return Pickers([], None, [], None, error_alert(exc, "Could not reach the model service"))
+    return Pickers(
         models,
         pick_value(models, remembered_model),
         datasets,

@@ -7,8 +7,10 @@ from typing import Any
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, html
-from dashboard.api import ApiError, get_client
-from dashboard.components.layout import card, error_alert, kpi, page_header
+from dashboard import ids
+from dashboard.api import get_client
+from dashboard.components.layout import card, page_header
+from dashboard.logic import home as logic
 
 dash.register_page(__name__, path="/", name="Overview", title="Iris monitor", order=0)
 
@@ -49,45 +51,12 @@ def layout(**_: Any) -> html.Div:
                 "test prediction is logged and problem records are flagged "
                 "for retraining.",
             ),
-            html.Div(id="home-kpis", className="mb-4"),
+            html.Div(id=ids.Home.KPIS, className="mb-4"),
             card("The loop", steps),
         ]
     )
 
 
-@callback(Output("home-kpis", "children"), Input("home-kpis", "id"))
+@callback(Output(ids.Home.KPIS, "children"), Input(ids.Home.KPIS, "id"))
 def show_counts(_id: str) -> Any:
-    client = get_client()
-    try:
-        datasets = client.list_datasets()
-        models = client.list_models()
-        runs = client.list_runs(limit=1)
-    except ApiError as exc:
-        return error_alert(exc, "The model service is not answering")
-    ready = sum(1 for m in models if m.get("status") == "ready")
-    busy = sum(1 for m in models if m.get("status") in ("queued", "training"))
-    latest = (runs.get("items") or [{}])[0]
-    acc = latest.get("accuracy")
-    return dbc.Row(
-        [
-            dbc.Col(kpi("Data sets", str(len(datasets))), md=3),
-            dbc.Col(
-                kpi(
-                    "Models ready",
-                    f"{ready}" + (f" (+{busy} training)" if busy else ""),
-                    colour="success",
-                ),
-                md=3,
-            ),
-            dbc.Col(kpi("Test runs", str(runs.get("total", 0)), colour="secondary"), md=3),
-            dbc.Col(
-                kpi(
-                    "Latest run accuracy",
-                    f"{acc:.1%}" if isinstance(acc, int | float) else "—",
-                    colour="info",
-                ),
-                md=3,
-            ),
-        ],
-        className="g-3",
-    )
+    return logic.counts(get_client())

@@ -4,6 +4,7 @@ Triaged candidates (cause, label quality, suggestion, why) in a grid with filter
 decide (relabel / keep / exclude) or accept every label-error suggestion; launch a retraining
 job and watch it; compare two versions side by side on a data set neither trained on; promote
 or roll back; each version's lineage one click away. All state is server-side (model_api).
+The cards are built in ``_retrain_layout.py``, the callbacks' bodies live in ``logic/``.
 """
 
 from __future__ import annotations
@@ -11,18 +12,21 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
-from dashboard.api import ApiError, get_client
+from dashboard import ids
+from dashboard.api import get_client
 from dashboard.components.layout import page_header
-from dashboard.components.pickers import dataset_options
-from dashboard.views import retrain_layout as lay
-from dashboard.views import retrain_versions as vv
-from dashboard.views import retrain_view as rv
+from dashboard.logic import retrain as logic
+from dashboard.logic import retrain_versions as versions
+from dashboard.pages import _retrain_layout as lay
 
 dash.register_page(
     __name__, path="/retrain", name="Retrain", title="Retrain · Iris monitor", order=6
 )
+
+ID = ids.Retrain
+_ACTIONS = {ID.ACCEPT: "accept", ID.RELABEL: "relabel", ID.KEEP: "keep", ID.EXCLUDE: "exclude"}
 
 
 def layout(run_id: str | None = None, **_: Any) -> html.Div:
@@ -33,7 +37,7 @@ def layout(run_id: str | None = None, **_: Any) -> html.Div:
                 "Flagged records → triage → review → a new version → a fair "
                 "comparison → promotion.",
             ),
-            dcc.Store(id="rt-url-run", data=run_id),
+            dcc.Store(id=ID.URL_RUN, data=run_id),
             lay.candidates_card(),
             lay.retrain_card(),
             lay.versions_card(),
@@ -42,185 +46,168 @@ def layout(run_id: str | None = None, **_: Any) -> html.Div:
 
 
 @callback(
-    Output("rt-run", "options"),
-    Output("rt-run", "value"),
-    Output("rt-base", "options"),
-    Output("rt-cmp-ds", "options"),
-    Input("rt-url-run", "data"),
-    State("sel-run", "data"),
+    output=dict(
+        runs=Output(ID.RUN, "options"),
+        run=Output(ID.RUN, "value"),
+        base_datasets=Output(ID.BASE, "options"),
+        compare_datasets=Output(ID.COMPARE_DATASET, "options"),
+    ),
+    inputs=[Input(ID.URL_RUN, "data")],
+    state=[State(ids.Tab.RUN, "data")],
 )
 def init(url_run, remembered):
-    client = get_client()
-    try:
-        options = rv.run_options(client)
-        datasets = dataset_options(client.list_datasets())
-    except ApiError:
-        return [], None, [], []
-    values = [o["value"] for o in options]
-    chosen = next((r for r in (url_run, remembered) if r in values), values[0] if values else None)
-    return options, chosen, datasets, datasets
+    return logic.opened(get_client(), url_run, remembered)._asdict()
 
 
 @callback(
-    Output("rt-model", "data"),
-    Output("rt-class", "options"),
-    Output("rt-label", "options"),
-    Output("sel-run", "data", allow_duplicate=True),
-    Output("rt-job", "data", allow_duplicate=True),
-    Output("rt-poll", "disabled", allow_duplicate=True),
-    Input("rt-run", "value"),
+    output=dict(
+        model=Output(ID.MODEL, "data"),
+        classes=Output(ID.CLASS, "options"),
+        labels=Output(ID.LABEL, "options"),
+        tab_run=Output(ids.Tab.RUN, "data", allow_duplicate=True),
+        job=Output(ID.JOB, "data", allow_duplicate=True),
+        poll_off=Output(ID.POLL, "disabled", allow_duplicate=True),
+    ),
+    inputs=[Input(ID.RUN, "value")],
     prevent_initial_call=True,
 )
 def pick_run(run_id):
-    """The run's model, its classes, and a retraining of it still running (from another tab,
-    or before a restart) to follow."""
     if not run_id:
         raise PreventUpdate
-    client = get_client()
-    try:
-        run = client.get_run(run_id)
-        active = rv.active_job(client, run["model_id"])
-    except ApiError:
-        return None, [], [], no_update, no_update, no_update
-    labels = [{"label": c, "value": c} for c in run.get("labels", [])]
-    return run["model_id"], labels, labels, run_id, active, active is None
+    return logic.pick_run(get_client(), run_id)._asdict()
 
 
 @callback(
-    Output("rt-grid", "rowData"),
-    Output("rt-summary", "children"),
-    Output("rt-review-alert", "children", allow_duplicate=True),
-    Input("rt-run", "value"),
-    Input("rt-cause", "value"),
-    Input("rt-reviewed", "value"),
-    Input("rt-class", "value"),
-    Input("rt-changed", "data"),
+    output=dict(
+        rows=Output(ID.GRID, "rowData"),
+        summary=Output(ID.SUMMARY, "children"),
+        alert=Output(ID.REVIEW_ALERT, "children", allow_duplicate=True),
+    ),
+    inputs=[
+        Input(ID.RUN, "value"),
+        Input(ID.CAUSE, "value"),
+        Input(ID.REVIEWED, "value"),
+        Input(ID.CLASS, "value"),
+        Input(ID.CHANGED, "data"),
+    ],
     prevent_initial_call="initial_duplicate",
 )
 def show_candidates(run_id, cause, reviewed, actual, _changed):
-    rows, summary, alert = rv.candidates(get_client(), run_id, cause, reviewed, actual)
-    return rows, summary, alert if alert is not None else no_update
+    return logic.candidates(get_client(), run_id, cause, reviewed, actual)._asdict()
 
 
 @callback(
-    Output("rt-review-alert", "children"),
-    Output("rt-changed", "data"),
-    Output("rt-grid", "selectedRows"),
-    Input("rt-accept", "n_clicks"),
-    Input("rt-relabel", "n_clicks"),
-    Input("rt-keep", "n_clicks"),
-    Input("rt-exclude", "n_clicks"),
-    State("rt-run", "value"),
-    State("rt-grid", "selectedRows"),
-    State("rt-label", "value"),
-    State("rt-reviewer", "value"),
-    State("rt-changed", "data"),
+    output=dict(
+        alert=Output(ID.REVIEW_ALERT, "children"),
+        changed=Output(ID.CHANGED, "data"),
+        selected=Output(ID.GRID, "selectedRows"),
+    ),
+    inputs=[
+        Input(ID.ACCEPT, "n_clicks"),
+        Input(ID.RELABEL, "n_clicks"),
+        Input(ID.KEEP, "n_clicks"),
+        Input(ID.EXCLUDE, "n_clicks"),
+    ],
+    state=[
+        State(ID.RUN, "value"),
+        State(ID.GRID, "selectedRows"),
+        State(ID.LABEL, "value"),
+        State(ID.REVIEWER, "value"),
+        State(ID.CHANGED, "data"),
+    ],
     prevent_initial_call=True,
 )
 def decide(_a, _r, _k, _e, run_id, selected, label, reviewer, changed):
-    action = str(ctx.triggered_id).removeprefix("rt-")
-    alert = rv.decide(get_client(), action, run_id, selected, label, reviewer)
-    return alert, (changed or 0) + 1, []
+    action = _ACTIONS[str(ctx.triggered_id)]
+    alert = logic.decide(get_client(), action, run_id, selected, label, reviewer)
+    return {"alert": alert, "changed": (changed or 0) + 1, "selected": []}
 
 
 @callback(
-    Output("rt-job", "data"),
-    Output("rt-job-view", "children"),
-    Output("rt-poll", "disabled"),
-    Output("rt-train", "disabled"),
-    Output("rt-train-alert", "children"),
-    Output("rt-versions-changed", "data"),
-    Input("rt-train", "n_clicks"),
-    Input("rt-poll", "n_intervals"),
-    State("rt-run", "value"),
-    State("rt-model", "data"),
-    State("rt-base", "value"),
-    State("rt-weight", "value"),
-    State("rt-epochs", "value"),
-    State("rt-job", "data"),
-    State("rt-versions-changed", "data"),
+    output=dict(
+        job=Output(ID.JOB, "data"),
+        view=Output(ID.JOB_VIEW, "children"),
+        poll_off=Output(ID.POLL, "disabled"),
+        train_off=Output(ID.TRAIN, "disabled"),
+        alert=Output(ID.TRAIN_ALERT, "children"),
+        versions_changed=Output(ID.VERSIONS_CHANGED, "data"),
+    ),
+    inputs=[Input(ID.TRAIN, "n_clicks"), Input(ID.POLL, "n_intervals")],
+    state=[
+        State(ID.RUN, "value"),
+        State(ID.MODEL, "data"),
+        State(ID.BASE, "value"),
+        State(ID.WEIGHT, "value"),
+        State(ID.EPOCHS, "value"),
+        State(ID.JOB, "data"),
+        State(ID.VERSIONS_CHANGED, "data"),
+    ],
     prevent_initial_call=True,
 )
 def retrain(_clicks, _n, run_id, model_id, base, weight, epochs, job, changed):
-    client = get_client()
-    if ctx.triggered_id == "rt-train":
-        job, alert = rv.start_job(client, run_id, model_id, base, weight, epochs)
-        if job is None:
-            return no_update, no_update, True, False, alert, no_update
-        return job, rv.job_view(job), False, True, None, no_update
-    job, finished = rv.poll_job(client, job)
-    bump = (changed or 0) + 1 if finished and job else no_update
-    return job, rv.job_view(job), finished, not finished, no_update, bump
+    request = {"run_id": run_id, "model_id": model_id, "base": base}
+    request |= {"weight": weight, "epochs": epochs}
+    clicked = ctx.triggered_id == ID.TRAIN
+    return logic.job_step(get_client(), clicked, request, job, changed)._asdict()
 
 
 @callback(
-    Output("rt-versions", "rowData"),
-    Output("rt-va", "options"),
-    Output("rt-va", "value"),
-    Output("rt-vb", "options"),
-    Output("rt-vb", "value"),
-    Output("rt-pv", "options"),
-    Output("rt-pv", "value"),
-    Output("rt-promoted", "children"),
-    Output("rt-versions-alert", "children"),
-    Input("rt-model", "data"),
-    Input("rt-versions-changed", "data"),
+    output=dict(
+        rows=Output(ID.VERSIONS, "rowData"),
+        a_options=Output(ID.VERSION_A, "options"),
+        a=Output(ID.VERSION_A, "value"),
+        b_options=Output(ID.VERSION_B, "options"),
+        b=Output(ID.VERSION_B, "value"),
+        promote_options=Output(ID.PROMOTE_VERSION, "options"),
+        promote=Output(ID.PROMOTE_VERSION, "value"),
+        promoted=Output(ID.PROMOTED, "children"),
+        alert=Output(ID.VERSIONS_ALERT, "children"),
+    ),
+    inputs=[Input(ID.MODEL, "data"), Input(ID.VERSIONS_CHANGED, "data")],
 )
 def show_versions(model_id, _changed):
-    rows, options, promoted, alert = vv.versions(get_client(), model_id)
-    numbers = [o["value"] for o in options]
-    a = promoted if promoted in numbers else (numbers[0] if numbers else None)
-    b = max(numbers) if numbers else None
-    text = f"Promoted: version {promoted}" if promoted else ""
-    latest = max(numbers) if numbers else None
-    return (
-        rows,
-        options,
-        a,
-        options,
-        b,
-        options,
-        latest,
-        html.Span(text, id="rt-promoted-text"),
-        alert,
-    )
+    return versions.shown(get_client(), model_id)._asdict()
 
 
 @callback(
-    Output("rt-lineage", "children"),
-    Input("rt-versions", "selectedRows"),
-    State("rt-model", "data"),
+    Output(ID.LINEAGE, "children"),
+    Input(ID.VERSIONS, "selectedRows"),
+    State(ID.MODEL, "data"),
 )
 def show_lineage(selected, model_id):
-    return vv.lineage_view(get_client(), model_id, selected)
+    return versions.lineage_view(get_client(), model_id, selected)
 
 
 @callback(
-    Output("rt-comparison", "children"),
-    Input("rt-compare", "n_clicks"),
-    State("rt-model", "data"),
-    State("rt-va", "value"),
-    State("rt-vb", "value"),
-    State("rt-cmp-ds", "value"),
-    State("rt-exclude-trained", "value"),
+    Output(ID.COMPARISON, "children"),
+    Input(ID.COMPARE, "n_clicks"),
+    State(ID.MODEL, "data"),
+    State(ID.VERSION_A, "value"),
+    State(ID.VERSION_B, "value"),
+    State(ID.COMPARE_DATASET, "value"),
+    State(ID.EXCLUDE_TRAINED, "value"),
     prevent_initial_call=True,
 )
 def compare(_clicks, model_id, a, b, dataset_id, exclude):
-    view, alert = vv.compare(get_client(), model_id, a, b, dataset_id, exclude)
+    view, alert = versions.compare(get_client(), model_id, a, b, dataset_id, exclude)
     return alert if view is None else view
 
 
 @callback(
-    Output("rt-versions-alert", "children", allow_duplicate=True),
-    Output("rt-versions-changed", "data", allow_duplicate=True),
-    Input("rt-promote", "n_clicks"),
-    State("rt-model", "data"),
-    State("rt-pv", "value"),
-    State("rt-force", "value"),
-    State("rt-reviewer", "value"),
-    State("rt-versions-changed", "data"),
+    output=dict(
+        alert=Output(ID.VERSIONS_ALERT, "children", allow_duplicate=True),
+        changed=Output(ID.VERSIONS_CHANGED, "data", allow_duplicate=True),
+    ),
+    inputs=[Input(ID.PROMOTE, "n_clicks")],
+    state=[
+        State(ID.MODEL, "data"),
+        State(ID.PROMOTE_VERSION, "value"),
+        State(ID.FORCE, "value"),
+        State(ID.REVIEWER, "value"),
+        State(ID.VERSIONS_CHANGED, "data"),
+    ],
     prevent_initial_call=True,
 )
 def promote(_clicks, model_id, version, force, reviewer, changed):
-    alert = vv.promote(get_client(), model_id, version, force, reviewer)
-    return alert, (changed or 0) + 1
+    alert = versions.promote(get_client(), model_id, version, force, reviewer)
+    return {"alert": alert, "changed": (changed or 0) + 1}

@@ -9,13 +9,16 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
+from dashboard import ids
 from dashboard.api import get_client
-from dashboard.components.layout import card, page_header
+from dashboard.components.layout import card, labelled, page_header
 from dashboard.components.pickers import pickers
 from dashboard.config import get_settings
-from dashboard.views import test_view as tv
+from dashboard.logic import test as logic
 
 dash.register_page(__name__, path="/test", name="Test", title="Test · Iris monitor", order=4)
+
+ID = ids.Test
 
 
 def layout(**_: Any) -> html.Div:
@@ -23,53 +26,36 @@ def layout(**_: Any) -> html.Div:
         "Batch test",
         dbc.Row(
             [
-                dbc.Col(
-                    [
-                        dbc.Label("Model", className="small fw-bold mb-1"),
-                        dcc.Dropdown(
-                            options=[],
-                            id="test-model",
-                            placeholder="Choose a ready model",
-                            clearable=False,
-                        ),
-                    ],
+                labelled(
+                    "Model",
+                    dcc.Dropdown(
+                        options=[], id=ID.MODEL, placeholder="Choose a ready model", clearable=False
+                    ),
                     lg=4,
                 ),
-                dbc.Col(
-                    [
-                        dbc.Label("Data set", className="small fw-bold mb-1"),
-                        dcc.Dropdown(options=[], id="test-dataset", clearable=False),
-                    ],
-                    lg=3,
+                labelled(
+                    "Data set", dcc.Dropdown(options=[], id=ID.DATASET, clearable=False), lg=3
                 ),
-                dbc.Col(
-                    [
-                        dbc.Label(
-                            "Flip a share of the labels",
-                            className="small fw-bold mb-1",
-                            html_for="test-flip",
-                        ),
-                        dbc.InputGroup(
-                            [
-                                dbc.Input(
-                                    id="test-flip", type="number", min=0, max=1, step=0.05, value=0
-                                ),
-                                dbc.InputGroupText("0 to 1"),
-                            ]
-                        ),
-                        dbc.FormText("Relabels rows to another class: they get flagged"),
-                    ],
+                labelled(
+                    "Flip a share of the labels",
+                    dbc.InputGroup(
+                        [
+                            dbc.Input(id=ID.FLIP, type="number", min=0, max=1, step=0.05, value=0),
+                            dbc.InputGroupText("0 to 1"),
+                        ]
+                    ),
+                    dbc.FormText("Relabels rows to another class: they get flagged"),
+                    html_for=ID.FLIP,
                     lg=2,
                 ),
-                dbc.Col(
-                    [
-                        dbc.Label("Seed", className="small fw-bold mb-1", html_for="test-seed"),
-                        dbc.Input(id="test-seed", type="number", step=1, placeholder="random"),
-                    ],
+                labelled(
+                    "Seed",
+                    dbc.Input(id=ID.SEED, type="number", step=1, placeholder="random"),
+                    html_for=ID.SEED,
                     lg=1,
                 ),
                 dbc.Col(
-                    dbc.Button("Run test", id="test-run", color="primary", className="w-100"),
+                    dbc.Button("Run test", id=ID.RUN, color="primary", className="w-100"),
                     lg=2,
                     className="d-flex align-items-center pt-3",
                 ),
@@ -80,73 +66,77 @@ def layout(**_: Any) -> html.Div:
     )
     logging = card(
         "Score log",
-        html.Div(id="test-logging"),
+        html.Div(id=ID.LOGGING),
         subtitle="Records of this run written to DynamoDB",
         actions=dbc.Button(
             "Open in Monitoring →",
             href="/monitoring",
             color="link",
             size="sm",
-            id="test-to-monitoring",
+            id=ID.TO_MONITORING,
         ),
     )
     return html.Div(
         [
             page_header("Test", "Measure a model on a whole data set and log every prediction."),
-            dcc.Store(id="test-run-id"),
-            dcc.Interval(id="test-poll", interval=get_settings().training_poll_ms, disabled=True),
-            html.Div(id="test-alert"),
+            dcc.Store(id=ID.RUN_ID),
+            dcc.Interval(id=ID.POLL, interval=get_settings().training_poll_ms, disabled=True),
+            html.Div(id=ID.ALERT),
             controls,
-            card("Result", dcc.Loading(html.Div(id="test-result"), delay_show=200)),
+            card("Result", dcc.Loading(html.Div(id=ID.RESULT), delay_show=200)),
             logging,
         ]
     )
 
 
 @callback(
-    Output("test-model", "options"),
-    Output("test-model", "value"),
-    Output("test-dataset", "options"),
-    Output("test-dataset", "value"),
-    Output("test-alert", "children"),
-    Input("test-model", "id"),
-    State("sel-model", "data"),
-    State("sel-dataset", "data"),
+    output=dict(
+        model_options=Output(ID.MODEL, "options"),
+        model=Output(ID.MODEL, "value"),
+        dataset_options=Output(ID.DATASET, "options"),
+        dataset=Output(ID.DATASET, "value"),
+        alert=Output(ID.ALERT, "children"),
+    ),
+    inputs=[Input(ID.MODEL, "id")],
+    state=[State(ids.Tab.MODEL, "data"), State(ids.Tab.DATASET, "data")],
 )
 def fill_pickers(_id, remembered_model, remembered_dataset):
-    return pickers(get_client(), remembered_model, remembered_dataset)
+    return pickers(get_client(), remembered_model, remembered_dataset)._asdict()
 
 
 @callback(
-    Output("test-result", "children"),
-    Output("test-run-id", "data"),
-    Input("test-run", "id"),
-    State("sel-run", "data"),
+    output=dict(result=Output(ID.RESULT, "children"), run=Output(ID.RUN_ID, "data")),
+    inputs=[Input(ID.RUN, "id")],
+    state=[State(ids.Tab.RUN, "data")],
 )
 def show_previous(_id, remembered_run):
-    return tv.show_previous(get_client(), remembered_run), remembered_run
+    return {"result": logic.show_previous(get_client(), remembered_run), "run": remembered_run}
 
 
 @callback(
-    Output("test-result", "children", allow_duplicate=True),
-    Output("sel-run", "data"),
-    Output("test-alert", "children", allow_duplicate=True),
-    Input("test-run", "n_clicks"),
-    State("test-model", "value"),
-    State("test-dataset", "value"),
-    State("test-flip", "value"),
-    State("test-seed", "value"),
+    output=dict(
+        result=Output(ID.RESULT, "children", allow_duplicate=True),
+        run=Output(ids.Tab.RUN, "data"),
+        alert=Output(ID.ALERT, "children", allow_duplicate=True),
+    ),
+    inputs=[Input(ID.RUN, "n_clicks")],
+    state=[
+        State(ID.MODEL, "value"),
+        State(ID.DATASET, "value"),
+        State(ID.FLIP, "value"),
+        State(ID.SEED, "value"),
+    ],
     prevent_initial_call=True,
 )
 def run_test(clicks, model_id, dataset_id, flip, seed):
     if not clicks:  # a page render, not a click
         raise PreventUpdate
-    return tv.run_test(get_client(), model_id, dataset_id, flip, seed)
+    return logic.run_test(get_client(), model_id, dataset_id, flip, seed)._asdict()
 
 
 @callback(
-    Output("test-run-id", "data", allow_duplicate=True),
-    Input("sel-run", "data"),
+    Output(ID.RUN_ID, "data", allow_duplicate=True),
+    Input(ids.Tab.RUN, "data"),
     prevent_initial_call=True,
 )
 def follow_new_run(run_id):
@@ -154,10 +144,8 @@ def follow_new_run(run_id):
 
 
 @callback(
-    Output("test-logging", "children"),
-    Output("test-poll", "disabled"),
-    Input("test-run-id", "data"),
-    Input("test-poll", "n_intervals"),
+    output=dict(view=Output(ID.LOGGING, "children"), done=Output(ID.POLL, "disabled")),
+    inputs=[Input(ID.RUN_ID, "data"), Input(ID.POLL, "n_intervals")],
 )
 def poll_logging(run_id, _n):
-    return tv.poll_logging(get_client(), run_id)
+    return logic.poll_logging(get_client(), run_id)._asdict()

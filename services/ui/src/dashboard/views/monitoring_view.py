@@ -20,7 +20,7 @@ from dashboard.api import ApiClient, ApiError
 from dashboard.components.figures import empty_figure, runs_figure
 from dashboard.components.grid import block_request, block_response
 from dashboard.components.layout import error_alert, fmt_pct, fmt_time, kpi
-from dashboard.views.test_view import logging_view
+from dashboard.logic.test import logging_view
 
 RUNS_SHOWN = 50
 MAX_RECORDS = 5000

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import html, no_update
 
+from dashboard import ids
 from dashboard.api import ApiClient, ApiError
 from dashboard.components.layout import error_alert, fmt_pct, info_alert, success_alert
+from dashboard.components.pickers import Option, dataset_options
 
 CAUSE_LABELS = {
     "label_error": "label error",
@@ -21,6 +23,66 @@ CAUSE_LABELS = {
 }
 DECISIONS = ("relabel", "keep", "exclude")
 Row = dict[str, Any]
+
+
+class Opened(NamedTuple):
+    """The page's pickers as it opens."""
+
+    runs: list[Option]
+    run: Any  # the URL's run, else this tab's, else the newest
+    base_datasets: list[Option]
+    compare_datasets: list[Option]
+
+
+class RunPicked(NamedTuple):
+    """What follows from the chosen run."""
+
+    model: Any
+    classes: list[Option]  # the class filter's options
+    labels: list[Option]  # the relabel target's options
+    tab_run: Any  # remembered for this tab
+    job: Any  # a retraining of the run's model still running, to follow
+    poll_off: Any
+
+
+class Candidates(NamedTuple):
+    rows: list[Row]
+    summary: Any
+    alert: Any  # no_update: keep what a decision said
+
+
+class JobStep(NamedTuple):
+    """The retraining card after a click on "Retrain" or a poll."""
+
+    job: Any
+    view: Any
+    poll_off: Any
+    train_off: Any  # the button is off while a job runs
+    alert: Any
+    versions_changed: Any  # bumped when a job finished: the versions card reloads
+
+
+def opened(client: ApiClient, url_run: str | None, remembered: str | None) -> Opened:
+    try:
+        options = run_options(client)
+        datasets = dataset_options(client.list_datasets())
+    except ApiError:
+        return Opened([], None, [], [])
+    values = [o["value"] for o in options]
+    chosen = next((r for r in (url_run, remembered) if r in values), values[0] if values else None)
+    return Opened(options, chosen, datasets, datasets)
+
+
+def pick_run(client: ApiClient, run_id: str) -> RunPicked:
+    """The run's model, its classes, and a retraining of it still running (from another tab,
+    or before a restart) to follow."""
+    try:
+        run = client.get_run(run_id)
+        active = active_job(client, run["model_id"])
+    except ApiError:
+        return RunPicked(None, [], [], no_update, no_update, no_update)
+    labels = [{"label": c, "value": c} for c in run.get("labels", [])]
+    return RunPicked(run["model_id"], labels, labels, run_id, active, active is None)
 
 
 def run_options(client: ApiClient) -> list[dict[str, Any]]:
@@ -63,16 +125,17 @@ def candidates(
     cause: str | None,
     reviewed: str | None,
     actual: str | None,
-) -> tuple[list[Row], Any, Any]:
+) -> Candidates:
     """Grid rows, a one-line summary, an alert."""
     if not run_id:
-        return [], info_alert("Choose a run: its flagged records appear here, triaged."), None
+        hint = info_alert("Choose a run: its flagged records appear here, triaged.")
+        return Candidates([], hint, no_update)
     flt = {"cause": cause or None, "reviewed": reviewed or None, "actual": actual or None}
     try:
         items = client.all_retrain_candidates(run_id, **flt)
         every = client.all_retrain_candidates(run_id) if any(flt.values()) else items
     except ApiError as exc:
-        return [], None, error_alert(exc, "Could not read the candidates")
+        return Candidates([], None, error_alert(exc, "Could not read the candidates"))
     causes = Counter(i.get("suspected_cause") for i in every)
     reviewed_n = sum(1 for i in every if i.get("review"))
     parts = [f"{causes.get(c, 0)} {label}" for c, label in CAUSE_LABELS.items()]
@@ -81,14 +144,15 @@ def candidates(
             html.Strong(f"{len(every)} candidates: "),
             html.Span(", ".join(parts)),
             html.Span(
-                f" · {reviewed_n} reviewed, {len(every) - reviewed_n} not", id="rt-reviewed-count"
+                f" · {reviewed_n} reviewed, {len(every) - reviewed_n} not",
+                id=ids.Retrain.REVIEWED_COUNT,
             ),
             html.Span(f" · showing {len(items)}", className="text-muted"),
         ],
         className="mb-2",
-        id="rt-summary-text",
+        id=ids.Retrain.SUMMARY_TEXT,
     )
-    return [candidate_row(i) for i in items], summary, None
+    return Candidates([candidate_row(i) for i in items], summary, no_update)
 
 
 def decide(
@@ -169,7 +233,7 @@ def job_view(job: Mapping[str, Any] | None) -> Any:
     done = (
         html.Div(
             f"New version {result['version']} (not promoted: compare it, then promote)",
-            id="rt-job-version",
+            id=ids.Retrain.JOB_VERSION,
             className="mt-2 fw-bold",
         )
         if result.get("version")
@@ -178,7 +242,7 @@ def job_view(job: Mapping[str, Any] | None) -> Any:
     error = html.Div(job.get("error"), className="text-danger mt-2") if job.get("error") else None
     return html.Div(
         [
-            html.Div(text, id="rt-job-status", className="small mb-1"),
+            html.Div(text, id=ids.Retrain.JOB_STATUS, className="small mb-1"),
             dbc.Progress(
                 value=value,
                 color=colour,
@@ -206,3 +270,22 @@ def poll_job(client: ApiClient, job: Mapping[str, Any] | None) -> tuple[Any, boo
     except ApiError:
         return job, False
     return fresh, fresh["status"] in ("succeeded", "failed")
+
+
+def job_step(
+    client: ApiClient,
+    clicked: bool,
+    request: Mapping[str, Any],
+    job: Mapping[str, Any] | None,
+    changed: int | None,
+) -> JobStep:
+    """Start a job (``clicked``, with ``request``'s run_id, model_id, base, weight, epochs) or
+    follow the one running."""
+    if clicked:
+        started, alert = start_job(client, **request)
+        if started is None:
+            return JobStep(no_update, no_update, True, False, alert, no_update)
+        return JobStep(started, job_view(started), False, True, None, no_update)
+    fresh, finished = poll_job(client, job)
+    bump = (changed or 0) + 1 if finished and fresh else no_update
+    return JobStep(fresh, job_view(fresh), finished, not finished, no_update, bump)

@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html, no_update
 
+from dashboard import ids
 from dashboard.api import ApiClient, ApiError
 from dashboard.components.figures import confusion_figure
 from dashboard.components.grid import grid
 from dashboard.components.layout import error_alert, fmt_pct, fmt_time, kpi
 
 PER_CLASS_COLUMNS = ("class", "precision", "recall", "f1", "support")
+
+
+class Started(NamedTuple):
+    """What a click on "Run test" shows."""
+
+    result: Any  # the run's metrics (or no_update)
+    run: Any  # its id, remembered for this tab
+    alert: Any
+
+
+class Progress(NamedTuple):
+    """How far the run's score log is written."""
+
+    view: Any
+    done: bool  # stop polling
 
 
 def per_class_rows(per_class: Mapping[str, Mapping[str, Any]] | None) -> list[dict[str, Any]]:
@@ -71,12 +87,12 @@ def logging_view(logging: Mapping[str, Any] | None, final_states: Collection[str
     ]
     return html.Div(
         [
-            dbc.Progress(bars, className="mb-1 iris-progress", id="test-logging-bar"),
+            dbc.Progress(bars, className="mb-1 iris-progress", id=ids.Test.LOGGING_BAR),
             html.Small(
                 f"{written}/{total} records written to the score table · {pending} pending · "
                 f"{failed} failed · state: {state or '—'}",
                 className="text-muted",
-                id="test-logging-text",
+                id=ids.Test.LOGGING_TEXT,
             ),
         ]
     )
@@ -95,7 +111,7 @@ def result_view(run: Mapping[str, Any]) -> list[Any]:
     kpis = dbc.Row(
         [
             dbc.Col(
-                kpi("Accuracy", fmt_pct(run.get("accuracy")), element_id="test-accuracy"), md=3
+                kpi("Accuracy", fmt_pct(run.get("accuracy")), element_id=ids.Test.ACCURACY), md=3
             ),
             dbc.Col(kpi("Rows", str(run.get("rows", "—")), colour="secondary"), md=3),
             dbc.Col(
@@ -107,7 +123,7 @@ def result_view(run: Mapping[str, Any]) -> list[Any]:
                     "Run",
                     str(run.get("run_id")),
                     colour="dark",
-                    element_id="test-run-id",
+                    element_id=ids.Test.RUN_ID,
                     small=True,
                 ),
                 md=3,
@@ -116,7 +132,7 @@ def result_view(run: Mapping[str, Any]) -> list[Any]:
         className="g-3 mb-3",
     )
     table = grid(
-        "test-per-class",
+        ids.Test.PER_CLASS,
         [(n.title() if n != "f1" else "F1", n) for n in PER_CLASS_COLUMNS],
         rows=per_class_rows(run.get("per_class")),
     )
@@ -130,7 +146,7 @@ def result_view(run: Mapping[str, Any]) -> list[Any]:
                             run.get("labels") or [], run.get("confusion_matrix") or []
                         ),
                         config={"displaylogo": False},
-                        id="test-confusion",
+                        id=ids.Test.CONFUSION,
                     ),
                     lg=6,
                 ),
@@ -154,26 +170,25 @@ def result_view(run: Mapping[str, Any]) -> list[Any]:
 
 def run_test(
     client: ApiClient, model_id: int | None, dataset_id: int | None, flip: Any, seed: Any
-) -> tuple[Any, Any, Any]:
-    """POST the test; returns (result body, run id for the tab, alert)."""
+) -> Started:
+    """POST the test."""
     if model_id is None or dataset_id is None:
-        return no_update, no_update, error_alert("Choose a ready model and a data set", "Test")
+        return Started(
+            no_update, no_update, error_alert("Choose a ready model and a data set", "Test")
+        )
     try:
         share = float(flip or 0)
         if not 0 <= share <= 1:
             raise ValueError
         seed_value = None if seed in (None, "") else int(seed)
     except (TypeError, ValueError):
-        return (
-            no_update,
-            no_update,
-            error_alert("Flip share must be between 0 and 1 and the seed a whole number", "Test"),
-        )
+        wrong = "Flip share must be between 0 and 1 and the seed a whole number"
+        return Started(no_update, no_update, error_alert(wrong, "Test"))
     try:
         run = client.run_test(model_id, dataset_id, flip_fraction=share, seed=seed_value)
     except ApiError as exc:
-        return no_update, no_update, error_alert(exc, "The test failed")
-    return result_view(run), run.get("run_id"), None
+        return Started(no_update, no_update, error_alert(exc, "The test failed"))
+    return Started(result_view(run), run.get("run_id"), None)
 
 
 def show_previous(client: ApiClient, run_id: str | None) -> Any:
@@ -189,14 +204,14 @@ def show_previous(client: ApiClient, run_id: str | None) -> Any:
         return error_alert(exc, f"Could not load run {run_id}")
 
 
-def poll_logging(client: ApiClient, run_id: str | None) -> tuple[Any, bool]:
+def poll_logging(client: ApiClient, run_id: str | None) -> Progress:
     """The logging progress of the run, and whether to stop polling."""
     if not run_id:
-        return None, True
+        return Progress(None, True)
     try:
         run = client.get_run(run_id)
         final = client.schema()["logging_final_states"]
     except ApiError as exc:
-        return error_alert(exc, "Could not follow the score log"), True
+        return Progress(error_alert(exc, "Could not follow the score log"), True)
     logging = run.get("logging")
-    return logging_view(logging, final), logging_done(logging, final)
+    return Progress(logging_view(logging, final), logging_done(logging, final))

@@ -4,18 +4,35 @@ comparison of two versions, promotion (pure functions of the API client, testabl
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
+import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from dashboard import ids
 from dashboard.api import ApiClient, ApiError
 from dashboard.components.figures import confusion_figure
+from dashboard.components.grid import grid
 from dashboard.components.layout import error_alert, fmt_pct, fmt_time, info_alert, success_alert
-from dashboard.views.retrain_grids import lineage_grid
+from dashboard.components.pickers import Option
 
 Row = dict[str, Any]
+
+
+class Shown(NamedTuple):
+    """The versions card: the grid, the three version pickers, the promoted one."""
+
+    rows: list[Row]
+    a_options: list[Option]
+    a: Any  # the promoted version, else the first
+    b_options: list[Option]
+    b: Any  # the newest
+    promote_options: list[Option]
+    promote: Any  # the newest
+    promoted: Any
+    alert: Any
 
 
 # --- versions, comparison, promotion, lineage --------------------------------------------
@@ -58,6 +75,29 @@ def versions(
     return rows, options, listing.get("promoted_version"), None
 
 
+def shown(client: ApiClient, model_id: int | None) -> Shown:
+    """The versions of the run's model, A = the promoted one, B and "promote" = the newest."""
+    rows, options, promoted, alert = versions(client, model_id)
+    numbers = [o["value"] for o in options]
+    a = promoted if promoted in numbers else (numbers[0] if numbers else None)
+    latest = max(numbers) if numbers else None
+    text = f"Promoted: version {promoted}" if promoted else ""
+    badge = html.Span(text, id=ids.Retrain.PROMOTED_TEXT)
+    return Shown(rows, options, a, options, latest, options, latest, badge, alert)
+
+
+def lineage_grid(rows: list[Row]) -> dag.AgGrid:
+    columns = [
+        ("Candidate", "key"),
+        ("Decision", "decision"),
+        ("Trained as", "label"),
+        ("Actual", "actual"),
+        ("Cause", "cause"),
+        ("Reviewer", "reviewer"),
+    ]
+    return grid(ids.Retrain.LINEAGE_GRID, columns, rows=rows, page_size=10)
+
+
 def lineage_view(
     client: ApiClient, model_id: int | None, selected: Sequence[Mapping[str, Any]] | None
 ) -> Any:
@@ -95,7 +135,7 @@ def lineage_view(
     ]
     return html.Div(
         [
-            html.H6(f"Lineage of version {version}", id="rt-lineage-title"),
+            html.H6(f"Lineage of version {version}", id=ids.Retrain.LINEAGE_TITLE),
             html.Ul([html.Li([html.Strong(f"{k}: "), html.Code(str(v))]) for k, v in facts]),
             html.Div(f"{len(cands)} flagged records and their decisions:", className="small"),
             lineage_grid(rows),
@@ -143,10 +183,14 @@ def comparison_view(result: Mapping[str, Any]) -> Any:
     head = html.Div(
         [
             html.Span(
-                f"v{a}: {fmt_pct(ra['accuracy'], 2)}", id="rt-cmp-a", className="me-3 fw-bold"
+                f"v{a}: {fmt_pct(ra['accuracy'], 2)}",
+                id=ids.Retrain.COMPARE_A,
+                className="me-3 fw-bold",
             ),
             html.Span(
-                f"v{b}: {fmt_pct(rb['accuracy'], 2)}", id="rt-cmp-b", className="me-3 fw-bold"
+                f"v{b}: {fmt_pct(rb['accuracy'], 2)}",
+                id=ids.Retrain.COMPARE_B,
+                className="me-3 fw-bold",
             ),
             html.Span(
                 f"on {result['rows']} rows of data set {result['dataset_id']} neither trained on",
@@ -159,11 +203,13 @@ def comparison_view(result: Mapping[str, Any]) -> Any:
         [
             html.Span(f"Flagged records: {flagged['records']} · ", className="me-1"),
             html.Span(
-                f"fixed {flagged['fixed_count']}", id="rt-fixed", className="text-success me-2"
+                f"fixed {flagged['fixed_count']}",
+                id=ids.Retrain.FIXED,
+                className="text-success me-2",
             ),
             html.Span(
                 f"newly broken {flagged['newly_broken_count']}",
-                id="rt-broken",
+                id=ids.Retrain.BROKEN,
                 className="text-danger me-2",
             ),
             html.Span(
@@ -183,27 +229,19 @@ def comparison_view(result: Mapping[str, Any]) -> Any:
                 [
                     dbc.Col(
                         dcc.Graph(
-                            figure=confusion_figure(labels, ra["confusion_matrix"]).update_layout(
-                                title_text=f"v{a} confusion"
+                            figure=confusion_figure(labels, res["confusion_matrix"]).update_layout(
+                                title_text=f"v{version} confusion"
                             ),
                             config={"displaylogo": False},
                         ),
                         md=6,
-                    ),
-                    dbc.Col(
-                        dcc.Graph(
-                            figure=confusion_figure(labels, rb["confusion_matrix"]).update_layout(
-                                title_text=f"v{b} confusion"
-                            ),
-                            config={"displaylogo": False},
-                        ),
-                        md=6,
-                    ),
+                    )
+                    for version, res in ((a, ra), (b, rb))
                 ]
             ),
             dcc.Graph(figure=per_class_figure(result), config={"displaylogo": False}),
         ],
-        id="rt-comparison-result",
+        id=ids.Retrain.COMPARISON_RESULT,
     )
 
 

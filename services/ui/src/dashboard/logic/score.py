@@ -1,40 +1,60 @@
 """Logic of the Score page: the form built from ``GET /api/schema``, prefilling its inputs, the
 derived features, and scoring. Input values travel as lists in the schema's ``independent``
-order (the page's inputs are pattern-matched ``{"type": "score-in", "name": …}`` components)."""
+order (the page's inputs are pattern-matched :meth:`ids.Score.input` components)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple, TypedDict
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html, no_update
 
 from dashboard import features as ft
+from dashboard import ids
 from dashboard.api import ApiClient, ApiError
 from dashboard.components.figures import colour_map, probability_figure
 from dashboard.components.layout import error_alert, fmt_pct
-from dashboard.components.pickers import pickers
+from dashboard.components.pickers import Option, pickers
 
-INPUT_TYPE = "score-in"
-
-
-def input_id(name: str) -> dict[str, str]:
-    """The pattern-matching id of one form input."""
-    return {"type": INPUT_TYPE, "name": name}
+input_id = ids.Score.input
 
 
-def form_inputs(client: ApiClient, values: Mapping[str, Any] | None = None) -> tuple[Any, bool]:
+class Form(NamedTuple):
+    form: Any  # the fields, or why the schema could not be read
+    ready: bool  # the schema was read (the page stops retrying)
+
+
+class Prefill(NamedTuple):
+    values: list[Any]  # the form's inputs, in the order asked for
+    actual: Any  # the row's label and where it came from (a store)
+    csv: Any  # the whole row as a CSV line
+    alert: Any
+
+
+class FirstView(TypedDict):
+    """The Score page as it opens (:func:`first_view`)."""
+
+    models: list[Option]
+    model: Any
+    datasets: list[Option]
+    dataset: Any
+    alert: Any
+    actual: Any
+    csv: Any
+    derived: Any
+    form: Any
+    ready: bool
+
+
+def form_inputs(client: ApiClient, values: Mapping[str, Any] | None = None) -> Form:
     """The form's fields from the API's schema (filled with ``values`` by name), and whether it
     was reachable (the page retries until it is: the API may still be starting)."""
     values = values or {}
     try:
         schema = client.schema()
     except ApiError as exc:
-        return (
-            error_alert(f"{exc} — retrying every few seconds", "API not reachable"),
-            False,
-        )
+        return Form(error_alert(f"{exc} — retrying every few seconds", "API not reachable"), False)
     label_of = ft.labels(schema)
     fields = []
     for spec in schema["independent"]:
@@ -66,39 +86,33 @@ def form_inputs(client: ApiClient, values: Mapping[str, Any] | None = None) -> t
                 md=4,
             )
         )
-    return dbc.Row(fields, className="g-3 mb-3"), True
+    return Form(dbc.Row(fields, className="g-3 mb-3"), True)
 
 
-def prefill(
-    client: ApiClient, dataset_id: int | None, row: Any, names: Sequence[str]
-) -> tuple[list[Any], Any, Any, Any]:
+def prefill(client: ApiClient, dataset_id: int | None, row: Any, names: Sequence[str]) -> Prefill:
     """The inputs ``names`` from a data set row, the row's label, the whole row as a CSV line,
     an alert."""
     blank = [no_update] * len(names)
     if dataset_id is None:
-        return blank, no_update, no_update, None
+        return Prefill(blank, no_update, no_update, None)
     try:
         index = int(row or 0)
         if index < 0:
             raise ValueError
     except (TypeError, ValueError):
-        return blank, no_update, no_update, error_alert("Row must be a whole number ≥ 0", "Prefill")
+        return Prefill(
+            blank, no_update, no_update, error_alert("Row must be a whole number ≥ 0", "Prefill")
+        )
     try:
         schema = client.schema()
         page = client.dataset_rows(dataset_id, offset=index, limit=1)
     except ApiError as exc:
-        return blank, no_update, no_update, error_alert(exc, "Could not read the row")
+        return Prefill(blank, no_update, no_update, error_alert(exc, "Could not read the row"))
     rows = page.get("rows") or []
     if not rows:
         total = page.get("total")
-        return (
-            blank,
-            no_update,
-            no_update,
-            error_alert(
-                f"Data set #{dataset_id} has {total} rows; row {index} does not exist", "Prefill"
-            ),
-        )
+        missing = f"Data set #{dataset_id} has {total} rows; row {index} does not exist"
+        return Prefill(blank, no_update, no_update, error_alert(missing, "Prefill"))
     record = rows[0]
     inputs = ft.inputs_from_row(record, names)
     values: list[Any] = [inputs.get(name, no_update) for name in names]
@@ -106,7 +120,7 @@ def prefill(
         values[list(names).index("soil_type")] = str(int(inputs["soil_type"]))
     csv_line = ",".join(str(record[n]) for n in schema["feature_order"] if n in record)
     actual = {"label": record.get(schema["label"]), "dataset_id": dataset_id, "row": index}
-    return values, actual, csv_line, None
+    return Prefill(values, actual, csv_line, None)
 
 
 def derived_table(client: ApiClient, names: Sequence[str], values: Sequence[Any]) -> Any:
@@ -129,7 +143,7 @@ def derived_table(client: ApiClient, names: Sequence[str], values: Sequence[Any]
         for f in derived
     ]
     return dbc.Table(
-        html.Tbody(body), size="sm", className="mb-0 derived-table", id="score-derived-table"
+        html.Tbody(body), size="sm", className="mb-0 derived-table", id=ids.Score.DERIVED_TABLE
     )
 
 
@@ -146,7 +160,7 @@ def score(
     if model_id is None:
         return error_alert("Choose a ready model first (train one on the Models page)", "Score")
     try:
-        if trigger == "score-csv-submit":
+        if trigger == ids.Score.CSV_SUBMIT:
             width = len(client.schema()["feature_order"])
             result = client.score(model_id, values=ft.parse_csv_line(csv_line or "", width))
             source = "the pasted CSV line"
@@ -160,7 +174,7 @@ def score(
         return error_alert(exc, "Check the input")
     except ApiError as exc:
         return error_alert(exc, "Scoring failed")
-    return result_view(result, source, actual if trigger != "score-csv-submit" else None)
+    return result_view(result, source, actual if trigger != ids.Score.CSV_SUBMIT else None)
 
 
 def result_view(
@@ -173,7 +187,7 @@ def result_view(
     head: list[Any] = [
         html.Div("Predicted class", className="kpi-title"),
         html.Div(
-            predicted, className="predicted-class", style={"color": colour}, id="score-predicted"
+            predicted, className="predicted-class", style={"color": colour}, id=ids.Score.PREDICTED
         ),
         html.Div(
             f"{fmt_pct(probabilities.get(predicted))} confident · model "
@@ -197,19 +211,30 @@ def result_view(
         dcc.Graph(
             figure=probability_figure(probabilities, predicted),
             config={"displaylogo": False},
-            id="score-prob-graph",
+            id=ids.Score.PROB_GRAPH,
         ),
     ]
 
 
-def first_view(client: ApiClient) -> dict[str, Any]:
+def first_view(client: ApiClient) -> FirstView:
     """The page as it opens, built in the layout: the pickers (newest ready model, newest data
     set), the form prefilled from the data set's first row and its derived features — instead
     of three callbacks in a row after load (pickers and form, then prefill, then the derived
     table). A tab that remembers another model or data set switches to it in the browser."""
-    models, model, datasets, dataset, alert = pickers(client, None, None)
-    view: dict[str, Any] = {"models": models, "model": model, "datasets": datasets}
-    view |= {"dataset": dataset, "alert": alert, "actual": None, "csv": None, "derived": None}
+    chosen = pickers(client, None, None)
+    view = FirstView(
+        models=chosen.model_options,
+        model=chosen.model,
+        datasets=chosen.dataset_options,
+        dataset=chosen.dataset,
+        alert=chosen.alert,
+        actual=None,
+        csv=None,
+        derived=None,
+        form=None,
+        ready=False,
+    )
+    dataset = chosen.dataset
     try:
         names = [spec["name"] for spec in client.schema()["independent"]]
     except ApiError:
