@@ -44,3 +44,14 @@ def test_the_load_balancer_is_never_opened_by_default() -> None:
 def test_bad_options_are_refused_with_their_name(context: dict[str, str], message: str) -> None:
     with pytest.raises(DeployOptionError, match=message):
         from_context(**({"allowedCidr": ALLOWED_CIDR} | context))
+
+
+def test_the_app_exits_with_the_message(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What `cdk synth`/`cdk deploy` show when allowedCidr is missing: no stack, exit 2."""
+    from infra.deploy.app import main
+
+    monkeypatch.delenv("CDK_CONTEXT_JSON", raising=False)
+    assert main() == 2
+    assert "cdk deploy -c allowedCidr=" in capsys.readouterr().err

@@ -2,8 +2,13 @@
 
 One statement per resource with exactly the actions model_api's code calls on it (the list a
 test checks against its source), each on exactly that resource: table ARNs (no index ARNs:
-model_api queries no index), the objects under the store's prefix, and the bucket for listings
-only under that prefix.
+model_api queries no index), the objects under the store's prefix, and the bucket for listings.
+
+The listing grant has no ``s3:prefix`` condition on purpose: S3 answers a GET or HEAD of a
+missing key with 404 only to a caller allowed ``s3:ListBucket``, else 403, and model_api tells
+"no such blob" from "refused" by that (a missing blob is a clear 404, a refusal an error). A
+prefix condition would not hold in that check, so every miss would look like a refusal. The
+bucket is this stack's, used by model_api alone: listing it reveals nothing else.
 """
 
 from __future__ import annotations
@@ -38,7 +43,6 @@ def model_api_statements(data: DataStores, prefix: str) -> list[iam.PolicyStatem
             sid="ListObjects",
             actions=api.actions_on(api.OBJECT_LISTING),
             resources=[data.bucket.bucket_arn],
-            conditions={"StringLike": {"s3:prefix": [prefix, f"{prefix}/*"]}},
         )
     )
     return statements
