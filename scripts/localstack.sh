@@ -75,7 +75,7 @@ start() {
     cd "$RUN"
     export OVERRIDE_IN_DOCKER=0 FILESYSTEM_ROOT=$RUN/fs TMPDIR=$RUN/tmp CLEAR_TMP_FOLDER=0 \
       GATEWAY_LISTEN=127.0.0.1:$PORT DNS_ADDRESS=0 DISABLE_EVENTS=1 SKIP_SSL_CERT_DOWNLOAD=1 \
-      SERVICES=${IRIS_LOCALSTACK_SERVICES:-dynamodb,dynamodbstreams,sqs,iam,lambda,logs} \
+      SERVICES=${IRIS_LOCALSTACK_SERVICES:-dynamodb,dynamodbstreams,sqs,iam,lambda,logs,s3} \
       LOCALSTACK_HOST=127.0.0.1:$PORT
     setsid "$VENV/bin/python" -m localstack.runtime.main >"$LOG" 2>&1 &
     echo $! >"$PIDFILE"

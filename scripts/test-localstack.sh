@@ -8,8 +8,8 @@ UV=$(command -v uv || echo "$HOME/.local/bin/uv")
 export IRIS_LOCALSTACK_PORT=${IRIS_LOCALSTACK_PORT:-$("$UV" run --frozen python -c \
   'from infra.local.dynamodb_local import free_port; print(free_port())')}
 # What differs on LocalStack is the AWS side: the score log's writes, provisioning, the stream
-# and the runner on it, model_api's tables, the loop end to end once. Tests whose AWS calls are
-# the same path again run in the unit tier only (README, Test tiers: which and why).
+# and the runner on it, model_api's tables and its object store on S3, the loop end to end once.
+# Tests whose AWS calls are the same path again run in the unit tier only (README, Test tiers).
 TESTS=(
   tests/scorelog
   tests/infra/provision/test_tables.py
@@ -17,6 +17,7 @@ TESTS=(
   tests/model_api/runs/test_dynamodb.py
   tests/model_api/core/test_registry.py
   tests/model_api/core/test_lease.py
+  tests/model_api/core/test_objects.py
   tests/e2e/test_retrain_loop.py::test_relabelled_rows_reach_the_retrain_table_exactly
 )
 # Starts and kills its own DynamoDB Local (an outage), so it never talks to LocalStack.

@@ -160,3 +160,37 @@ def read_stream(aws_endpoint: AwsEndpoint) -> StreamReader:
             time.sleep(0.5)
 
     return read
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(aws_endpoint: AwsEndpoint) -> Iterator[AwsEndpoint]:
+    """A real S3 API: the configured endpoint (LocalStack, AWS), else moto's server started for
+    this session (DynamoDB Local has no S3)."""
+    if not aws_endpoint.is_local_engine:
+        yield aws_endpoint
+        return
+    from infra.local.dynamodb_local import free_port
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield AwsEndpoint(url=f"http://127.0.0.1:{port}", region="us-east-1", is_local_engine=True)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: AwsEndpoint) -> Iterator[str]:
+    """A fresh bucket on the S3 endpoint, emptied and removed after the test."""
+    import boto3
+
+    s3 = boto3.client("s3", **s3_endpoint.client_kwargs())
+    name = f"iris-test-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name)
+    yield name
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+        for obj in page.get("Contents", []):
+            s3.delete_object(Bucket=name, Key=obj["Key"])
+    s3.delete_bucket(Bucket=name)

@@ -208,7 +208,7 @@ def test_a_model_that_learned_nothing_fails_and_never_scores(client: TestClient)
     assert_error(
         client.get(f"/iris/model/{mid}/test", params={"dataset": 0}), 409, "model_not_ready"
     )
-    assert not (Path(client.app.state.services.models.root) / str(mid) / "predictor.npz").exists()
+    assert not client.app.state.services.models.weights(mid)  # no predictor.npz, no model.keras
 
 
 @pytest.fixture(scope="module")

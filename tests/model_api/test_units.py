@@ -117,15 +117,17 @@ def test_flip_labels_changes_exactly_the_share_asked_to_another_class() -> None:
 @pytest.mark.slow
 def test_a_job_cut_off_by_a_restart_is_reported_failed(tmp_path: Path) -> None:
     from model_api.core.files import atomic_write_json, read_json
+    from model_api.core.objects import ObjectStore
     from model_api.datasets.store import DatasetStore
     from model_api.models.queue import TrainingQueue
     from model_api.models.schemas import ModelCreate
     from model_api.models.store import ModelStore
     from model_api.models.training import Trainer
 
-    datasets = DatasetStore(tmp_path / "datasets")
+    objects = ObjectStore((tmp_path / "objects").as_uri())
+    datasets = DatasetStore(tmp_path / "datasets", objects)
     queue = TrainingQueue()
-    trainer = Trainer(ModelStore(tmp_path / "models"), queue, datasets)
+    trainer = Trainer(ModelStore(tmp_path / "models", objects), queue, datasets)
     record, future = trainer.create(ModelCreate(dataset_id=0, epochs=1))
     future.result(timeout=300)
     queue.shutdown()
@@ -133,7 +135,7 @@ def test_a_job_cut_off_by_a_restart_is_reported_failed(tmp_path: Path) -> None:
     stale = read_json(path)
     atomic_write_json(path, {**stale, "status": "training"})  # as if the process died mid-job
 
-    again = ModelStore(tmp_path / "models")
+    again = ModelStore(tmp_path / "models", objects)
     model = again.get(record["id"])
     assert model["status"] == "failed" and "restart" in model["error"]
     predictor, classes = again.predictor(record["id"])  # the finished version still scores

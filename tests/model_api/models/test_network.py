@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from model_api.datasets.store import bundled_csv
@@ -14,7 +12,7 @@ from model_api.schema.features import feature_matrix, parse_csv
 pytestmark = pytest.mark.slow
 
 
-def test_predictor_matches_keras_and_survives_save_load(tmp_path: Path) -> None:
+def test_predictor_matches_keras_and_survives_save_load() -> None:
     df = parse_csv(bundled_csv())
     x = feature_matrix(df)
     classes = sorted(df["species"].unique())
@@ -39,12 +37,10 @@ def test_predictor_matches_keras_and_survives_save_load(tmp_path: Path) -> None:
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=1e-5)
 
-    predictor.save(tmp_path / "p.npz")
     np.testing.assert_array_equal(
-        Predictor.load(tmp_path / "p.npz").probabilities(x), predictor.probabilities(x)
+        Predictor.from_bytes(predictor.to_bytes()).probabilities(x), predictor.probabilities(x)
     )
-    network.save_keras(model, tmp_path / "m.keras")
-    reloaded = Predictor.from_keras(network.load_keras(tmp_path / "m.keras"))
+    reloaded = Predictor.from_keras(network.keras_from_bytes(network.keras_bytes(model)))
     np.testing.assert_allclose(reloaded.probabilities(x), predictor.probabilities(x), atol=1e-6)
 
 

@@ -67,7 +67,12 @@ def all_pages(client: TestClient, path: str, params: dict[str, Any]) -> list[dic
 def test_ready_checks_the_tables(api: TestClient, aws_env: Any, tmp_path: Path) -> None:
     r = api.get("/health/ready")
     assert r.status_code == 200, r.text
-    assert r.json()["checks"] == {"storage": "ok", "score_table": "ok", "retrain_table": "ok"}
+    assert r.json()["checks"] == {
+        "storage": "ok",
+        "object_store": "ok",
+        "score_table": "ok",
+        "retrain_table": "ok",
+    }
     settings = ApiSettings(data_dir=tmp_path / "other", score_table="NoSuchTable-x1")
     with TestClient(create_app(settings)) as other:
         r = other.get("/health/ready")

@@ -31,6 +31,9 @@ class ApiSettings(GuardSettingsMixin, BaseSettings):
 
     # --- service ---
     data_dir: Path = Path("./var")
+    # where blobs live (data set files, model weights): file:///path or s3://bucket/prefix;
+    # unset = a folder under the data directory (model_api/core/objects.py)
+    object_store: str | None = None
     host: str = "127.0.0.1"
     api_port: int = 8000
 
@@ -63,6 +66,11 @@ class ApiSettings(GuardSettingsMixin, BaseSettings):
     def store_dir(self) -> Path:
         """Where model_api keeps its own files (datasets, models, runs)."""
         return self.data_dir / "model_api"
+
+    @property
+    def object_store_url(self) -> str:
+        """``IRIS_OBJECT_STORE``, else ``file://`` of ``<store_dir>/objects``."""
+        return self.object_store or (self.store_dir / "objects").resolve().as_uri()
 
 
 @lru_cache

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from model_api.config import ApiSettings
+from model_api.core.objects import ObjectStore
 from model_api.datasets.store import DatasetStore
 from model_api.models.queue import TrainingQueue
 from model_api.models.service import VersionService
@@ -28,6 +29,7 @@ class Services:
     """Everything a request handler needs; one instance per app."""
 
     settings: ApiSettings
+    objects: ObjectStore
     datasets: DatasetStore
     models: ModelStore
     training: TrainingQueue
@@ -42,7 +44,10 @@ class Services:
     @classmethod
     def build(cls, settings: ApiSettings) -> Services:
         root = settings.store_dir
-        datasets = DatasetStore(root / "datasets")
+        objects = ObjectStore(
+            settings.object_store_url, settings.aws_endpoint_url, settings.aws_region
+        )
+        datasets = DatasetStore(root / "datasets", objects)
         scorelog = None
         if settings.scorelog_enabled:
             scorelog = ScoreLog(
@@ -54,11 +59,11 @@ class Services:
                 concurrency=settings.scorelog_concurrency,
                 max_pending=settings.scorelog_max_pending,
             )
-        models = ModelStore(root / "models")
+        models = ModelStore(root / "models", objects)
         training = TrainingQueue(settings.max_queued_training_jobs)
         trainer = Trainer(models, training, datasets, settings.max_epochs)
         runs = RunStore(root / "runs", status=scorelog.status if scorelog else None)
-        versions = VersionService(root / "models", models, datasets)
+        versions = VersionService(root / "models", models, datasets, objects)
         trainer.on_trained = versions.record_training
         retrain = RetrainService(runs, models, settings.retrain_table)
         flow = RetrainFlow(
@@ -70,6 +75,7 @@ class Services:
         )
         return cls(
             settings=settings,
+            objects=objects,
             datasets=datasets,
             models=models,
             training=training,

@@ -1,4 +1,5 @@
-"""Liveness (the process answers) and readiness (storage writable, tables reachable)."""
+"""Liveness (the process answers) and readiness (storage writable, object store and tables
+reachable)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,10 @@ async def live() -> dict[str, str]:
 
 @router.get("/ready", response_model=Ready, responses={503: {"model": Ready}})
 async def ready(services: ServicesDep) -> JSONResponse:
-    checks: dict[str, Any] = {"storage": _storage_check(services)}
+    checks: dict[str, Any] = {
+        "storage": _storage_check(services),
+        "object_store": await asyncio.to_thread(services.objects.check),
+    }
     if services.settings.scorelog_enabled:
         for key, table in (
             ("score_table", services.settings.score_table),

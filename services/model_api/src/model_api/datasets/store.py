@@ -1,4 +1,5 @@
-"""Datasets: validated CSVs persisted under the data directory, ids 0, 1, 2, ... never reused.
+"""Datasets: validated CSVs, ids 0, 1, 2, ... never reused; each file in the object store
+(``datasets/<id>/data.csv``), its metadata under the data directory.
 
 Dataset 0 is the bundled extended iris data set, created on first start so a fresh install has
 something to train on (the course's list index 0).
@@ -18,6 +19,7 @@ import pandas as pd
 from model_api.core.clock import utc_now
 from model_api.core.errors import ApiError, not_found
 from model_api.core.files import atomic_write_bytes, atomic_write_json, numbered_dirs, read_json
+from model_api.core.objects import ObjectMissing, ObjectStore, missing_blob
 from model_api.datasets.stats import sorted_frame
 from model_api.schema.features import FEATURE_NAMES, LABEL, parse_csv
 
@@ -54,10 +56,11 @@ def describe(ident: int, name: str, created_at: str, df: pd.DataFrame) -> dict[s
 
 
 class DatasetStore:
-    """Thread-safe store: metadata in memory, each data set as ``<root>/<id>/data.csv``."""
+    """Thread-safe store: metadata in memory, each data set's file in the object store."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, objects: ObjectStore) -> None:
         self.root = root
+        self.objects = objects
         self._lock = threading.RLock()
         self._meta: dict[int, dict[str, Any]] = {}
         self._frames: dict[int, pd.DataFrame] = {}
@@ -85,7 +88,7 @@ class DatasetStore:
             atomic_write_bytes(self.root / "next_id", str(self._next_id).encode())
             folder = self.root / str(ident)
             folder.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(folder / "data.csv", df.to_csv(index=False).encode())
+            self.objects.put(_key(ident), df.to_csv(index=False).encode())
             meta = describe(ident, name or f"dataset-{ident}", utc_now(), df)
             atomic_write_json(folder / "meta.json", meta)
             self._meta[ident] = meta
@@ -107,7 +110,11 @@ class DatasetStore:
         with self._lock:
             self.get(ident)
             if ident not in self._frames:
-                self._frames[ident] = parse_csv((self.root / str(ident) / "data.csv").read_bytes())
+                try:
+                    data = self.objects.get(_key(ident))
+                except ObjectMissing as exc:
+                    raise missing_blob(f"dataset {ident}", _key(ident)) from exc
+                self._frames[ident] = parse_csv(data)
             return self._frames[ident].copy()
 
     def rows(self, ident: int, offset: int, limit: int, sort: Sequence[str] = ()) -> dict[str, Any]:
@@ -130,3 +137,8 @@ class DatasetStore:
             shutil.rmtree(self.root / str(ident), ignore_errors=True)
             self._meta.pop(ident, None)
             self._frames.pop(ident, None)
+            self.objects.delete_prefix(f"datasets/{ident}/")
+
+
+def _key(ident: int) -> str:
+    return f"datasets/{ident}/data.csv"

@@ -7,7 +7,9 @@ pass in numpy from the trained weights (~0.02 ms a row) and needs no TensorFlow 
 
 from __future__ import annotations
 
+import io
 import os
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,17 +48,18 @@ class Predictor:
         arrays = (self.mean, self.std, *self.kernels, *self.biases)
         return all(bool(np.isfinite(a).all()) for a in arrays)
 
-    def save(self, path: Path) -> None:
+    def to_bytes(self) -> bytes:
+        """The weights as an ``.npz`` (what the object store keeps as ``predictor.npz``)."""
         arrays = {"mean": self.mean, "std": self.std}
         for i, (w, b) in enumerate(zip(self.kernels, self.biases, strict=True)):
             arrays[f"w{i}"], arrays[f"b{i}"] = w, b
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, **arrays)
-        tmp.replace(path)
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        return buf.getvalue()
 
     @classmethod
-    def load(cls, path: Path) -> Predictor:
-        with np.load(path) as z:
+    def from_bytes(cls, data: bytes) -> Predictor:
+        with np.load(io.BytesIO(data)) as z:
             n = sum(1 for k in z.files if k.startswith("w"))
             return cls(
                 mean=z["mean"],
@@ -202,16 +205,21 @@ def trained_predictor(model: Any, x: np.ndarray) -> tuple[Predictor, np.ndarray]
     return predictor, probs
 
 
-def save_keras(model: Any, path: Path) -> None:
-    tmp = path.with_name(f".{path.stem}.tmp.keras")
-    model.save(tmp)
-    tmp.replace(path)
+def keras_bytes(model: Any) -> bytes:
+    """The model as a ``.keras`` file's bytes (Keras writes only to a path: a temporary one)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.keras"
+        model.save(path)
+        return path.read_bytes()
 
 
-def load_keras(path: Path) -> Any:
+def keras_from_bytes(data: bytes) -> Any:
     import keras
 
-    return keras.models.load_model(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.keras"
+        path.write_bytes(data)
+        return keras.models.load_model(path)
 
 
 def set_seed(seed: int | None) -> None:

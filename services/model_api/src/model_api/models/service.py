@@ -10,6 +10,7 @@ from typing import Any
 from model_api.core.clock import utc_now
 from model_api.core.errors import ApiError, conflict, invalid
 from model_api.core.files import atomic_write_json, read_json
+from model_api.core.objects import ObjectStore
 from model_api.datasets.store import DatasetStore
 from model_api.models.compare import evaluate, flagged_outcome
 from model_api.models.network import Predictor
@@ -24,15 +25,18 @@ MAX_COMPARISONS = 100
 class VersionService:
     """One place for everything about versions (the training job only adds them)."""
 
-    def __init__(self, root: Path, models: ModelStore, datasets: DatasetStore) -> None:
-        self.store = VersionStore(root)
+    def __init__(
+        self, root: Path, models: ModelStore, datasets: DatasetStore, objects: ObjectStore
+    ) -> None:
+        self.store = VersionStore(root, objects)
         self.models = models
         self.datasets = datasets
         self.root = root
         self._lock = threading.Lock()
         for rec in models.list():  # models trained before versions existed: keep their weights
             if rec["version"] >= 1 and not self.store.numbers(rec["id"]):
-                self.record_training(rec["id"], root / str(rec["id"]), rec, source="adopted")
+                blobs = models.weights(rec["id"])
+                self.record_training(rec["id"], blobs, rec, source="adopted")
 
     def describe(self, rec: dict[str, Any]) -> dict[str, Any]:
         """The model with which version scores (``promoted_version``) and how many it has."""
@@ -46,7 +50,7 @@ class VersionService:
 
     # ----- the trainer's training path (POST /api/models, /train, the course's PUT) -----
     def record_training(
-        self, model_id: int, folder: Path, rec: dict[str, Any], source: str = "train"
+        self, model_id: int, blobs: dict[str, bytes], rec: dict[str, Any], source: str = "train"
     ) -> int:
         """Keep a finished plain training as a version and promote it (that path has always
         replaced what scores; the retrain flow's versions wait for an explicit promotion)."""
@@ -65,7 +69,7 @@ class VersionService:
             "classes": rec["classes"],
             "trained_rows": len(rows),
         }
-        made = self.store.add(model_id, folder, lineage, rows)
+        made = self.store.add(model_id, blobs, lineage, rows)
         self.store.set_promoted(
             model_id,
             {"version": made["version"], "forced": False, "reason": f"trained ({source})"},

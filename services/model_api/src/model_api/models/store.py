@@ -1,6 +1,6 @@
-"""Model resources on disk: ``<root>/<id>/model.json`` (the resource), ``model.keras`` (what
-further training continues from) and ``predictor.npz`` (numpy weights: scoring needs no
-TensorFlow). Ids are never reused (``next_id`` is kept on disk).
+"""Model resources: ``<root>/<id>/model.json`` (the resource) on disk; in the object store
+``models/<id>/model.keras`` (what further training continues from) and ``predictor.npz`` (numpy
+weights: scoring needs no TensorFlow). Ids are never reused (``next_id`` is kept on disk).
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from typing import Any
 from model_api.core.clock import utc_now
 from model_api.core.errors import conflict, not_found
 from model_api.core.files import atomic_write_bytes, atomic_write_json, numbered_dirs, read_json
+from model_api.core.objects import ObjectMissing, ObjectStore, missing_blob
 from model_api.models.network import Predictor
 
 ACTIVE = ("queued", "training")
+KERAS, PREDICTOR = "model.keras", "predictor.npz"
 
 
 class Deleted(Exception):
@@ -28,8 +30,9 @@ class Deleted(Exception):
 class ModelStore:
     """Thread-safe store of model records, with the trained weights cached for reads."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, objects: ObjectStore) -> None:
         self.root = root
+        self.objects = objects
         self._lock = threading.RLock()
         self._records: dict[int, dict[str, Any]] = {}
         self._predictors: dict[int, Predictor] = {}
@@ -54,6 +57,35 @@ class ModelStore:
 
     def folder(self, ident: int) -> Path:
         return self.root / str(ident)
+
+    def key(self, ident: int, name: str) -> str:
+        """The object store key of one of the model's blobs (``KERAS``, ``PREDICTOR``)."""
+        return f"models/{ident}/{name}"
+
+    def has_weights(self, ident: int) -> bool:
+        return self.objects.exists(self.key(ident, KERAS))
+
+    def blob(self, ident: int, name: str) -> bytes:
+        """One of the model's blobs (500 ``blob_missing`` if the store lost it)."""
+        try:
+            return self.objects.get(self.key(ident, name))
+        except ObjectMissing as exc:
+            raise missing_blob(f"model {ident}", self.key(ident, name)) from exc
+
+    def weights(self, ident: int) -> dict[str, bytes]:
+        """The blobs the model has (none before its first training)."""
+        out = {}
+        for name in (PREDICTOR, KERAS):
+            with contextlib.suppress(ObjectMissing):
+                out[name] = self.objects.get(self.key(ident, name))
+        return out
+
+    def save_weights(self, ident: int, blobs: dict[str, bytes], predictor: Predictor) -> None:
+        """Keep freshly trained weights, and the predictor for reads."""
+        for name, data in blobs.items():
+            self.objects.put(self.key(ident, name), data)
+        with self._lock:
+            self._predictors[ident] = predictor
 
     def _save(self, rec: dict[str, Any]) -> None:
         rec["updated_at"] = utc_now()
@@ -80,7 +112,7 @@ class ModelStore:
                     {"status": rec["status"]},
                 )
             if ident not in self._predictors:
-                self._predictors[ident] = Predictor.load(self.folder(ident) / "predictor.npz")
+                self._predictors[ident] = Predictor.from_bytes(self.blob(ident, PREDICTOR))
             return self._predictors[ident], list(rec["classes"])
 
     def add(self, fields: dict[str, Any]) -> dict[str, Any]:
@@ -114,11 +146,6 @@ class ModelStore:
             rec.update(changes)
         return copy.deepcopy(rec)
 
-    def cache(self, ident: int, predictor: Predictor) -> None:
-        """Keep freshly trained weights for ``predictor`` (their file is written already)."""
-        with self._lock:
-            self._predictors[ident] = predictor
-
     def delete(self, ident: int) -> None:
         with self._lock:
             if ident not in self._records:
@@ -126,3 +153,4 @@ class ModelStore:
             del self._records[ident]
             self._predictors.pop(ident, None)
             shutil.rmtree(self.folder(ident), ignore_errors=True)
+            self.objects.delete_prefix(f"models/{ident}/")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,10 +52,10 @@ def fit_new(
     classes: list[str],
     params: dict[str, Any],
     on_epoch: OnEpoch,
-    resume_from: Path | None = None,
+    resume_from: bytes | None = None,
 ) -> Fitted:
     """Fit a fresh network on ``df`` (labels in ``classes``) with the given hyper-parameters, or
-    go on training the saved Keras model ``resume_from`` (a plain retraining,
+    go on training the saved Keras model ``resume_from`` (its ``.keras`` bytes) (a plain retraining,
     ``models.training``)."""
     pos = {c: i for i, c in enumerate(classes)}
     x = feature_matrix(df)
@@ -65,7 +64,7 @@ def fit_new(
     train_idx, hold_idx = stratified_split(y, float(params["validation_split"]), rng)
     network.set_seed(params.get("seed"))
     if resume_from is not None:
-        model = network.load_keras(resume_from)
+        model = network.keras_from_bytes(resume_from)
         network.compile_model(model, float(params["learning_rate"]))
     else:
         model = network.build_model(

@@ -10,7 +10,6 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from pathlib import Path
 from typing import Any
 
 from model_api.core.errors import ApiError, conflict, invalid
@@ -18,7 +17,7 @@ from model_api.datasets.store import DatasetStore
 from model_api.models import network
 from model_api.models.queue import TrainingQueue
 from model_api.models.schemas import ModelCreate, TrainRequest
-from model_api.models.store import ACTIVE, Deleted, ModelStore
+from model_api.models.store import ACTIVE, KERAS, PREDICTOR, Deleted, ModelStore
 from model_api.models.train import HISTORY_KEYS, fit_new
 from model_api.schema.features import FEATURE_NAMES, LABEL
 
@@ -48,7 +47,7 @@ class Trainer:
         self._jobs: dict[int, int] = {}  # model id → dataset id its queued or running job uses
         # Called when a job finishes: keeps the files as a version and returns its number
         # (model_api.models.service.VersionService.record_training).
-        self.on_trained: Callable[[int, Path, dict[str, Any]], int] | None = None
+        self.on_trained: Callable[[int, dict[str, bytes], dict[str, Any]], int] | None = None
         # Called before a model is queued for more training; raises to refuse it while a
         # retrain-flow job of the model waits or runs (model_api.retrain.flows), so the two
         # never train the same model at once.
@@ -112,7 +111,7 @@ class Trainer:
                 error=None,
                 progress=_progress(0, params["epochs"], {}),
             )
-            has_weights = (self.store.folder(ident) / "model.keras").exists()
+            has_weights = self.store.has_weights(ident)
             return rec, self._submit(ident, req.dataset_id, params, has_weights)
 
     def delete(self, ident: int) -> None:
@@ -164,7 +163,6 @@ class Trainer:
         self.store.update(ident, status="training", progress=_progress(0, epochs, {}))
         df = self.datasets.frame(dataset_id)
         classes: list[str] = self.store.get(ident)["classes"]
-        folder = self.store.folder(ident)
 
         def on_epoch(epoch: int, logs: dict[str, float]) -> bool:
             try:
@@ -173,12 +171,11 @@ class Trainer:
                 return False
             return True
 
-        resume_from = folder / "model.keras" if resume else None
+        resume_from = self.store.blob(ident, KERAS) if resume else None
         fitted = fit_new(df, classes, params, on_epoch, resume_from=resume_from)
+        blobs = {KERAS: network.keras_bytes(fitted.model), PREDICTOR: fitted.predictor.to_bytes()}
         with self.store.editing(ident) as rec:
-            network.save_keras(fitted.model, folder / "model.keras")
-            fitted.predictor.save(folder / "predictor.npz")
-            self.store.cache(ident, fitted.predictor)
+            self.store.save_weights(ident, blobs, fitted.predictor)
             rec.update(
                 status="ready",
                 error=None,
@@ -187,7 +184,7 @@ class Trainer:
                 version=rec["version"] + 1,
             )
             if self.on_trained is not None:
-                rec["version"] = self.on_trained(ident, folder, rec)
+                rec["version"] = self.on_trained(ident, blobs, rec)
 
 
 def _progress(epoch: int, epochs: int, logs: dict[str, float]) -> dict[str, Any]:

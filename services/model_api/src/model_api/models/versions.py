@@ -1,14 +1,17 @@
 """Model versions: every finished training kept, with its lineage; one promoted per model.
 
-``<models>/<id>/versions/<v>/`` holds ``version.json`` (lineage and metrics), ``predictor.npz``
-(what scores), ``model.keras`` and ``rows.json`` (digests of the rows it saw, so a comparison
-can refuse them). ``<models>/<id>/promotion.json`` names the promoted version and every
-promotion ever made (rollback = promoting an earlier one). Versions are never rewritten.
+``<models>/<id>/versions/<v>/version.json`` (lineage and metrics) on disk; in the object store
+``models/<id>/versions/<v>/`` holds ``predictor.npz`` (what scores), ``model.keras`` and
+``rows.json`` (digests of the rows it saw, so a comparison can refuse them), written before the
+version's record so a version appears whole or not at all. ``<models>/<id>/promotion.json``
+names the promoted version and every promotion ever made (rollback = promoting an earlier one).
+Versions are never rewritten.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import shutil
 import threading
 from pathlib import Path
@@ -17,21 +20,34 @@ from typing import Any
 from model_api.core.clock import utc_now
 from model_api.core.errors import conflict, not_found
 from model_api.core.files import atomic_write_json, numbered_dirs, read_json
+from model_api.core.objects import ObjectMissing, ObjectStore, missing_blob
 from model_api.models.network import Predictor
 
 FILES = ("predictor.npz", "model.keras")
+ROWS = "rows.json"
 
 
 class VersionStore:
     """Versions of every model, their predictors (cached) and the promotion record."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, objects: ObjectStore) -> None:
         self.root = root
+        self.objects = objects
         self._lock = threading.RLock()
         self._predictors: dict[tuple[int, int], Predictor] = {}
 
     def _dir(self, model_id: int) -> Path:
         return self.root / str(model_id) / "versions"
+
+    def _key(self, model_id: int, version: int, name: str) -> str:
+        return f"models/{model_id}/versions/{version}/{name}"
+
+    def _blob(self, model_id: int, version: int, name: str) -> bytes:
+        key = self._key(model_id, version, name)
+        try:
+            return self.objects.get(key)
+        except ObjectMissing as exc:
+            raise missing_blob(f"version {version} of model {model_id}", key) from exc
 
     def _promotion_path(self, model_id: int) -> Path:
         return self.root / str(model_id) / "promotion.json"
@@ -60,7 +76,7 @@ class VersionStore:
 
     def trained_rows(self, model_id: int, version: int) -> set[str]:
         self.get(model_id, version)
-        return set(read_json(self._dir(model_id) / str(version) / "rows.json"))
+        return set(json.loads(self._blob(model_id, version, ROWS)))
 
     def predictor(self, model_id: int, version: int | None) -> tuple[Predictor, int]:
         """The named version's predictor, or the promoted one's (409 before any training)."""
@@ -74,8 +90,7 @@ class VersionStore:
             self.get(model_id, version)
             key = (model_id, version)
             if key not in self._predictors:
-                path = self._dir(model_id) / str(version) / "predictor.npz"
-                loaded = Predictor.load(path)
+                loaded = Predictor.from_bytes(self._blob(model_id, version, FILES[0]))
                 if not loaded.is_finite():  # e.g. saved before training checked for NaN
                     raise conflict(
                         "model_not_finite",
@@ -87,9 +102,9 @@ class VersionStore:
 
     # ----- writes -----
     def add(
-        self, model_id: int, source: Path, lineage: dict[str, Any], rows: list[str]
+        self, model_id: int, blobs: dict[str, bytes], lineage: dict[str, Any], rows: list[str]
     ) -> dict[str, Any]:
-        """Keep the files in ``source`` (``predictor.npz``, ``model.keras``) as a new version."""
+        """Keep ``blobs`` (``predictor.npz``, ``model.keras``) as a new version."""
         with self._lock:
             version = max(self.numbers(model_id), default=0) + 1
             folder = self._dir(model_id) / str(version)
@@ -97,10 +112,11 @@ class VersionStore:
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir(parents=True)
             for name in FILES:
-                if (source / name).exists():
-                    shutil.copy2(source / name, staging / name)
+                if name in blobs:
+                    self.objects.put(self._key(model_id, version, name), blobs[name])
+            rows_json = json.dumps(sorted(set(rows)), separators=(",", ":")).encode()
+            self.objects.put(self._key(model_id, version, ROWS), rows_json)
             rec = {"model_id": model_id, "version": version, "created_at": utc_now(), **lineage}
-            atomic_write_json(staging / "rows.json", sorted(set(rows)))
             atomic_write_json(staging / "version.json", rec)
             staging.rename(folder)  # a version appears whole or not at all
             self._predictors.pop((model_id, version), None)

@@ -8,7 +8,6 @@ so the job needs no table and a re-run after a restart trains on exactly the sam
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from model_api.models import network
 from model_api.models.jobs import Interrupted, JobRunner, JobStore, Progress
 from model_api.models.queue import TrainingQueue
 from model_api.models.service import VersionService
-from model_api.models.store import ACTIVE, ModelStore
+from model_api.models.store import ACTIVE, KERAS, PREDICTOR, ModelStore
 from model_api.models.train import fit_new, frame_digests, training_set_digest
 from model_api.retrain.service import RetrainService
 from model_api.runs.store import RunStore
@@ -237,8 +236,6 @@ class RetrainFlow:
             "history": fitted.history,
             "reviewer": plan["reviewer"],
         }
-        with tempfile.TemporaryDirectory(dir=self.versions.root) as tmp:
-            network.save_keras(fitted.model, Path(tmp) / "model.keras")
-            fitted.predictor.save(Path(tmp) / "predictor.npz")
-            made = self.versions.store.add(model_id, Path(tmp), lineage, frame_digests(train))
+        blobs = {KERAS: network.keras_bytes(fitted.model), PREDICTOR: fitted.predictor.to_bytes()}
+        made = self.versions.store.add(model_id, blobs, lineage, frame_digests(train))
         return {"version": made["version"], "metrics": fitted.metrics}
