@@ -177,6 +177,7 @@ def test_task_definitions(synth: Synth) -> None:
     bucket = synth.logical_id(st.data.bucket)
     assert env["IRIS_OBJECT_STORE"] == {"Fn::Join": ["", ["s3://", {"Ref": bucket}, "/model_api"]]}
     assert env["IRIS_HOST"] == "0.0.0.0" and env["IRIS_API_PORT"] == "8000"
+    assert env["AWS_DEFAULT_REGION"] == {"Ref": "AWS::Region"}  # the stack's own region
     assert _env(ui)["IRIS_API_URL"] == "http://model-api.iris.internal:8000"
     for container in (api, ui):
         names = set(_env(container))
