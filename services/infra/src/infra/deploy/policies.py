@@ -6,7 +6,8 @@ model_api queries no index), the objects under the store's prefix, and the bucke
 
 The listing grant has no ``s3:prefix`` condition on purpose: S3 answers a GET or HEAD of a
 missing key with 404 only to a caller allowed ``s3:ListBucket``, else 403, and model_api tells
-"no such blob" from "refused" by that (a missing blob is a clear 404, a refusal an error). A
+"no such blob" from "refused" by that: its readiness probe HEADs the missing key ``.ready``
+(``core/objects.py``), so with a 403 no task would ever pass the load balancer's health check. A
 prefix condition would not hold in that check, so every miss would look like a refusal. The
 bucket is this stack's, used by model_api alone: listing it reveals nothing else.
 """
