@@ -25,10 +25,10 @@ from typing import Any
 
 import httpx
 
+from tests.support.browser import chrome
+
 REPO = Path(__file__).resolve().parents[1]
 REPEATS = 5
-CHROMIUM = os.environ.get("IRIS_CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("IRIS_CHROMEDRIVER", "/usr/bin/chromedriver")
 
 # What "content visible" means per page: the elements a user looks at, filled with data. A
 # selector ending in ``:text`` must also have text (a grid's cell, not its loading row).
@@ -161,26 +161,7 @@ def _rss_mb(pid: int) -> tuple[float, float]:
 
 
 def _browser() -> Any:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    profile = tempfile.mkdtemp(prefix="iris-bench-chromium-")
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        "--window-size=1400,1000",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(arg)
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    return chrome(tempfile.mkdtemp(prefix="iris-bench-chromium-"))
 
 
 def _render_seconds(driver: Any, url: str, path: str) -> float:

@@ -23,10 +23,10 @@ from typing import Any
 
 import pytest
 
+from tests.support.browser import chrome
+
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
-CHROMIUM = os.environ.get("IRIS_CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("IRIS_CHROMEDRIVER", "/usr/bin/chromedriver")
 STACK_START_TIMEOUT_S = 240.0
 
 
@@ -91,36 +91,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 process.wait(timeout=10)
 
 
-def chrome_options(user_data_dir: str) -> Any:
-    from selenium import webdriver
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        "--window-size=1400,1000",
-        f"--user-data-dir={user_data_dir}",
-    ):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return options
-
-
 @pytest.fixture
 def driver() -> Iterator[Any]:
     """A fresh headless Chromium (its own profile directory) per test."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     with tempfile.TemporaryDirectory(prefix="iris-chromium-") as profile:
-        browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=chrome_options(profile))
+        browser = chrome(profile, console_log=True)
         browser.set_page_load_timeout(60)
         try:
             yield browser

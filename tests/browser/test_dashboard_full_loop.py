@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
+from tests.support.bundled import BUNDLED_CSV
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[2]
-BUNDLED_CSV = REPO / "services/model_api/src/model_api/data/iris_extended_encoded.csv"
 SPECIES = ("setosa", "versicolor", "virginica")
 TRAIN_TIMEOUT_S = 300
 STREAM_TIMEOUT_S = 180

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.browser
+from tests.support.bundled import BUNDLED_CSV
 
-REPO = Path(__file__).resolve().parents[2]
-BUNDLED_CSV = REPO / "services/model_api/src/model_api/data/iris_extended_encoded.csv"
+pytestmark = pytest.mark.browser
 
 
 def test_two_tabs_do_not_share_their_data_set_choice(ui) -> None:

@@ -17,7 +17,8 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from test_retrain_loop import expected_flagged, relabelled_csv, train_model, wait_for
+
+from tests.support.loop_kit import expected_flagged, relabelled_csv, train_model, wait_for
 
 pytestmark = [pytest.mark.compose]
 

@@ -9,59 +9,13 @@ runner is SIGKILLed mid-stream and restarted.
 
 from __future__ import annotations
 
-import csv
-import io
-import random
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-BUNDLED = (
-    Path(__file__).resolve().parents[2]
-    / "services/model_api/src/model_api/data/iris_extended_encoded.csv"
-)
-THRESHOLD = 0.9
-SPECIES = ("setosa", "versicolor", "virginica")
-
-
-def relabelled_csv(share: float, seed: int) -> tuple[str, set[int]]:
-    """The bundled CSV with ``share`` of its rows relabelled; also returns those rows."""
-    rows = list(csv.reader(io.StringIO(BUNDLED.read_text())))
-    header, body = rows[0], rows[1:]
-    rng = random.Random(seed)
-    changed = set(rng.sample(range(len(body)), int(len(body) * share)))
-    for i in changed:
-        body[i][0] = rng.choice([s for s in SPECIES if s != body[i][0]])
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows([header, *body])
-    return out.getvalue(), changed
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.3) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def train_model(api: httpx.Client, dataset_id: int) -> int:
-    model = api.post("/api/models", json={"dataset_id": dataset_id, "seed": 7}).json()
-    done = wait_for(
-        lambda: (
-            (m := api.get(f"/api/models/{model['id']}").json())["status"] in ("ready", "failed")
-            and m
-        ),
-        180,
-        "training",
-    )
-    assert done["status"] == "ready", done
-    return int(model["id"])
+from tests.support.loop_kit import expected_flagged, relabelled_csv, train_model, wait_for
 
 
 def retrain_keys(api: httpx.Client, run_id: str) -> list[str]:
@@ -79,17 +33,6 @@ def retrain_keys(api: httpx.Client, run_id: str) -> list[str]:
         cursor = body.get("next_cursor")
         if not cursor:
             return keys
-
-
-def expected_flagged(run: dict[str, Any]) -> set[str]:
-    width = 6
-    return {
-        str(i).zfill(width)
-        for i, (actual, predicted, p) in enumerate(
-            zip(run["actual"], run["predicted"], run["probability"], strict=True)
-        )
-        if actual != predicted or p < THRESHOLD
-    }
 
 
 def run_test(api: httpx.Client, stack, share: float, kill_mid_stream: bool) -> None:

@@ -1,19 +1,23 @@
-"""The function deploys as a zip of its folder: stdlib + boto3 only, importable from the zip."""
+"""The function deploys as a zip of its folder and the stdlib-only ``iris_common`` beside it:
+stdlib + boto3 only, importable from the zip (the one ``iris-provision`` deploys)."""
 
 from __future__ import annotations
 
 import ast
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[2] / "services" / "lambda" / "src" / "flagger"
-ALLOWED_THIRD_PARTY = {"boto3", "botocore", "flagger"}
+from infra.provision.package import build_function_zip
+
+SERVICES = Path(__file__).resolve().parents[2] / "services"
+PACKAGE = SERVICES / "lambda" / "src" / "flagger"
+COMMON = SERVICES / "common" / "src" / "iris_common"
+ALLOWED_THIRD_PARTY = {"boto3", "botocore", "flagger", "iris_common"}
 
 
 def test_package_imports_only_stdlib_and_boto3():
-    for source in PACKAGE.glob("*.py"):
+    for source in [*PACKAGE.glob("*.py"), *COMMON.glob("*.py")]:
         tree = ast.parse(source.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
@@ -31,15 +35,14 @@ def test_package_imports_only_stdlib_and_boto3():
 
 def test_handler_imports_from_a_zip_without_site_packages(tmp_path):
     bundle = tmp_path / "function.zip"
-    with zipfile.ZipFile(bundle, "w") as zf:
-        for source in PACKAGE.glob("*.py"):
-            zf.write(source, f"flagger/{source.name}")
-    code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); "
-        "import flagger.handler as h; print(callable(h.lambda_handler), h.__file__)"
-    )
+    bundle.write_bytes(build_function_zip(PACKAGE, "flagger.handler.lambda_handler").zip_bytes)
+    code = "import flagger.handler as h; print(callable(h.lambda_handler), h.__file__)"
     out = subprocess.run(
-        [sys.executable, "-S", "-c", code, str(bundle)], capture_output=True, text=True, check=True
+        [sys.executable, "-S", "-c", code],
+        env={"PYTHONPATH": str(bundle)},  # the zip alone, as Lambda's task root
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.startswith("True")
     assert str(bundle) in out.stdout

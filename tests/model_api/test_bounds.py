@@ -4,8 +4,6 @@ shape, and nothing half-created — no model without its queued job, no run with
 from __future__ import annotations
 
 import errno
-import importlib.util
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,23 +14,18 @@ from fastapi.testclient import TestClient
 from model_api.app import create_app
 from model_api.config import ApiSettings
 
-_spec = importlib.util.spec_from_file_location(
-    "model_api_helpers", Path(__file__).with_name("model_api_helpers.py")
-)
-helpers = importlib.util.module_from_spec(_spec)
-sys.modules["model_api_helpers"] = helpers
-_spec.loader.exec_module(helpers)
+from tests.support import bundled, model_api_kit
 
 pytestmark = pytest.mark.slow
 
 
-assert_error = helpers.assert_error
+assert_error = model_api_kit.assert_error
 
 
 def train(client: TestClient, dataset_id: int) -> dict[str, Any]:
     r = client.post("/api/models", json={"dataset_id": dataset_id, "epochs": 1, "seed": 1})
     assert r.status_code == 202, r.text
-    model = helpers.wait_for_model(client, r.json()["id"])
+    model = model_api_kit.wait_for_model(client, r.json()["id"])
     assert model["status"] == "ready", model["error"]
     return model
 
@@ -52,7 +45,7 @@ def offline(tmp_path: Path) -> Iterator[TestClient]:
 
 def test_the_training_queue_is_bounded(offline: TestClient) -> None:
     client = offline
-    ds = client.post("/api/datasets", data={"csv": helpers.sample_csv(10, seed=2)}).json()["id"]
+    ds = client.post("/api/datasets", data={"csv": bundled.sample_csv(10, seed=2)}).json()["id"]
     ready = train(client, ds)
     gate = threading.Event()
     client.app.state.services.training._executor.submit(gate.wait, 120)  # hold the one worker
@@ -95,7 +88,7 @@ def test_waiting_retrain_flow_jobs_count_in_the_training_queue_bound(
     )
     with TestClient(create_app(settings)) as client:
         services = client.app.state.services
-        ds = client.post("/api/datasets", data={"csv": helpers.sample_csv(10, seed=2)}).json()
+        ds = client.post("/api/datasets", data={"csv": bundled.sample_csv(10, seed=2)}).json()
         ready = train(client, ds["id"])
         mid = ready["id"]
         gate = threading.Event()
@@ -148,7 +141,7 @@ def test_a_full_disk_elsewhere_is_a_507_in_the_error_shape(
     monkeypatch.setattr(app.state.services.datasets, "create", no_space)
     with TestClient(app, raise_server_exceptions=False) as client:
         err = assert_error(
-            client.post("/api/datasets", data={"csv": helpers.sample_csv(1)}),
+            client.post("/api/datasets", data={"csv": bundled.sample_csv(1)}),
             507,
             "insufficient_storage",
         )
@@ -168,7 +161,7 @@ def test_pending_records_are_bounded_and_a_full_disk_creates_no_run(
         max_epochs=50,
     )
     with TestClient(create_app(settings)) as client:
-        ds = client.post("/api/datasets", data={"csv": helpers.sample_csv(20, seed=6)}).json()
+        ds = client.post("/api/datasets", data={"csv": bundled.sample_csv(20, seed=6)}).json()
         model = train(client, ds["id"])
         tests = f"/api/models/{model['id']}/tests"
         first = client.post(tests, json={"dataset_id": ds["id"]})
@@ -185,7 +178,7 @@ def test_pending_records_are_bounded_and_a_full_disk_creates_no_run(
             assert err["details"] == {"pending": 60, "incoming": 60, "limit": 100}
         assert run_ids(client) == runs  # no run without its records
 
-        big = client.post("/api/datasets", data={"csv": helpers.sample_csv(34, seed=6)}).json()
+        big = client.post("/api/datasets", data={"csv": bundled.sample_csv(34, seed=6)}).json()
         assert_error(client.post(tests, json={"dataset_id": big["id"]}), 422, "run_too_large")
 
         # A full disk: SQLite's own limit stops the outbox file from growing.
@@ -197,7 +190,7 @@ def test_pending_records_are_bounded_and_a_full_disk_creates_no_run(
             outbox._db.execute(f"PRAGMA max_page_count = {pages}")
 
         scorelog._executor.submit(cap).result()
-        small = client.post("/api/datasets", data={"csv": helpers.sample_csv(5, seed=6)}).json()
+        small = client.post("/api/datasets", data={"csv": bundled.sample_csv(5, seed=6)}).json()
         err = assert_error(
             client.post(tests, json={"dataset_id": small["id"]}), 507, "insufficient_storage"
         )

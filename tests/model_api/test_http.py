@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,12 +13,7 @@ from model_api.app import create_app
 from model_api.config import ApiSettings
 from model_api.schema.features import FEATURE_NAMES
 
-_spec = importlib.util.spec_from_file_location(
-    "model_api_helpers", Path(__file__).with_name("model_api_helpers.py")
-)
-helpers = importlib.util.module_from_spec(_spec)
-sys.modules["model_api_helpers"] = helpers
-_spec.loader.exec_module(helpers)
+from tests.support import bundled, model_api_kit
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +44,7 @@ def trained(client: TestClient) -> dict[str, Any]:
     r = client.post("/api/models", json={"dataset_id": 0, "epochs": 8, "seed": 7})
     assert r.status_code == 202, r.text
     assert r.json()["status"] in ("queued", "training")
-    model = helpers.wait_for_model(client, r.json()["id"])
+    model = model_api_kit.wait_for_model(client, r.json()["id"])
     assert model["status"] == "ready", model["error"]
     return model
 
@@ -97,7 +90,7 @@ def test_bundled_dataset_is_dataset_zero(client: TestClient) -> None:
 
 
 def test_dataset_upload_as_file_and_as_text_then_delete(client: TestClient) -> None:
-    text = helpers.sample_csv(5)
+    text = bundled.sample_csv(5)
     r = client.post("/api/datasets", files={"file": ("small.csv", text.encode(), "text/csv")})
     assert r.status_code == 201, r.text
     by_file = r.json()
@@ -216,7 +209,7 @@ def test_batch_test_with_flips_and_runs_listing(
 def test_tests_with_classes_the_model_does_not_know(
     client: TestClient, trained: dict[str, Any]
 ) -> None:
-    text = helpers.sample_csv(2).replace("setosa", "rosa")
+    text = bundled.sample_csv(2).replace("setosa", "rosa")
     ds = client.post("/api/datasets", data={"csv": text}).json()
     err = assert_error(
         client.post(f"/api/models/{trained['id']}/tests", json={"dataset_id": ds["id"]}),
@@ -227,7 +220,7 @@ def test_tests_with_classes_the_model_does_not_know(
 
 
 def test_course_train_and_retrain_then_delete(client: TestClient) -> None:
-    ds = int(client.post("/iris/datasets", data={"train": helpers.sample_csv(20, seed=1)}).text)
+    ds = int(client.post("/iris/datasets", data={"train": bundled.sample_csv(20, seed=1)}).text)
     r = client.post("/iris/model", data={"dataset": str(ds)})
     assert r.status_code == 200, r.text
     mid = int(r.text)
@@ -244,7 +237,7 @@ def test_course_train_and_retrain_then_delete(client: TestClient) -> None:
         assert_error(again, 409, "model_busy")
     finally:
         gate.set()
-    model = helpers.wait_for_model(client, mid)
+    model = model_api_kit.wait_for_model(client, mid)
     assert model["status"] == "ready" and model["version"] == 2
     assert len(model["history"]["loss"]) == 3
 
@@ -257,7 +250,7 @@ def test_course_train_and_retrain_then_delete(client: TestClient) -> None:
 
 
 def test_dataset_in_training_cannot_be_deleted(client: TestClient) -> None:
-    ds = client.post("/api/datasets", data={"csv": helpers.sample_csv(20, seed=2)}).json()
+    ds = client.post("/api/datasets", data={"csv": bundled.sample_csv(20, seed=2)}).json()
     gate = threading.Event()
     # Hold the single training worker so the new job stays queued while we try the delete.
     client.app.state.services.training._executor.submit(gate.wait, 120)
@@ -267,7 +260,7 @@ def test_dataset_in_training_cannot_be_deleted(client: TestClient) -> None:
         assert_error(client.delete(f"/api/datasets/{ds['id']}"), 409, "dataset_in_use")
     finally:
         gate.set()
-    assert helpers.wait_for_model(client, model["id"])["status"] == "ready"
+    assert model_api_kit.wait_for_model(client, model["id"])["status"] == "ready"
     assert client.delete(f"/api/datasets/{ds['id']}").status_code == 204
 
 
@@ -283,7 +276,7 @@ def test_everything_survives_a_restart(
         assert again.get(f"/api/models/{mid}").json() == client.get(f"/api/models/{mid}").json()
         assert again.post(f"/api/models/{mid}/score", json={"values": FIRST_ROW}).json() == score
         assert again.get("/api/runs").json() == runs
-        new = again.post("/api/datasets", data={"csv": helpers.sample_csv(1)}).json()
+        new = again.post("/api/datasets", data={"csv": bundled.sample_csv(1)}).json()
         assert new["id"] > max(d["id"] for d in datasets)  # ids are never reused
 
 

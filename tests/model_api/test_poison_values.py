@@ -3,12 +3,9 @@ clear 4xx that changes nothing, never a NaN in an answer or in the score table."
 
 from __future__ import annotations
 
-import importlib.util
 import io
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,12 +22,7 @@ from model_api.runs.batch_test import TestedRow, TestRunInfo
 from model_api.schema.features import FEATURE_NAMES, parse_csv
 from model_api.scorelog.items import RecordError, build_items
 
-_spec = importlib.util.spec_from_file_location(
-    "model_api_helpers", Path(__file__).with_name("model_api_helpers.py")
-)
-helpers = importlib.util.module_from_spec(_spec)
-sys.modules["model_api_helpers"] = helpers
-_spec.loader.exec_module(helpers)
+from tests.support import bundled, model_api_kit
 
 HEADER = "species," + ",".join(FEATURE_NAMES)
 F32_MAX = float(np.finfo(np.float32).max)
@@ -175,7 +167,7 @@ def test_every_upload_path_refuses_1e308_and_stores_nothing(client: TestClient) 
 def extreme_dataset_csv() -> str:
     """A class-balanced sample whose elevation swings between ±3e38: uploadable (float32 holds
     it) but its variance overflows float32, so training cannot produce finite weights."""
-    df = pd.read_csv(io.StringIO(helpers.sample_csv(10, seed=1)))
+    df = pd.read_csv(io.StringIO(bundled.sample_csv(10, seed=1)))
     df["elevation"] = np.where(np.arange(len(df)) % 2 == 0, 3e38, -3e38)
     return df.to_csv(index=False)
 
@@ -186,7 +178,7 @@ def test_a_model_that_learned_nothing_fails_and_never_scores(client: TestClient)
     assert ds.status_code == 201, ds.text
     r = client.post("/api/models", json={"dataset_id": ds.json()["id"], "epochs": 2, "seed": 1})
     assert r.status_code == 202, r.text
-    model = helpers.wait_for_model(client, r.json()["id"])
+    model = model_api_kit.wait_for_model(client, r.json()["id"])
     assert model["status"] == "failed" and model["version"] == 0
     assert model["error"].startswith("training diverged") and "not finite" in model["error"]
     mid = model["id"]
@@ -213,9 +205,9 @@ def test_a_model_that_learned_nothing_fails_and_never_scores(client: TestClient)
 
 @pytest.fixture(scope="module")
 def trained(client: TestClient) -> dict[str, Any]:
-    ds = client.post("/api/datasets", data={"csv": helpers.sample_csv(20, seed=3)}).json()
+    ds = client.post("/api/datasets", data={"csv": bundled.sample_csv(20, seed=3)}).json()
     r = client.post("/api/models", json={"dataset_id": ds["id"], "epochs": 3, "seed": 5})
-    model = helpers.wait_for_model(client, r.json()["id"])
+    model = model_api_kit.wait_for_model(client, r.json()["id"])
     assert model["status"] == "ready", model["error"]
     return model
 
@@ -236,7 +228,7 @@ def test_an_output_that_overflows_is_a_422_not_a_nan(
     )
 
     runs_before = client.get("/api/runs").json()["total"]
-    df = pd.read_csv(io.StringIO(helpers.sample_csv(2, seed=4)), dtype={"soil_type": float})
+    df = pd.read_csv(io.StringIO(bundled.sample_csv(2, seed=4)), dtype={"soil_type": float})
     df.loc[3, list(FEATURE_NAMES)] = F32_MAX
     ds = client.post("/api/datasets", data={"csv": df.to_csv(index=False)})
     assert ds.status_code == 201, ds.text

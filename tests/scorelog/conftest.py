@@ -1,19 +1,15 @@
-"""Fixtures for the score log tests; helpers live in ``scorelog_kit`` (importable from here)."""
+"""Fixtures for the score log tests; helpers live in ``tests.support.scorelog_kit``."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 from model_api.runs.store import new_run_id
-from scorelog_kit import Run
+
+from tests.support.scorelog_kit import Run
 
 
 @pytest.fixture

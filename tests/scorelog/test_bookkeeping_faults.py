@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 from model_api.scorelog.outbox import Outbox
 from model_api.scorelog.service import RunTooLarge, ScoreLog, ScoreLogBusy, ScoreLogFull
-from scorelog_kit import Run, count_items, scan_keys, scored_rows
+
+from tests.support.scorelog_kit import Run, count_items, scan_keys, scored_rows
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 from model_api.runs.store import new_run_id
 from model_api.scorelog.items import RecordError, build_item, build_items, plain
-from scorelog_kit import CLASSES, Row, Run, bundled_rows
+
+from tests.support.bundled import bundled_rows
+from tests.support.scorelog_kit import CLASSES, Row, Run
 
 SEED_PREFIX = "{'species': 'setosa', 'elevation': 161.8, 'soil_type': 0, 'sepal_length': 5.16, "
 

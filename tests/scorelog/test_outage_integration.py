@@ -17,7 +17,8 @@ from model_api.runs.store import new_run_id
 from model_api.scorelog.batch import Backoff
 from model_api.scorelog.items import sort_key
 from model_api.scorelog.service import ScoreLog
-from scorelog_kit import Run, count_items, create_score_table, scan_keys, scored_rows
+
+from tests.support.scorelog_kit import Run, count_items, create_score_table, scan_keys, scored_rows
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,8 @@ from model_api.runs.store import new_run_id
 from model_api.scorelog.items import RecordError
 from model_api.scorelog.outbox import Outbox, RunAlreadySubmitted
 from model_api.scorelog.service import ScoreLog
-from scorelog_kit import Run, scored_rows
+
+from tests.support.scorelog_kit import Run, scored_rows
 
 
 def test_counts_follow_written_and_failed_marks(tmp_path: Path) -> None:

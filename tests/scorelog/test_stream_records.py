@@ -17,7 +17,8 @@ from boto3.dynamodb.types import TypeDeserializer
 from model_api.runs.store import new_run_id
 from model_api.scorelog.items import build_items
 from model_api.scorelog.service import ScoreLog
-from scorelog_kit import Run, scored_rows
+
+from tests.support.scorelog_kit import Run, scored_rows
 
 pytestmark = pytest.mark.integration
 

@@ -20,7 +20,9 @@ from model_api.runs.store import new_run_id
 from model_api.scorelog.items import build_items
 from model_api.scorelog.routes import router
 from model_api.scorelog.service import ScoreLog
-from scorelog_kit import Run, bundled_rows, create_score_table, scored_rows
+
+from tests.support.bundled import bundled_rows
+from tests.support.scorelog_kit import Run, create_score_table, scored_rows
 
 pytestmark = pytest.mark.integration
 

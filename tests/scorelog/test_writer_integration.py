@@ -12,7 +12,8 @@ from model_api.runs.store import new_run_id
 from model_api.scorelog.items import build_items
 from model_api.scorelog.outbox import RunAlreadySubmitted
 from model_api.scorelog.service import ScoreLog
-from scorelog_kit import Run, count_items, scan_keys, scored_rows
+
+from tests.support.scorelog_kit import Run, count_items, scan_keys, scored_rows
 
 pytestmark = pytest.mark.integration
 

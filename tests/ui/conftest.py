@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,25 +26,9 @@ from model_api.core.errors import _routes as flat_routes
 from pydantic import TypeAdapter
 from starlette.routing import Match
 
-sys.path.insert(0, str(Path(__file__).parent))  # for ``ui_kit``
+from tests.support.bundled import BUNDLED_CSV, bundled_rows
 
 REPO = Path(__file__).resolve().parents[2]
-BUNDLED_CSV = REPO / "services/model_api/src/model_api/data/iris_extended_encoded.csv"
-
-
-def bundled_rows() -> list[dict[str, Any]]:
-    """The bundled CSV as the API serves rows: numbers as numbers, the label as a string."""
-    with BUNDLED_CSV.open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    out = []
-    for row in rows:
-        out.append(
-            {
-                k: (v if k == "species" else (int(v) if k == "soil_type" else float(v)))
-                for k, v in row.items()
-            }
-        )
-    return out
 
 
 def _error(status: int, code: str, message: str, details: Any = None) -> httpx.Response:

@@ -10,7 +10,8 @@ import pytest
 from dashboard import config, ids
 from dashboard.api import client as api_client
 from dashboard.app import PACKAGE_DIR
-from ui_kit import pointed_plotly_bundle
+
+from tests.support.ui_kit import pointed_plotly_bundle
 
 
 @pytest.fixture(scope="module")

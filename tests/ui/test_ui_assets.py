@@ -4,7 +4,8 @@ plotly.py's figures are written for, served but not loaded on every page."""
 from __future__ import annotations
 
 from dashboard.app import PACKAGE_DIR
-from ui_kit import pointed_plotly_bundle
+
+from tests.support.ui_kit import pointed_plotly_bundle
 
 ASSETS = PACKAGE_DIR / "assets"
 

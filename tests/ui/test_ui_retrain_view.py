@@ -11,7 +11,8 @@ import httpx
 from dashboard.api import ApiClient
 from dashboard.logic import retrain as rv
 from dashboard.logic import retrain_versions as vv
-from ui_kit import is_error, text_of
+
+from tests.support.ui_kit import is_error, text_of
 
 CANDIDATE = {
     "partition_key": "20261201T000000000Z-abcd",

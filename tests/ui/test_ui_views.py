@@ -14,7 +14,8 @@ from dashboard.logic import test as tv
 from dashboard.views import data_view as dv
 from dashboard.views import models_view as mv
 from dashboard.views import monitoring_view as mon
-from ui_kit import is_error, text_of
+
+from tests.support.ui_kit import is_error, text_of
 
 RUN = "20261125T031509123Z-7f3a"
 

@@ -13,21 +13,7 @@ import pytest
 from infra.esm import EsmSettings
 from infra.provision.tables import ensure_table
 
-
-def score_item(run_id: str, row: int, predicted: str, actual: str, probability: str) -> dict:
-    """A score-table item exactly as the record contract (docs/contract.md) describes it."""
-    return {
-        "partition_key": {"S": run_id},
-        "sort_key": {"S": f"{row:06d}"},
-        "Features": {"S": str({"species": actual, "elevation": 161.8, "area_ratios": 41.26})},
-        "Class": {"S": predicted},
-        "Actual": {"S": actual},
-        "Probability": {"S": probability},
-        "model_id": {"S": "0"},
-        "dataset_id": {"S": "0"},
-        "probabilities": {"S": '{"setosa": 0.1, "versicolor": 0.1, "virginica": 0.8}'},
-        "created_at": {"S": "2026-11-25T03:15:09.456Z"},
-    }
+from tests.support.scorelog_kit import score_item
 
 
 def mixed_items(run_id: str, count: int, start: int = 0) -> tuple[list[dict], set[tuple]]:

@@ -20,7 +20,7 @@ from infra.aws import AwsClients, endpoint_supports_lambda, make_clients
 from infra.config import InfraSettings
 from infra.local.dynamodb_local import free_port
 from infra.provision import provision_down, provision_status, provision_up
-from infra.provision.package import build_zip
+from infra.provision.package import build_function_zip
 from moto.server import ThreadedMotoServer
 
 CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -185,7 +185,7 @@ def test_up_creates_everything_least_privilege(moto_url, settings, clients, flag
         "CONFIDENCE_THRESHOLD": "0.9",
         "FAILURE_QUEUE_URL": st["queue_url"],
     }
-    expected_zip = build_zip(flagger_src).zip_bytes
+    expected_zip = build_function_zip(flagger_src, settings.lambda_handler).zip_bytes
     assert fn["CodeSha256"] == base64.b64encode(hashlib.sha256(expected_zip).digest()).decode()
 
     assert len(st["mappings"]) == 1

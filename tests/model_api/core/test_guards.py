@@ -17,7 +17,7 @@ from iris_common.logs import JsonFormatter
 from model_api.app import create_app
 from model_api.config import ApiSettings
 
-CSV = Path("/work/shared/data/iris_extended_encoded.csv")
+from tests.support.bundled import BUNDLED_CSV as CSV
 
 
 def _client(tmp_path: Path, **settings: object) -> TestClient:

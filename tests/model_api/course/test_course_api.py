@@ -3,12 +3,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -18,12 +15,7 @@ from fastapi.testclient import TestClient
 from model_api.app import create_app
 from model_api.config import ApiSettings
 
-_spec = importlib.util.spec_from_file_location(
-    "model_api_helpers", Path(__file__).parents[1] / "model_api_helpers.py"
-)
-helpers = importlib.util.module_from_spec(_spec)
-sys.modules["model_api_helpers"] = helpers
-_spec.loader.exec_module(helpers)
+from tests.support import bundled
 
 pytestmark = pytest.mark.slow
 
@@ -63,13 +55,13 @@ def assert_error(r: Any, status: int, code: str | None = None) -> None:
 
 def big_csv(min_bytes: int) -> str:
     """The bundled rows repeated until the CSV is at least ``min_bytes`` long."""
-    df = helpers.bundled_frame()
+    df = bundled.bundled_frame()
     copies = min_bytes // len(df.to_csv(index=False)) + 1
     return pd.concat([df] * copies).to_csv(index=False)
 
 
 def test_upload_answers_the_new_index_as_plain_text(client: TestClient) -> None:
-    text = helpers.sample_csv(5, seed=1)
+    text = bundled.sample_csv(5, seed=1)
     before = len(client.get("/api/datasets").json())
     as_form = client.post("/iris/datasets", data={"train": text})
     as_text_part = client.post("/iris/datasets", files={"train": (None, text)})
@@ -103,7 +95,7 @@ def test_uploads_over_one_mib_are_accepted_up_to_the_limit(client: TestClient) -
 
 
 def test_create_takes_dataset_from_form_query_or_json(client: TestClient, model_id: int) -> None:
-    small = int(client.post("/iris/datasets", data={"train": helpers.sample_csv(10)}).text)
+    small = int(client.post("/iris/datasets", data={"train": bundled.sample_csv(10)}).text)
     made = [
         client.post("/iris/model", json={"dataset": small}),
         client.post("/iris/model", params={"dataset": small}),
@@ -124,7 +116,7 @@ def test_create_takes_dataset_from_form_query_or_json(client: TestClient, model_
 
 
 def test_score_answers_the_class_index_as_plain_text(client: TestClient, model_id: int) -> None:
-    df = helpers.bundled_frame()
+    df = bundled.bundled_frame()
     for species in CLASSES:
         row = df[df["species"] == species].iloc[0]
         fields = ",".join(str(v) for v in row.drop("species").tolist())
@@ -154,7 +146,7 @@ def test_test_answers_indices_that_the_course_dashboard_plots(
     assert r.headers["content-type"] == "application/json"
     body = r.json()
     assert list(body) == ["accuracy", "actual", "predicted"]
-    df = helpers.bundled_frame()
+    df = bundled.bundled_frame()
     assert body["actual"] == [CLASSES.index(s) for s in df["species"]]
     services = client.app.state.services
     run = services.runs.full(client.get("/api/runs", params={"model_id": model_id}).json()[

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +12,7 @@ from fastapi.testclient import TestClient
 from model_api.app import create_app
 from model_api.config import ApiSettings
 
-REPO = Path(__file__).resolve().parents[3]
-BUNDLED = REPO / "services/model_api/src/model_api/data/iris_extended_encoded.csv"
+from tests.support.bundled import BUNDLED_CSV as BUNDLED
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,7 @@ Starlette's 1 MiB text-part default is accepted as a text field or a file part u
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -17,12 +14,7 @@ from model_api.app import create_app
 from model_api.config import ApiSettings
 from model_api.core.security import GUARD_RESPONSES
 
-_spec = importlib.util.spec_from_file_location(
-    "model_api_helpers", Path(__file__).parents[1] / "model_api_helpers.py"
-)
-helpers = importlib.util.module_from_spec(_spec)
-sys.modules["model_api_helpers"] = helpers
-_spec.loader.exec_module(helpers)
+from tests.support import bundled
 
 LIMIT = 3 * 1024 * 1024
 MIB = 1024 * 1024
@@ -39,7 +31,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
 
 def big_csv(min_bytes: int) -> str:
     """The bundled rows repeated until the CSV is at least ``min_bytes`` long."""
-    df = helpers.bundled_frame()
+    df = bundled.bundled_frame()
     copies = min_bytes // len(df.to_csv(index=False)) + 1
     return pd.concat([df] * copies).to_csv(index=False)
 
@@ -107,7 +99,7 @@ def test_over_the_limit_is_413_in_every_encoding_and_creates_nothing(client, rou
 
 def test_a_name_longer_than_200_characters_is_refused(client) -> None:
     before = client.get("/api/datasets").json()
-    r = client.post("/api/datasets", data={"csv": helpers.sample_csv(3), "name": "n" * 201})
+    r = client.post("/api/datasets", data={"csv": bundled.sample_csv(3), "name": "n" * 201})
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input"
     assert client.get("/api/datasets").json() == before
 

@@ -4,11 +4,8 @@ diverges keeps the model's previous version — same weights, same probabilities
 
 from __future__ import annotations
 
-import importlib.util
 import io
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,23 +16,18 @@ from model_api.app import create_app
 from model_api.config import ApiSettings
 from model_api.schema.features import FEATURE_NAMES
 
-_spec = importlib.util.spec_from_file_location(
-    "model_api_helpers", Path(__file__).parents[1] / "model_api_helpers.py"
-)
-helpers = importlib.util.module_from_spec(_spec)
-sys.modules["model_api_helpers"] = helpers
-_spec.loader.exec_module(helpers)
+from tests.support import bundled, model_api_kit
 
 pytestmark = pytest.mark.slow
 
 
-assert_error = helpers.assert_error
+assert_error = model_api_kit.assert_error
 
 
 def diverging_csv() -> str:
     """Uploadable (every value fits float32) but its elevation swings between ±3e38: the
     squared deviations overflow, so the loss or the weights stop being finite numbers."""
-    df = pd.read_csv(io.StringIO(helpers.sample_csv(10, seed=1)))
+    df = pd.read_csv(io.StringIO(bundled.sample_csv(10, seed=1)))
     df["elevation"] = np.where(np.arange(len(df)) % 2 == 0, 3e38, -3e38)
     return df.to_csv(index=False)
 
@@ -78,20 +70,20 @@ def test_course_create_on_diverging_data_is_a_422(client: TestClient, diverging:
 def test_a_retrain_that_diverges_keeps_the_previous_version(
     client: TestClient, diverging: int
 ) -> None:
-    good = client.post("/api/datasets", data={"csv": helpers.sample_csv(20, seed=3)}).json()
+    good = client.post("/api/datasets", data={"csv": bundled.sample_csv(20, seed=3)}).json()
     r = client.post("/api/models", json={"dataset_id": good["id"], "epochs": 3, "seed": 5})
     assert r.status_code == 202, r.text
-    model = helpers.wait_for_model(client, r.json()["id"])
+    model = model_api_kit.wait_for_model(client, r.json()["id"])
     assert model["status"] == "ready" and model["version"] == 1, model["error"]
     mid = model["id"]
-    frame = pd.read_csv(io.StringIO(helpers.sample_csv(3, seed=8)))
+    frame = pd.read_csv(io.StringIO(bundled.sample_csv(3, seed=8)))
     rows = [{n: float(row[n]) for n in FEATURE_NAMES} for _, row in frame.iterrows()]
     before = probabilities(client, mid, rows)
     versions = client.get(f"/api/models/{mid}/versions").json()["versions"]
 
     r = client.post(f"/api/models/{mid}/train", json={"dataset_id": diverging})
     assert r.status_code == 202, r.text
-    failed = helpers.wait_for_model(client, mid)
+    failed = model_api_kit.wait_for_model(client, mid)
     assert failed["status"] == "failed" and failed["version"] == 1
     assert failed["error"].startswith("training diverged"), failed["error"]
     assert probabilities(client, mid, rows) == before  # the same weights answer, bit for bit

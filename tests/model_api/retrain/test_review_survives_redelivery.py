@@ -9,8 +9,6 @@ attributes must be the score item's, byte for byte (docs/contract.md, retrain ta
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,12 +17,7 @@ import pytest
 from flagger.config import FlaggerConfig
 from flagger.handler import Flagger
 
-for _name in ("model_api_helpers", "retrain_kit"):
-    _spec = importlib.util.spec_from_file_location(_name, Path(__file__).parents[1] / f"{_name}.py")
-    _mod = importlib.util.module_from_spec(_spec)
-    sys.modules[_name] = _mod
-    _spec.loader.exec_module(_mod)
-helpers, kit = sys.modules["model_api_helpers"], sys.modules["retrain_kit"]
+from tests.support import model_api_kit, retrain_kit
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -48,8 +41,8 @@ REVIEW_ATTRIBUTES = {"review", "review_history"}
 def flagged(
     aws_env: Any, provisioned_tables: dict[str, str], tmp_path: Path
 ) -> Iterator[dict[str, Any]]:
-    with kit.api_on_tables(aws_env, provisioned_tables, tmp_path) as (api, ddb):
-        model = helpers.wait_for_model(
+    with retrain_kit.api_on_tables(aws_env, provisioned_tables, tmp_path) as (api, ddb):
+        model = model_api_kit.wait_for_model(
             api, api.post("/api/models", json={"dataset_id": 0, "seed": 7}).json()["id"]
         )
         assert model["status"] == "ready", model["error"]
@@ -57,8 +50,10 @@ def flagged(
             f"/api/models/{model['id']}/tests",
             json={"dataset_id": 0, "flip_fraction": 0.1, "seed": 11},
         ).json()
-        kit.wait_logged(api, run["run_id"])
-        kit.flag_run(ddb, provisioned_tables["score"], provisioned_tables["retrain"], run["run_id"])
+        retrain_kit.wait_logged(api, run["run_id"])
+        retrain_kit.flag_run(
+            ddb, provisioned_tables["score"], provisioned_tables["retrain"], run["run_id"]
+        )
         yield {"api": api, "ddb": ddb, "run": run, "tables": provisioned_tables}
 
 
@@ -80,7 +75,7 @@ def stream_record(image: dict[str, Any], event_name: str, sequence: int) -> dict
 
 def test_review_and_history_survive_redelivery_and_a_modify(flagged: dict[str, Any]) -> None:
     api, ddb, run, tables = flagged["api"], flagged["ddb"], flagged["run"], flagged["tables"]
-    candidates = kit.all_candidates(api, run_id=run["run_id"])
+    candidates = retrain_kit.all_candidates(api, run_id=run["run_id"])
     target = next(c for c in candidates if c["suspected_cause"] == "label_error")
     key = {"partition_key": {"S": target["partition_key"]}, "sort_key": {"S": target["sort_key"]}}
     listed = {"partition_key": target["partition_key"], "sort_key": target["sort_key"]}
@@ -95,7 +90,7 @@ def test_review_and_history_survive_redelivery_and_a_modify(flagged: dict[str, A
     assert len(reviewed["review_history"]["L"]) == 2
 
     # 1. The whole run's batches delivered again (a retried batch, at-least-once).
-    kit.flag_run(ddb, tables["score"], tables["retrain"], run["run_id"])
+    retrain_kit.flag_run(ddb, tables["score"], tables["retrain"], run["run_id"])
     assert raw(ddb, tables["retrain"], key) == reviewed
 
     # 2. The score record is modified (a lower probability), and the MODIFY flows through.
@@ -123,7 +118,7 @@ def test_review_and_history_survive_redelivery_and_a_modify(flagged: dict[str, A
     assert raw(ddb, tables["retrain"], key) == after
     shown = {
         (c["partition_key"], c["sort_key"]): c
-        for c in kit.all_candidates(api, run_id=run["run_id"], reviewed="true")
+        for c in retrain_kit.all_candidates(api, run_id=run["run_id"], reviewed="true")
     }[(target["partition_key"], target["sort_key"])]
     assert shown["review"]["decision"] == "keep" and shown["review"]["reviewer"] == "ben"
     assert [h["reviewer"] for h in shown["review_history"]] == ["ana", "ben"]

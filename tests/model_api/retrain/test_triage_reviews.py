@@ -8,8 +8,6 @@ decisions must land on the candidates' items (read back with boto3, not through 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,12 +15,7 @@ from typing import Any
 
 import pytest
 
-for _name in ("model_api_helpers", "retrain_kit"):
-    _spec = importlib.util.spec_from_file_location(_name, Path(__file__).parents[1] / f"{_name}.py")
-    _mod = importlib.util.module_from_spec(_spec)
-    sys.modules[_name] = _mod
-    _spec.loader.exec_module(_mod)
-helpers, kit = sys.modules["model_api_helpers"], sys.modules["retrain_kit"]
+from tests.support import bundled, model_api_kit, retrain_kit
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -31,17 +24,17 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 def loop(
     aws_env: Any, provisioned_tables: dict[str, str], tmp_path: Path
 ) -> Iterator[dict[str, Any]]:
-    with kit.api_on_tables(aws_env, provisioned_tables, tmp_path) as (api, ddb):
+    with retrain_kit.api_on_tables(aws_env, provisioned_tables, tmp_path) as (api, ddb):
         model = api.post("/api/models", json={"dataset_id": 0, "seed": 7}).json()
-        model = helpers.wait_for_model(api, model["id"])
+        model = model_api_kit.wait_for_model(api, model["id"])
         assert model["status"] == "ready", model["error"]
         r = api.post(
             f"/api/models/{model['id']}/tests",
             json={"dataset_id": 0, "flip_fraction": 0.1, "seed": 11},
         )
         run = r.json()
-        kit.wait_logged(api, run["run_id"])
-        seen = kit.flag_run(
+        retrain_kit.wait_logged(api, run["run_id"])
+        seen = retrain_kit.flag_run(
             ddb, provisioned_tables["score"], provisioned_tables["retrain"], run["run_id"]
         )
         assert seen == run["rows"] == 1200
@@ -60,10 +53,10 @@ def stored(loop: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
 
 def test_triage_finds_the_flipped_labels(loop: dict[str, Any]) -> None:
     api, run = loop["api"], loop["run"]
-    truth = helpers.bundled_frame()["species"].tolist()
+    truth = bundled.bundled_frame()["species"].tolist()
     flipped = set(run["flipped"])
     assert len(flipped) == 120
-    items = kit.all_candidates(api, run_id=run["run_id"])
+    items = retrain_kit.all_candidates(api, run_id=run["run_id"])
     by_pos = {i["position"]: i for i in items}
     assert flipped <= set(by_pos)  # the model is right on the true labels: every flip is flagged
     found = {p for p, i in by_pos.items() if i["suspected_cause"] == "label_error"}
@@ -79,9 +72,9 @@ def test_triage_finds_the_flipped_labels(loop: dict[str, Any]) -> None:
         if item["suspected_cause"] == "label_error":
             assert item["suggested_label"] != item["Actual"]
             assert item["suggested_decision"] == "relabel"
-    only = kit.all_candidates(api, run_id=run["run_id"], cause="label_error")
+    only = retrain_kit.all_candidates(api, run_id=run["run_id"], cause="label_error")
     assert {i["position"] for i in only} == found
-    setosa = kit.all_candidates(api, run_id=run["run_id"], actual="setosa")
+    setosa = retrain_kit.all_candidates(api, run_id=run["run_id"], actual="setosa")
     assert setosa and {i["Actual"] for i in setosa} == {"setosa"}
     page = api.get("/api/retrain", params={"run_id": run["run_id"]}).json()
     summary = page["triage"][run["run_id"]]
@@ -91,7 +84,7 @@ def test_triage_finds_the_flipped_labels(loop: dict[str, Any]) -> None:
 def test_reviews_are_stored_on_the_items(loop: dict[str, Any]) -> None:
     api, run = loop["api"], loop["run"]
     items = sorted(
-        kit.all_candidates(api, run_id=run["run_id"], cause="label_error"),
+        retrain_kit.all_candidates(api, run_id=run["run_id"], cause="label_error"),
         key=lambda i: i["sort_key"],
     )
     a, b, c = items[:3]
@@ -114,7 +107,7 @@ def test_reviews_are_stored_on_the_items(loop: dict[str, Any]) -> None:
     assert len(raw["review_history"]["L"]) == 1
     assert stored(loop, b)["review"]["M"]["decision"] == {"S": "keep"}
     assert stored(loop, b)["review"]["M"]["label"] == {"NULL": True}
-    reviewed = kit.all_candidates(api, run_id=run["run_id"], reviewed="true")
+    reviewed = retrain_kit.all_candidates(api, run_id=run["run_id"], reviewed="true")
     assert sorted(i["sort_key"] for i in reviewed) == sorted(i["sort_key"] for i in (a, b, c))
     assert {i["review"]["decision"] for i in reviewed} == {"relabel", "keep", "exclude"}
 
@@ -132,7 +125,7 @@ def test_bad_reviews_change_nothing(
     loop: dict[str, Any], change: dict[str, Any], status: int, code: str
 ) -> None:
     api, run = loop["api"], loop["run"]
-    first, second = kit.all_candidates(api, run_id=run["run_id"])[:2]
+    first, second = retrain_kit.all_candidates(api, run_id=run["run_id"])[:2]
     good = {
         "partition_key": first["partition_key"],
         "sort_key": first["sort_key"],
@@ -151,7 +144,7 @@ def test_bad_reviews_change_nothing(
 
 def test_two_reviews_at_once_later_wins_both_recorded(loop: dict[str, Any]) -> None:
     api, run = loop["api"], loop["run"]
-    item = kit.all_candidates(api, run_id=run["run_id"])[0]
+    item = retrain_kit.all_candidates(api, run_id=run["run_id"])[0]
     key = {"partition_key": item["partition_key"], "sort_key": item["sort_key"]}
     barrier = threading.Barrier(2)
     answers: list[Any] = []
@@ -183,7 +176,7 @@ def test_two_reviews_at_once_later_wins_both_recorded(loop: dict[str, Any]) -> N
 
 def test_accept_all_label_error_suggestions(loop: dict[str, Any]) -> None:
     api, run = loop["api"], loop["run"]
-    errors = kit.all_candidates(api, run_id=run["run_id"], cause="label_error")
+    errors = retrain_kit.all_candidates(api, run_id=run["run_id"], cause="label_error")
     one = errors[0]
     key = {"partition_key": one["partition_key"], "sort_key": one["sort_key"]}
     api.post("/api/retrain/reviews", json={"reviews": [{**key, "decision": "exclude"}]})
@@ -193,7 +186,8 @@ def test_accept_all_label_error_suggestions(loop: dict[str, Any]) -> None:
     assert r.status_code == 200, r.text
     assert r.json()["count"] == len(errors) - 1  # an existing decision is not overridden
     after = {
-        i["sort_key"]: i for i in kit.all_candidates(api, run_id=run["run_id"], cause="label_error")
+        i["sort_key"]: i
+        for i in retrain_kit.all_candidates(api, run_id=run["run_id"], cause="label_error")
     }
     assert after[one["sort_key"]]["review"]["decision"] == "exclude"
     for item in errors[1:]:
@@ -201,7 +195,8 @@ def test_accept_all_label_error_suggestions(loop: dict[str, Any]) -> None:
         assert review["decision"] == "relabel" and review["label"] == item["suggested_label"]
         assert review["source"] == "accept_suggestions"
     assert (
-        kit.all_candidates(api, run_id=run["run_id"], cause="label_error", reviewed="false") == []
+        retrain_kit.all_candidates(api, run_id=run["run_id"], cause="label_error", reviewed="false")
+        == []
     )
     bad = api.post(
         "/api/retrain/reviews", json={"run_id": run["run_id"], "accept_suggestions": "uncertain"}
@@ -218,7 +213,7 @@ def test_an_unreadable_candidate_is_uncertain_and_can_only_be_excluded(
         TableName=loop["tables"]["retrain"],
         Item={**key, "reasons": {"L": [{"S": "unreadable"}]}, "Features": {"S": "not a dict"}},
     )
-    items = kit.all_candidates(api, run_id=run["run_id"], reason="unreadable")
+    items = retrain_kit.all_candidates(api, run_id=run["run_id"], reason="unreadable")
     assert len(items) == 1
     (item,) = items
     assert item["suspected_cause"] == "uncertain" and item["label_quality"] is None

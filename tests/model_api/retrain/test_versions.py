@@ -10,8 +10,6 @@ the score route, not taken from the comparison's own numbers.
 from __future__ import annotations
 
 import ast
-import importlib.util
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,18 +20,13 @@ import pytest
 from fastapi.testclient import TestClient
 from model_api.schema.features import FEATURE_NAMES
 
-for _name in ("model_api_helpers", "retrain_kit"):
-    _spec = importlib.util.spec_from_file_location(_name, Path(__file__).parents[1] / f"{_name}.py")
-    _mod = importlib.util.module_from_spec(_spec)
-    sys.modules[_name] = _mod
-    _spec.loader.exec_module(_mod)
-helpers, kit = sys.modules["model_api_helpers"], sys.modules["retrain_kit"]
+from tests.support import bundled, model_api_kit, retrain_kit
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def split_bundled(seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
-    df = helpers.bundled_frame()
+    df = bundled.bundled_frame()
     hold = df.groupby("species", group_keys=False).sample(frac=0.2, random_state=seed)
     return df.drop(hold.index).reset_index(drop=True), hold.reset_index(drop=True)
 
@@ -68,19 +61,21 @@ def reviewed(
     aws_env: Any, provisioned_tables: dict[str, str], tmp_path: Path
 ) -> Iterator[dict[str, Any]]:
     train, hold = split_bundled()
-    with kit.api_on_tables(aws_env, provisioned_tables, tmp_path) as (api, ddb):
+    with retrain_kit.api_on_tables(aws_env, provisioned_tables, tmp_path) as (api, ddb):
         a = api.post("/api/datasets", data={"csv": train.to_csv(index=False), "name": "A"}).json()
         h = api.post("/api/datasets", data={"csv": hold.to_csv(index=False), "name": "H"}).json()
         model = api.post("/api/models", json={"dataset_id": a["id"], "seed": 7}).json()
-        model = helpers.wait_for_model(api, model["id"])
+        model = model_api_kit.wait_for_model(api, model["id"])
         assert model["status"] == "ready" and model["promoted_version"] == 1
         run = api.post(
             f"/api/models/{model['id']}/tests",
             json={"dataset_id": a["id"], "flip_fraction": 0.1, "seed": 5},
         ).json()
         assert run["model_version"] == 1
-        kit.wait_logged(api, run["run_id"])
-        kit.flag_run(ddb, provisioned_tables["score"], provisioned_tables["retrain"], run["run_id"])
+        retrain_kit.wait_logged(api, run["run_id"])
+        retrain_kit.flag_run(
+            ddb, provisioned_tables["score"], provisioned_tables["retrain"], run["run_id"]
+        )
         r = api.post(
             "/api/retrain/reviews",
             json={"run_id": run["run_id"], "accept_suggestions": "label_error", "reviewer": "ana"},
@@ -299,4 +294,4 @@ def test_bad_retrain_compare_and_promote_requests(reviewed: dict[str, Any]) -> N
     # the retraining is done: plain training is accepted again
     r = api.post(f"/api/models/{mid}/train", json={"dataset_id": reviewed["A"]["id"], "epochs": 2})
     assert r.status_code == 202, r.text
-    assert helpers.wait_for_model(api, mid)["status"] == "ready"
+    assert model_api_kit.wait_for_model(api, mid)["status"] == "ready"

@@ -5,8 +5,6 @@ contract's format, and the read routes page through both tables."""
 from __future__ import annotations
 
 import ast
-import importlib.util
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,12 +17,7 @@ from model_api.app import create_app
 from model_api.config import ApiSettings
 from model_api.runs.flagged import FlaggedCounter
 
-_spec = importlib.util.spec_from_file_location(
-    "model_api_helpers", Path(__file__).parents[1] / "model_api_helpers.py"
-)
-helpers = importlib.util.module_from_spec(_spec)
-sys.modules["model_api_helpers"] = helpers
-_spec.loader.exec_module(helpers)
+from tests.support import bundled, model_api_kit
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -84,9 +77,9 @@ def test_ready_checks_the_tables(api: TestClient, aws_env: Any, tmp_path: Path) 
 
 
 def test_batch_test_records_reach_the_score_table(api: TestClient) -> None:
-    ds = api.post("/api/datasets", data={"csv": helpers.sample_csv(30, seed=4)}).json()
+    ds = api.post("/api/datasets", data={"csv": bundled.sample_csv(30, seed=4)}).json()
     model = api.post("/api/models", json={"dataset_id": ds["id"], "epochs": 5, "seed": 2}).json()
-    model = helpers.wait_for_model(api, model["id"])
+    model = model_api_kit.wait_for_model(api, model["id"])
     assert model["status"] == "ready", model["error"]
 
     body = {"dataset_id": ds["id"], "flip_fraction": 0.2, "seed": 9}
@@ -173,9 +166,9 @@ def test_runs_keep_seed_and_flip_and_count_flagged_records(
     app = create_app(settings)
     app.state.services.tests.flagged = FlaggedCounter(10, clock=lambda: now[0])
     with TestClient(app) as api:
-        ds = api.post("/api/datasets", data={"csv": helpers.sample_csv(10, seed=3)}).json()
+        ds = api.post("/api/datasets", data={"csv": bundled.sample_csv(10, seed=3)}).json()
         model = api.post("/api/models", json={"dataset_id": ds["id"], "epochs": 2}).json()
-        assert helpers.wait_for_model(api, model["id"])["status"] == "ready"
+        assert model_api_kit.wait_for_model(api, model["id"])["status"] == "ready"
         body = {"dataset_id": ds["id"], "flip_fraction": 0.3}
         first = api.post(f"/api/models/{model['id']}/tests", json=body).json()
         assert isinstance(first["seed"], int) and first["flip_fraction"] == 0.3

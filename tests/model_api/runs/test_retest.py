@@ -3,30 +3,23 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 from model_api.app import create_app
 from model_api.config import ApiSettings
 
-_spec = importlib.util.spec_from_file_location(
-    "model_api_helpers", Path(__file__).parents[1] / "model_api_helpers.py"
-)
-helpers = importlib.util.module_from_spec(_spec)
-sys.modules["model_api_helpers"] = helpers
-_spec.loader.exec_module(helpers)
+from tests.support import bundled, model_api_kit
 
 
 def test_a_retest_flips_the_same_rows(tmp_path: Path) -> None:
     settings = ApiSettings(data_dir=tmp_path, scorelog_enabled=False)
     with TestClient(create_app(settings)) as api:
-        ds = api.post("/api/datasets", data={"csv": helpers.sample_csv(20, seed=1)}).json()
+        ds = api.post("/api/datasets", data={"csv": bundled.sample_csv(20, seed=1)}).json()
         model = api.post(
             "/api/models", json={"dataset_id": ds["id"], "epochs": 3, "seed": 1}
         ).json()
-        assert helpers.wait_for_model(api, model["id"])["status"] == "ready"
+        assert model_api_kit.wait_for_model(api, model["id"])["status"] == "ready"
         run = api.post(
             f"/api/models/{model['id']}/tests", json={"dataset_id": ds["id"], "flip_fraction": 0.3}
         ).json()

@@ -15,8 +15,9 @@ import logging
 import re
 import sys
 import uuid
-from datetime import UTC, datetime
 from typing import Any
+
+from iris_common.clock import iso_from_epoch
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
@@ -53,7 +54,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "ts": iso_from_epoch(record.created),
             "level": record.levelname,
             "service": self.service,
             "logger": record.name,

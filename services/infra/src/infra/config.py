@@ -23,12 +23,16 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 DYNAMODB_LOCAL_MANIFEST_DIR = PACKAGE_DIR.parents[1] / "dynamodb-local"
 
 
-def _flagger_source_dir() -> Path | None:
-    """Where the installed ``flagger`` package lives (works editable and in a built image)."""
-    spec = importlib.util.find_spec("flagger")
+def package_dir(name: str) -> Path | None:
+    """Where an installed package's folder lives (works editable and in a built image)."""
+    spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
         return None
     return Path(next(iter(spec.submodule_search_locations))).resolve()
+
+
+def _flagger_source_dir() -> Path | None:
+    return package_dir("flagger")
 
 
 def connect_host(bind_host: str) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, Protocol
+
+from iris_common.clock import utc_now
 
 UNREADABLE_CONDITION = "Unreadable"
 
@@ -49,7 +50,7 @@ def unreadable_message(
     """
     return {
         "version": "1.0",
-        "timestamp": datetime.now(UTC).isoformat(),
+        "timestamp": utc_now(),
         "requestContext": {
             "requestId": request_id,
             "condition": UNREADABLE_CONDITION,

@@ -28,8 +28,9 @@ import json
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from typing import Any, Protocol
+
+from iris_common.clock import utc_now
 
 from flagger.log import log
 from flagger.records import KEY_NAMES, Image, ScoreRecord, split_attributes
@@ -71,7 +72,7 @@ class DynamoDBWriter(Protocol):
 
 def flagged_at_now() -> str:
     """ISO-8601 UTC with microseconds, e.g. ``2026-11-25T03:15:09.123456Z``."""
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return utc_now("microseconds")
 
 
 def format_threshold(threshold: float) -> str:

@@ -13,9 +13,10 @@ import json
 import os
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from iris_common.clock import utc_now
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class CheckpointStore:
             shards[shard_id] = {
                 "sequence_number": sequence_number or previous.get("sequence_number"),
                 "done": done,
-                "updated_at": datetime.now(UTC).isoformat(),
+                "updated_at": utc_now(),
             }
             self._write()
 

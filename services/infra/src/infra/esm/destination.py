@@ -14,9 +14,10 @@ import json
 import os
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from iris_common.clock import iso_from_epoch, utc_now
 
 
 class FailureDestination:
@@ -87,14 +88,10 @@ def failure_message(
     ddb = record.get("dynamodb", {}) if isinstance(record, dict) else {}
     seq = ddb.get("SequenceNumber")
     arrival = ddb.get("ApproximateCreationDateTime")
-    arrival_iso = (
-        datetime.fromtimestamp(arrival, UTC).isoformat()
-        if isinstance(arrival, (int, float))
-        else arrival
-    )
+    arrival_iso = iso_from_epoch(arrival) if isinstance(arrival, (int, float)) else arrival
     return {
         "version": "1.0",
-        "timestamp": datetime.now(UTC).isoformat(),
+        "timestamp": utc_now(),
         "requestContext": {
             "functionArn": function_name,
             "condition": condition,

@@ -17,10 +17,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from iris_common.clock import parse_iso
 
 from infra.aws import error_code
 from infra.esm.checkpoint import CheckpointStore
@@ -48,9 +48,7 @@ def record_time(record: dict[str, Any]) -> float | None:
     created = ddb.get("NewImage", {}).get("created_at", {}).get("S")
     if isinstance(created, str):
         with contextlib.suppress(ValueError):
-            parsed = datetime.fromisoformat(created.replace("Z", "+00:00"))
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=UTC)
+            parsed = parse_iso(created)
             if parsed.timestamp() <= time.time() + 5.0:  # ignore a writer's clock far ahead
                 candidates.append(parsed.timestamp())
     return max(candidates, default=None)

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from iris_common.clock import utc_now
+
 
 def say(message: str) -> None:
     """One line of the launcher's own output."""
@@ -44,7 +46,7 @@ class Child:
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            stamp = utc_now("seconds")
             log.write(f"\n===== {stamp} iris-stack starts: {shlex.join(self.cmd)}\n".encode())
             log.flush()
             self.process = subprocess.Popen(

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from iris_common.clock import utc_now
 
-from model_api.core.clock import utc_now
 from model_api.core.errors import ApiError, not_found
 from model_api.core.files import atomic_write_bytes, atomic_write_json, numbered_dirs, read_json
 from model_api.core.objects import ObjectMissing, ObjectStore, missing_blob

@@ -17,7 +17,8 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from model_api.core.clock import utc_now
+from iris_common.clock import utc_now
+
 from model_api.core.errors import ApiError, not_found
 from model_api.core.files import atomic_write_json, read_json
 

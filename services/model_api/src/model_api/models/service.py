@@ -7,7 +7,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from model_api.core.clock import utc_now
+from iris_common.clock import utc_now
+
 from model_api.core.errors import ApiError, conflict, invalid
 from model_api.core.files import atomic_write_json, read_json
 from model_api.core.objects import ObjectStore

@@ -17,7 +17,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from model_api.core.clock import utc_now
+from iris_common.clock import utc_now
+
 from model_api.core.errors import conflict, not_found
 from model_api.core.files import atomic_write_json, numbered_dirs, read_json
 from model_api.core.objects import ObjectMissing, ObjectStore, missing_blob

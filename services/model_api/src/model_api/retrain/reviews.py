@@ -12,8 +12,8 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
+from iris_common.clock import utc_now
 
-from model_api.core.clock import utc_now
 from model_api.core.errors import ApiError, not_found
 
 DECISIONS = ("relabel", "keep", "exclude")

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from iris_common.clock import iso_utc
 
-from model_api.core.clock import iso_utc
 from model_api.core.errors import invalid
 from model_api.models.finite import finite_probabilities
 from model_api.models.network import Predictor

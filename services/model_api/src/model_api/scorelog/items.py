@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from model_api.core.clock import iso_utc
+from iris_common.clock import iso_utc
 
 WireItem = dict[str, dict[str, Any]]
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from iris_common.clock import parse_iso, utc_now
+
 FILE_NAME = "scorelog.sqlite3"
 
 _SCHEMA = """
@@ -115,7 +117,7 @@ class Outbox:
             try:
                 db.execute(
                     "INSERT INTO runs (run_id, total, submitted_at) VALUES (?, ?, ?)",
-                    (run_id, len(items), datetime.now(UTC).isoformat()),
+                    (run_id, len(items), utc_now("microseconds")),
                 )
             except sqlite3.IntegrityError as exc:
                 raise RunAlreadySubmitted(f"run {run_id} was already submitted") from exc
@@ -206,7 +208,7 @@ class Outbox:
             (oldest,) = self._read.execute(
                 "SELECT min(submitted_at) FROM runs WHERE total > written + failed"
             ).fetchone()
-        age = (datetime.now(UTC) - datetime.fromisoformat(oldest)).total_seconds() if oldest else 0
+        age = (datetime.now(UTC) - parse_iso(oldest)).total_seconds() if oldest else 0
         return {
             "submitted": submitted,
             "written": written,

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import csv
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import model_api
 from infra.provision.tables import ensure_table
+from model_api.scorelog.items import WireItem, build_item
+
+from tests.support.bundled import bundled_rows
 
 CLASSES = ["setosa", "versicolor", "virginica"]
-BUNDLED_CSV = Path(model_api.__file__).parent / "data" / "iris_extended_encoded.csv"
 
 
 @dataclass
@@ -36,23 +35,6 @@ class Row:
     row: dict[str, Any]
     predicted: str
     probabilities: list[float]
-
-
-def bundled_rows() -> list[dict[str, Any]]:
-    """The bundled data set as plain dicts (species str, soil_type int, other features float)."""
-    with BUNDLED_CSV.open(newline="") as fh:
-        out = []
-        for rec in csv.DictReader(fh):
-            row: dict[str, Any] = {}
-            for key, value in rec.items():
-                if key == "species":
-                    row[key] = value
-                elif key == "soil_type":
-                    row[key] = int(value)
-                else:
-                    row[key] = float(value)
-            out.append(row)
-    return out
 
 
 def scored_rows(n: int) -> list[Row]:
@@ -99,3 +81,25 @@ def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.
             return True
         time.sleep(interval)
     return predicate()
+
+
+COURSE_CREATED_AT = datetime(2026, 11, 25, 3, 15, 9, 456000, UTC)
+
+
+def score_item(
+    run_id: str,
+    row: int,
+    predicted: str,
+    actual: str,
+    probability: str,
+    created_at: datetime = COURSE_CREATED_AT,
+) -> WireItem:
+    """One score-table item as model_api writes it (its own ``build_item``), for a row whose
+    predicted class got ``probability`` and the two others an equal share of the rest."""
+    p = float(probability)
+    probs = [(1.0 - p) / 2] * len(CLASSES)
+    probs[CLASSES.index(predicted)] = p
+    features = {"species": actual, "elevation": 161.8, "area_ratios": 41.26}
+    return build_item(
+        Run(run_id, model_id=0, created_at=created_at), Row(row, features, predicted, probs)
+    )

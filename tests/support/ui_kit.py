@@ -1,5 +1,4 @@
-"""Helpers the dashboard's unit tests share (importable: tests/ui/conftest.py puts this folder on
-``sys.path``)."""
+"""Helpers the dashboard's unit tests share: the text a component shows, error alerts, assets."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Helpers for the retrain-loop tests (imported by path: pytest runs in importlib mode)."""
+"""Helpers for the retrain-loop tests: model_api on the provisioned tables, the flagger on a run."""
 
 from __future__ import annotations
 
