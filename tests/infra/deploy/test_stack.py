@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from infra.deploy.stack import dockerfile_health_command
 from infra.provision.function import function_variables
 from infra.provision.iam import function_statements
 from infra.provision.mapping import mapping_settings
@@ -190,6 +191,15 @@ def test_task_definitions(synth: Synth) -> None:
     assert (ui["_task"]["Cpu"], ui["_task"]["Memory"]) == ("256", "512")
     assert api["PortMappings"][0]["ContainerPort"] == 8000
     assert ui["PortMappings"][0]["ContainerPort"] == 8050
+    # the Dockerfile's health check (ECS ignores an image's own), so Cloud Map lists only
+    # model_api tasks that answer /health/ready
+    for container in (api, ui):
+        assert container["HealthCheck"]["Command"] == dockerfile_health_command()
+        assert container["HealthCheck"]["Retries"] <= 10  # ECS's limit (the Dockerfile has 24)
+    assert "HEALTHCHECK_URL" in dockerfile_health_command()[-1]
+    (discovery,) = synth.resources("AWS::ServiceDiscovery::Service").values()
+    assert discovery["Properties"]["HealthCheckCustomConfig"] == {"FailureThreshold": 1}
+    assert discovery["Properties"]["Name"] == "model-api"
     assert api["Image"] == "iris-monitor/model-api:placeholder"  # the Dockerfile's target names
     assert ui["Image"] == "iris-monitor/ui:placeholder"
 

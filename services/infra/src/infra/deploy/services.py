@@ -49,6 +49,7 @@ class WebServices(Construct):
         api_image: ecs.ContainerImage,
         ui_image: ecs.ContainerImage,
         log_retention: logs.RetentionDays,
+        health_command: list[str],
     ) -> None:
         super().__init__(scope, id)
         region = Stack.of(self).region
@@ -128,6 +129,7 @@ class WebServices(Construct):
                 "IRIS_ALLOWED_HOSTS": "*",
             },
             secrets={"IRIS_API_TOKEN": token},
+            health_check=_health_check(health_command),
             logging=ecs.LogDrivers.aws_logs(
                 stream_prefix="model_api", log_group=self._logs("ApiLogs", log_retention)
             ),
@@ -151,6 +153,7 @@ class WebServices(Construct):
                 "IRIS_ALLOWED_HOSTS": "*",
             },
             secrets={"IRIS_API_TOKEN": token},
+            health_check=_health_check(health_command),
             logging=ecs.LogDrivers.aws_logs(
                 stream_prefix="ui", log_group=self._logs("UiLogs", log_retention)
             ),
@@ -232,6 +235,17 @@ class WebServices(Construct):
             max_healthy_percent=200,
             health_check_grace_period=grace,
         )
+
+
+def _health_check(command: list[str]) -> ecs.HealthCheck:
+    # TensorFlow's import and the first model load take up to a minute or two on 1 vCPU.
+    return ecs.HealthCheck(
+        command=command,
+        interval=Duration.seconds(15),
+        timeout=Duration.seconds(5),
+        retries=3,
+        start_period=Duration.seconds(120),
+    )
 
 
 def _linux_x86() -> ecs.RuntimePlatform:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 from aws_cdk import CfnOutput, Stack
@@ -21,6 +23,19 @@ REPO_ROOT = Path(__file__).resolve().parents[5]
 # The image build context is the repository root; .dockerignore keeps it to sources, and CDK's
 # own output must never be copied into it.
 _IMAGE_EXCLUDES = ["cdk.out", "**/cdk.out"]
+
+
+def dockerfile_health_command() -> list[str]:
+    """The Dockerfile's one health check command (it asks the target's ``HEALTHCHECK_URL``).
+
+    ECS ignores an image's HEALTHCHECK; the task definitions repeat this command so that
+    Cloud Map lists a model_api task only once it is ready, with ECS's own timing (its limits
+    differ from Docker's: at most 10 retries)."""
+    text = (REPO_ROOT / "Dockerfile").read_text(encoding="utf-8")
+    match = re.search(r"^HEALTHCHECK [^\n]*\\\n\s*CMD (\[.*\])$", text, re.M)
+    if match is None:
+        raise ValueError(f"no HEALTHCHECK ... CMD [...] in {REPO_ROOT / 'Dockerfile'}")
+    return ["CMD", *json.loads(match.group(1))]
 
 
 def service_image(options: DeployOptions, target: str) -> ecs.ContainerImage:
@@ -71,6 +86,7 @@ class IrisStack(Stack):
             data=self.data,
             api_image=service_image(options, "model-api"),
             ui_image=service_image(options, "ui"),
+            health_command=dockerfile_health_command(),
             log_retention=retention,
         )
         dns = self.web.alb.load_balancer_dns_name
