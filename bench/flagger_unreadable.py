@@ -18,15 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bench._common import provision_tables
-from bench.flagger_bench import (
-    WRITER_THREADS,
-    RunnerProcess,
-    _item,
-    _pct,
-    _scan,
-    _ts,
-    _wait_for,
-)
+from bench.flagger_kit import WRITER_THREADS, RunnerProcess, item, pct, scan, ts, wait_for
 
 UNREADABLE_RECORDS = 1200
 NORMAL_RECORDS = 300  # every 3rd misclassified: 100 candidates
@@ -57,39 +49,39 @@ def unreadable_phase(env: dict[str, str], ddb: Any, readable: bool = False) -> d
     runner.start()
     load_before = os.getloadavg()[0]
     try:
-        _wait_for(lambda: bool(runner.metrics), 60)
+        wait_for(lambda: bool(runner.metrics), 60)
         bad_run, good_run = "bench-unreadable", "bench-after-unreadable"
         bad = []
         for row in range(UNREADABLE_RECORDS):
-            item = _item(bad_run, row, readable, time.time())
+            record = item(bad_run, row, readable, time.time())
             if not readable:
-                item["Probability"] = BREAKAGES[row % len(BREAKAGES)]
-            bad.append(item)
+                record["Probability"] = BREAKAGES[row % len(BREAKAGES)]
+            bad.append(record)
         _write(ddb, score, bad)
         now = time.time()
-        good = [_item(good_run, r, r % 3 == 0, now) for r in range(NORMAL_RECORDS)]
+        good = [item(good_run, r, r % 3 == 0, now) for r in range(NORMAL_RECORDS)]
         _write(ddb, score, good)
         last_write = time.time()
         wanted = len([r for r in range(NORMAL_RECORDS) if r % 3 == 0])
-        _wait_for(lambda: len(_scan(ddb, good_run, retrain)) >= wanted, 300)
-        flagged = [_ts(i["flagged_at"]["S"]) for i in _scan(ddb, good_run, retrain)]
+        wait_for(lambda: len(scan(ddb, good_run, retrain)) >= wanted, 300)
+        flagged = [ts(i["flagged_at"]["S"]) for i in scan(ddb, good_run, retrain)]
         # 0 = copied before the run's last write returned: the runner kept up with the writers
         after_last = [max(0.0, f - last_write) for f in flagged]
         after_first = [f - now for f in flagged]
-        _wait_for(lambda: len(_scan(ddb, bad_run, retrain)) >= UNREADABLE_RECORDS, 300)
-        _wait_for(lambda: int(runner.latest().get("records_seen", 0)) >= len(bad) + len(good), 60)
+        wait_for(lambda: len(scan(ddb, bad_run, retrain)) >= UNREADABLE_RECORDS, 300)
+        wait_for(lambda: int(runner.latest().get("records_seen", 0)) >= len(bad) + len(good), 60)
         time.sleep(1.0)  # one more metrics line after the last batch
         metrics = runner.latest()
     finally:
         runner.stop()
     return {
         "load": (load_before, os.getloadavg()[0]),
-        "unreadable_copied": len(_scan(ddb, bad_run, retrain)),
+        "unreadable_copied": len(scan(ddb, bad_run, retrain)),
         "candidates": len(flagged),
         "write_s": last_write - now,
-        "p99_after_first_write": _pct(after_first, 99),
-        "p50_after_last_write": _pct(after_last, 50),
-        "p99_after_last_write": _pct(after_last, 99),
+        "p99_after_first_write": pct(after_first, 99),
+        "p50_after_last_write": pct(after_last, 50),
+        "p99_after_last_write": pct(after_last, 99),
         "retries": metrics.get("retries"),
         "bisections": metrics.get("bisections"),
         "function_errors": metrics.get("function_errors"),

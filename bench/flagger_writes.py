@@ -15,6 +15,7 @@ import logging
 import statistics
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from flagger.config import FlaggerConfig
@@ -23,25 +24,17 @@ from flagger.retrain import WRITE_THREADS, update_request
 from infra.aws import local_client
 
 from bench._common import dynamodb_local_with_tables
+from tests.support.scorelog_kit import score_item
 
 SCORE, RETRAIN = "BenchWritesScore", "BenchWritesRetrain"
 BATCH = 100
 ROUNDS = 8
+CREATED_AT = datetime(2026, 12, 2, tzinfo=UTC)
 
 
 def _image(run: str, row: int) -> dict[str, Any]:
-    return {
-        "partition_key": {"S": run},
-        "sort_key": {"S": f"{row:06d}"},
-        "Features": {"S": str({"species": "setosa", "elevation": 161.8, "area_ratios": 41.26})},
-        "Class": {"S": "versicolor"},
-        "Actual": {"S": "setosa"},
-        "Probability": {"S": "0.97"},
-        "model_id": {"S": "0"},
-        "dataset_id": {"S": "0"},
-        "probabilities": {"S": '{"setosa": 0.02, "versicolor": 0.97, "virginica": 0.01}'},
-        "created_at": {"S": "2026-12-02T00:00:00.000000Z"},
-    }
+    """A flagged score item as model_api writes it."""
+    return score_item(run, row, "versicolor", "setosa", "0.97", CREATED_AT)
 
 
 def _event(run: str) -> dict[str, Any]:

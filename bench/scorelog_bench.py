@@ -9,268 +9,41 @@ Run: ``uv run --frozen python -m bench scorelog``.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import sqlite3
 import statistics
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aioboto3
 import boto3
-import model_api
-from aiobotocore.config import AioConfig
-from botocore.config import Config
 from infra.aws import LOCAL_CREDENTIALS
 from infra.local.dynamodb_local import DynamoDBLocal, free_port
 from model_api.runs.batch_test import TestedRow, TestRunInfo
-from model_api.runs.store import new_run_id
-from model_api.scorelog.items import build_items
-from model_api.scorelog.service import ScoreLog
 
 from bench._common import dynamodb_local_with_tables, provision_tables
+from bench.latency_proxy import LatencyProxy
+from bench.scorelog_ways import (
+    CONCURRENCY,
+    ceiling,
+    ceiling_threads,
+    count,
+    course_way,
+    new_run,
+    scored,
+    scorelog_way,
+)
+from tests.support.bundled import bundled_rows
 
-CLASSES = ["setosa", "versicolor", "virginica"]
 SMALL, LARGE = 1_200, 10_000
 LATENCY = 0.100  # added per request round trip by the proxy
-SEED_SAMPLE_LOOPBACK = 300  # the course's way at loopback: sampled, extrapolated (both sizes)
-SEED_SAMPLE_PROXY = 50  # the course's way at 100 ms: sampled, extrapolated (both sizes)
-CONCURRENCY = 8  # ScoreLog's in-flight BatchWriteItem requests (the product default)
+COURSE_SAMPLE_LOOPBACK = 300  # the course's way at loopback: sampled, extrapolated (both sizes)
+COURSE_SAMPLE_PROXY = 50  # the course's way at 100 ms: sampled, extrapolated (both sizes)
 GROWTH_TARGET = 50_000
-
-
-# --- data: the bundled data set, cycled, scored as model_api would ---
-
-
-def new_run() -> TestRunInfo:
-    """A run exactly as model_api hands it to the score log (its own type, not a copy)."""
-    return TestRunInfo(new_run_id(), 0, 0, list(CLASSES), datetime.now(UTC))
-
-
-def bundled() -> list[dict[str, Any]]:
-    path = Path(model_api.__file__).parent / "data" / "iris_extended_encoded.csv"
-    lines = path.read_text().splitlines()
-    header = lines[0].split(",")
-    rows = []
-    for line in lines[1:]:
-        values = line.split(",")
-        row: dict[str, Any] = {"species": values[0]}
-        for name, value in zip(header[1:], values[1:], strict=True):
-            row[name] = int(value) if name == "soil_type" else float(value)
-        rows.append(row)
-    return rows
-
-
-def scored(n: int, data: list[dict[str, Any]]) -> list[TestedRow]:
-    out = []
-    for i in range(n):
-        row = data[i % len(data)]
-        probs = [0.004, 0.004, 0.004]
-        probs[CLASSES.index(row["species"])] = 0.988
-        out.append(TestedRow(i, row, row["species"], probs))
-    return out
-
-
-# --- a latency proxy: +LATENCY per request round trip (half each way), like a distant region ---
-
-
-class LatencyProxy:
-    """TCP proxy on 127.0.0.1 adding ``delay / 2`` to each direction (so ``delay`` per round
-    trip), without serialising requests: chunks are scheduled, not queued behind each other."""
-
-    def __init__(self, upstream_port: int, delay: float) -> None:
-        self.upstream_port = upstream_port
-        self.one_way = delay / 2
-        self.port = free_port()
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> LatencyProxy:
-        self._thread.start()
-        self._ready.wait(10)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(
-            asyncio.start_server(self._handle, "127.0.0.1", self.port)
-        )
-        self._ready.set()
-        self._loop.run_forever()
-        server.close()
-        tasks = asyncio.all_tasks(self._loop)
-        for task in tasks:
-            task.cancel()
-        self._loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
-        self._loop.close()
-
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
-        loop = asyncio.get_running_loop()
-
-        async def deliver() -> None:
-            while True:
-                due, data = await queue.get()
-                if not data:
-                    break
-                await asyncio.sleep(max(0.0, due - loop.time()))
-                writer.write(data)
-                await writer.drain()
-            with contextlib.suppress(OSError):
-                writer.close()
-
-        sender = asyncio.create_task(deliver())
-        try:
-            while data := await reader.read(65536):
-                queue.put_nowait((loop.time() + self.one_way, data))
-        except OSError:
-            pass
-        queue.put_nowait((0.0, b""))
-        with contextlib.suppress(OSError):
-            await sender
-
-    async def _handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
-        try:
-            up_r, up_w = await asyncio.open_connection("127.0.0.1", self.upstream_port)
-        except OSError:
-            client_w.close()
-            return
-        try:
-            await asyncio.gather(self._pipe(client_r, up_w), self._pipe(up_r, client_w))
-        except asyncio.CancelledError:  # the proxy is shutting down: end quietly
-            for writer in (client_w, up_w):
-                writer.close()
-
-
-# --- the three ways of writing ---
-
-
-def count(endpoint: str, table: str) -> int:
-    ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
-    pages = ddb.get_paginator("scan").paginate(TableName=table, Select="COUNT")
-    return sum(p["Count"] for p in pages)
-
-
-def seed_way(endpoint: str, table: str, run: TestRunInfo, rows: list[TestedRow]) -> float:
-    """The course's ``post_score()``: one synchronous ``put_item`` per record. Seconds taken."""
-    ddb = boto3.resource("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
-    log_table = ddb.Table(table)
-
-    def post_score(key: str, sort: str, feature: str, cls: str, actual: str, prob: str) -> None:
-        log_table.put_item(
-            Item={
-                "partition_key": key,
-                "sort_key": sort,
-                "Features": feature,
-                "Class": cls,
-                "Actual": actual,
-                "Probability": prob,
-            }
-        )
-
-    items = [i for _, i in build_items(run, rows)]
-    start = time.perf_counter()
-    for item in items:
-        post_score(*(item[k]["S"] for k in ("partition_key", "sort_key", "Features", "Class")),
-                   item["Actual"]["S"], item["Probability"]["S"])  # fmt: skip
-    return time.perf_counter() - start
-
-
-async def _aio_ceiling(endpoint: str, table: str, items: list[dict[str, Any]], conc: int) -> None:
-    config = AioConfig(max_pool_connections=conc, retries={"total_max_attempts": 1})
-    session = aioboto3.Session()
-    async with session.client(
-        "dynamodb", endpoint_url=endpoint, region_name="us-east-1", config=config
-    ) as ddb:
-        chunks = [items[i : i + 25] for i in range(0, len(items), 25)]
-        sem = asyncio.Semaphore(conc)
-
-        async def send(chunk: list[dict[str, Any]]) -> None:
-            async with sem:
-                todo = chunk
-                while todo:
-                    req = {table: [{"PutRequest": {"Item": i}} for i in todo]}
-                    resp = await ddb.batch_write_item(RequestItems=req)
-                    todo = [
-                        r["PutRequest"]["Item"] for r in resp["UnprocessedItems"].get(table, [])
-                    ]
-
-        await asyncio.gather(*(send(c) for c in chunks))
-
-
-def _thread_ceiling(endpoint: str, table: str, items: list[dict[str, Any]], conc: int) -> None:
-    local = threading.local()
-    config = Config(max_pool_connections=conc, retries={"total_max_attempts": 1})
-
-    def send(chunk: list[dict[str, Any]]) -> None:
-        if not hasattr(local, "ddb"):
-            local.ddb = boto3.client(
-                "dynamodb", endpoint_url=endpoint, region_name="us-east-1", config=config
-            )
-        todo = chunk
-        while todo:
-            resp = local.ddb.batch_write_item(
-                RequestItems={table: [{"PutRequest": {"Item": i}} for i in todo]}
-            )
-            todo = [r["PutRequest"]["Item"] for r in resp["UnprocessedItems"].get(table, [])]
-
-    with ThreadPoolExecutor(conc) as pool:
-        list(pool.map(send, [items[i : i + 25] for i in range(0, len(items), 25)]))
-
-
-def ceiling(endpoint: str, table: str, run: TestRunInfo, rows: list[TestedRow], conc: int) -> float:
-    """Prebuilt items, raw BatchWriteItem with ``conc`` requests in flight (asyncio). Seconds."""
-    items = [i for _, i in build_items(run, rows)]
-    start = time.perf_counter()
-    asyncio.run(_aio_ceiling(endpoint, table, items, conc))
-    return time.perf_counter() - start
-
-
-def ceiling_threads(
-    endpoint: str, table: str, run: TestRunInfo, rows: list[TestedRow], conc: int
-) -> float:
-    items = [i for _, i in build_items(run, rows)]
-    start = time.perf_counter()
-    _thread_ceiling(endpoint, table, items, conc)
-    return time.perf_counter() - start
-
-
-async def _scorelog(
-    endpoint: str, table: str, run: TestRunInfo, rows: list[TestedRow]
-) -> tuple[float, float]:
-    with tempfile.TemporaryDirectory(prefix="scorelog-bench-") as tmp:
-        log = ScoreLog(Path(tmp), table, endpoint_url=endpoint, concurrency=CONCURRENCY)
-        await log.start()
-        start = time.perf_counter()
-        await log.submit(run, rows)
-        submitted = time.perf_counter() - start
-        idle = await log.wait_idle(run.run_id, timeout=600)
-        total = time.perf_counter() - start
-        status = log.status(run.run_id)
-        await log.stop()
-    if not idle or status["written"] != len(rows):
-        raise RuntimeError(f"ScoreLog did not write everything: {status}")
-    return submitted, total
-
-
-def scorelog_way(
-    endpoint: str, table: str, run: TestRunInfo, rows: list[TestedRow]
-) -> tuple[float, float]:
-    """Submit (durable in the outbox) then wait until every record is written. (submit, total)."""
-    return asyncio.run(_scorelog(endpoint, table, run, rows))
 
 
 # --- reporting ---
@@ -350,8 +123,8 @@ def throughput_suite(
     lines: list[Line] = []
     proxied = setting != "loopback"
     # The course's way: a sample, extrapolated linearly (one put_item per record: linear by nature).
-    sample = SEED_SAMPLE_PROXY if proxied else SEED_SAMPLE_LOOPBACK
-    per_record = measure_raw(setting, seed_way, scored(sample, data)) / sample
+    sample = COURSE_SAMPLE_PROXY if proxied else COURSE_SAMPLE_LOOPBACK
+    per_record = measure_raw(setting, course_way, scored(sample, data)) / sample
     for n in (SMALL, LARGE):
         note = f"{sample} records measured ({per_record * sample:.2f} s), extrapolated"
         lines.append(Line(setting, "course post_score() put_item", n, per_record * n, note))
@@ -479,7 +252,7 @@ def summarise(lines: list[Line]) -> None:
 
 
 def main() -> None:
-    data = bundled()
+    data = bundled_rows()
     started = time.perf_counter()
     print("Score log benchmark: a fresh in-memory DynamoDB Local per measurement, stream NEW_IMAGE")
     with local_credentials():

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import signal
-import time
 from typing import Any
 
 import httpx
@@ -19,18 +18,9 @@ import pytest
 from model_api.datasets.store import bundled_csv
 from model_api.schema.features import FEATURE_NAMES
 
-SPECIES = ("setosa", "versicolor", "virginica")
+from tests.support.loop_kit import SPECIES, wait_for
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.3) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def frames() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, set[int]]:

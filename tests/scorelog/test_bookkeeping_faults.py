@@ -17,20 +17,9 @@ import pytest
 from model_api.scorelog.outbox import Outbox
 from model_api.scorelog.service import RunTooLarge, ScoreLog, ScoreLogBusy, ScoreLogFull
 
-from tests.support.scorelog_kit import Run, count_items, scan_keys, scored_rows
+from tests.support.scorelog_kit import Run, count_items, scan_keys, score_log, scored_rows
 
 pytestmark = pytest.mark.integration
-
-
-def score_log(tmp_path: Path, tables: dict[str, str], aws: Any, **kwargs: Any) -> ScoreLog:
-    return ScoreLog(
-        tmp_path / "var",
-        tables["score"],
-        retrain_table=tables["retrain"],
-        endpoint_url=aws.url,
-        region=aws.region,
-        **kwargs,
-    )
 
 
 def failing_first(times: int, fn: Callable[..., Any], error: Exception) -> Callable[..., Any]:

@@ -13,20 +13,9 @@ from model_api.scorelog.items import build_items
 from model_api.scorelog.outbox import RunAlreadySubmitted
 from model_api.scorelog.service import ScoreLog
 
-from tests.support.scorelog_kit import Run, count_items, scan_keys, scored_rows
+from tests.support.scorelog_kit import Run, count_items, scan_keys, score_log, scored_rows
 
 pytestmark = pytest.mark.integration
-
-
-def score_log(tmp_path: Path, tables: dict[str, str], aws: Any, **kwargs: Any) -> ScoreLog:
-    return ScoreLog(
-        tmp_path / "var",
-        tables["score"],
-        retrain_table=tables["retrain"],
-        endpoint_url=aws.url,
-        region=aws.region,
-        **kwargs,
-    )
 
 
 async def test_every_record_arrives_exactly_as_built(

@@ -15,6 +15,8 @@ from flagger.handler import Flagger
 from model_api.app import create_app
 from model_api.config import ApiSettings
 
+from tests.support.stream_kit import stream_record
+
 
 @contextlib.contextmanager
 def api_on_tables(
@@ -52,18 +54,7 @@ def flag_run(ddb: Any, score_table: str, retrain_table: str, run_id: str) -> int
         if start:
             kwargs["ExclusiveStartKey"] = start
         page = ddb.query(**kwargs)
-        records = [
-            {
-                "eventID": f"{run_id}-{seen + i}",
-                "eventName": "INSERT",
-                "dynamodb": {
-                    "Keys": {k: item[k] for k in ("partition_key", "sort_key")},
-                    "NewImage": item,
-                    "SequenceNumber": f"{seen + i:021d}",
-                },
-            }
-            for i, item in enumerate(page["Items"])
-        ]
+        records = [stream_record(item, seen + i) for i, item in enumerate(page["Items"])]
         result = flagger.handle({"Records": records}, None)
         assert result == {"batchItemFailures": []}, result
         seen += len(records)

@@ -6,10 +6,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from infra.provision.tables import ensure_table
 from model_api.scorelog.items import WireItem, build_item
+from model_api.scorelog.service import ScoreLog
 
 from tests.support.bundled import bundled_rows
 
@@ -102,4 +104,16 @@ def score_item(
     features = {"species": actual, "elevation": 161.8, "area_ratios": 41.26}
     return build_item(
         Run(run_id, model_id=0, created_at=created_at), Row(row, features, predicted, probs)
+    )
+
+
+def score_log(tmp_path: Path, tables: dict[str, str], aws: Any, **kwargs: Any) -> ScoreLog:
+    """model_api's ScoreLog on the test's provisioned tables and endpoint."""
+    return ScoreLog(
+        tmp_path / "var",
+        tables["score"],
+        retrain_table=tables["retrain"],
+        endpoint_url=aws.url,
+        region=aws.region,
+        **kwargs,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,6 +125,16 @@ class EsmTables:
             env |= {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
         env.update(extra)
         return env
+
+
+@pytest.fixture(autouse=True)
+def _function_environment() -> Iterator[None]:
+    """The runner sets its function's environment in its own process (RETRAIN_TABLE, the
+    endpoint, ...), as Lambda's runtime does; each test gets the process environment back."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 @pytest.fixture

@@ -12,19 +12,10 @@ from infra.esm import EsmRunner, EsmSettings
 from infra.esm.checkpoint import CheckpointStore
 from infra.esm.readahead import ReadAhead
 
+from tests.support.stream_kit import key_record
+
 ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/Score/stream/2026-12-02T00:00:00.000"
 SHARD = "shard-0001"
-
-
-def record(seq: int) -> dict[str, Any]:
-    return {
-        "eventID": f"e{seq}",
-        "eventName": "INSERT",
-        "dynamodb": {
-            "Keys": {"partition_key": {"S": "run"}, "sort_key": {"S": f"{seq:06d}"}},
-            "SequenceNumber": f"{seq:021d}",
-        },
-    }
 
 
 class OneShard:
@@ -53,7 +44,10 @@ class OneShard:
         with self.read_done:
             self.reads.append(start)
             self.read_done.notify_all()
-        return {"Records": [record(s) for s in seqs], "NextShardIterator": str(start + len(seqs))}
+        return {
+            "Records": [key_record(s) for s in seqs],
+            "NextShardIterator": str(start + len(seqs)),
+        }
 
 
 def test_the_next_batch_is_read_while_the_function_handles_this_one(tmp_path):

@@ -9,18 +9,9 @@ from botocore.exceptions import ClientError
 from infra.esm import EsmRunner, EsmSettings
 from infra.esm.checkpoint import CheckpointStore
 
+from tests.support.stream_kit import key_record
+
 ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/Score/stream/2026-11-25T00:00:00.000"
-
-
-def record(seq: int) -> dict[str, Any]:
-    return {
-        "eventID": f"e{seq}",
-        "eventName": "INSERT",
-        "dynamodb": {
-            "Keys": {"partition_key": {"S": "run"}, "sort_key": {"S": f"{seq:06d}"}},
-            "SequenceNumber": f"{seq:021d}",
-        },
-    }
 
 
 class ScriptedStreams:
@@ -75,7 +66,7 @@ class ScriptedStreams:
             seqs = shard["seqs"][start : start + Limit]
             end = start + len(seqs)
             finished = shard["closed"] and end >= len(shard["seqs"])
-        response: dict[str, Any] = {"Records": [record(s) for s in seqs]}
+        response: dict[str, Any] = {"Records": [key_record(s) for s in seqs]}
         if not finished:
             response["NextShardIterator"] = f"{shard_id}|{end}"
         return response

@@ -260,22 +260,28 @@ def test_replay_sends_fixed_failures_through_the_function_again(esm_tables, make
     assert failures_file.read_text() == ""
 
 
-def test_runner_can_invoke_the_deployed_entry_point_by_handler_name(
+def test_runner_invokes_the_deployed_entry_point_by_handler_name_with_its_environment(
     esm_tables, make_items, tmp_path, aws_env, monkeypatch
 ):
+    """The runner loads ``lambda_handler`` by its handler string and gives it the environment
+    provisioning gives the deployed function, from the same settings (a stale variable in the
+    runner's process does not win)."""
     from flagger import handler as handler_module
 
-    monkeypatch.setenv("RETRAIN_TABLE", esm_tables.retrain)
-    monkeypatch.setenv("CONFIDENCE_THRESHOLD", "0.5")  # the function's env, not IRIS_*
+    monkeypatch.setenv("CONFIDENCE_THRESHOLD", "0.99")
     handler_module.set_client(None)
     items, _ = make_items(RUN, 40)
     esm_tables.put(items)
     esm_tables.wait_streamed()
-    settings = esm_tables.settings(tmp_path, esm_function_handler="flagger.handler.lambda_handler")
+    settings = esm_tables.settings(
+        tmp_path, lambda_handler="flagger.handler.lambda_handler", flag_threshold=0.5
+    )
     try:
-        EsmRunner(settings).run_until_idle(timeout=120)
+        runner = EsmRunner(settings)
+        runner.run_until_idle(timeout=120)
     finally:
         handler_module.set_client(None)
+    assert runner.handler is handler_module.lambda_handler
     # With a 0.5 threshold only the misclassified rows (row % 7 == 3) qualify.
     expected = {(RUN, f"{row:06d}") for row in range(40) if row % 7 == 3}
     assert Counter(esm_tables.retrain_keys()) == Counter(expected)

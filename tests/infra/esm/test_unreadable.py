@@ -17,7 +17,8 @@ import pytest
 from flagger.config import FlaggerConfig
 from flagger.handler import Flagger
 from infra.esm import EsmRunner
-from infra.esm.destination import FailureDestination
+from infra.esm.destination import FailureDestination, failure_message
+from infra.esm.invoker import BatchInvoker
 from infra.esm.replay import replay_failures
 
 pytestmark = pytest.mark.integration
@@ -80,37 +81,59 @@ def test_1200_unreadable_records_are_copied_at_once_and_the_next_run_arrives(
     assert runner.destination.read_all() == []
 
 
-def test_the_runner_gives_the_function_its_destination_for_keyless_records(esm_tables, tmp_path):
-    """A record with no usable key goes to the runner's on-failure file at once, as the deployed
-    function sends it to the on-failure queue (a real stream always has keys: a direct call)."""
-    runner = EsmRunner(esm_tables.settings(tmp_path))
+def test_a_keyless_record_reaches_the_runners_on_failure_file_as_the_mapping_sends_it(
+    esm_tables, tmp_path
+):
+    """A record with no usable key (a direct call: a real stream always has keys) is reported by
+    the function, which has no on-failure queue here; the runner, after its retries, sends it
+    to its on-failure file with the batch's metadata, as AWS's mapping does."""
+    runner = EsmRunner(esm_tables.settings(tmp_path, esm_max_retries=1))
     record = {
         "eventID": "e1",
         "eventName": "INSERT",
         "dynamodb": {"SequenceNumber": "7", "NewImage": {"Probability": {"S": "0.3"}}},
     }
-    assert runner.handler({"Records": [record]}, None) == {"batchItemFailures": []}
+    invoker = BatchInvoker(
+        runner.handler,
+        runner.destination,
+        runner.metrics,
+        stream_arn="arn:aws:dynamodb:local:000000000000:table/t/stream/s",
+        shard_id="shardId-1",
+        function_name=runner.settings.function_name,
+        max_retries=1,
+        retry_backoff=0.0,
+    )
+    invoker.process([record])
     (message,) = runner.destination.read_all()
     assert message["record"] == json.loads(json.dumps(record))
-    assert message["requestContext"]["condition"] == "Unreadable"
-    assert message["reason"].startswith("unreadable: ")
+    assert message["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert message["reason"] == "reported in batchItemFailures"
+    assert message["attempts"] == 2  # the first invocation plus one retry
     assert esm_tables.retrain_items() == []
 
 
-def test_replay_keeps_unreadable_records_and_what_the_function_sends_meanwhile(tmp_path):
-    """Replay holds the failures file while the function may send to it: no deadlock, no loss."""
+def test_replay_keeps_a_record_the_function_still_cannot_read(tmp_path):
+    """Replay sends a keyless record through the function again; it is still reported, so it
+    stays in the file with its attempts counted (nothing lost, no deadlock)."""
     destination = FailureDestination(tmp_path / "failures.jsonl")
-    flagger = Flagger(FlaggerConfig(), client=None, failure_sink=destination)  # type: ignore[arg-type]
+    flagger = Flagger(FlaggerConfig(), client=None)  # type: ignore[arg-type]
     keyless = {
         "eventID": "e2",
         "eventName": "INSERT",
         "dynamodb": {"SequenceNumber": "8", "NewImage": {"Probability": {"S": "abc"}}},
     }
-    flagger.handle({"Records": [keyless]}, None)  # the function's own message
-    (unreadable,) = destination.read_all()
-    gave_up = unreadable | {"requestContext": {"condition": "RetryAttemptsExhausted"}}
-    destination.rewrite([unreadable, gave_up])  # + an older give-up of the same record
-
+    destination.send(
+        failure_message(
+            record=keyless,
+            shard_id="shardId-1",
+            stream_arn="arn:aws:dynamodb:local:000000000000:table/t/stream/s",
+            function_name="iris-retrain-flagger",
+            condition="RetryAttemptsExhausted",
+            reason="reported in batchItemFailures",
+            attempts=4,
+            function_error=None,
+        )
+    )
     done = threading.Event()
     report: list[Any] = []
     worker = threading.Thread(
@@ -123,10 +146,9 @@ def test_replay_keeps_unreadable_records_and_what_the_function_sends_meanwhile(t
     assert done.wait(30), "replay deadlocked"
     assert report[0].as_dict() == {
         "replayed": 1,
-        "succeeded": 1,
-        "still_failing": 0,
-        "not_replayable": 1,
+        "succeeded": 0,
+        "still_failing": 1,
+        "not_replayable": 0,
     }
-    left = destination.read_all()
-    assert [m["requestContext"]["condition"] for m in left] == ["Unreadable", "Unreadable"]
-    assert all(m["record"] == keyless for m in left)
+    (left,) = destination.read_all()
+    assert left["record"] == keyless and left["attempts"] == 5

@@ -18,6 +18,7 @@ from flagger.config import FlaggerConfig
 from flagger.handler import Flagger
 
 from tests.support import model_api_kit, retrain_kit
+from tests.support.stream_kit import stream_record
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -61,18 +62,6 @@ def raw(ddb: Any, table: str, key: dict[str, Any]) -> dict[str, Any]:
     return ddb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
 
 
-def stream_record(image: dict[str, Any], event_name: str, sequence: int) -> dict[str, Any]:
-    return {
-        "eventID": f"redelivery-{sequence}",
-        "eventName": event_name,
-        "dynamodb": {
-            "Keys": {k: image[k] for k in ("partition_key", "sort_key")},
-            "NewImage": image,
-            "SequenceNumber": f"{sequence:021d}",
-        },
-    }
-
-
 def test_review_and_history_survive_redelivery_and_a_modify(flagged: dict[str, Any]) -> None:
     api, ddb, run, tables = flagged["api"], flagged["ddb"], flagged["run"], flagged["tables"]
     candidates = retrain_kit.all_candidates(api, run_id=run["run_id"])
@@ -102,7 +91,7 @@ def test_review_and_history_survive_redelivery_and_a_modify(flagged: dict[str, A
     )
     image = raw(ddb, tables["score"], key)
     flagger = Flagger(FlaggerConfig(retrain_table=tables["retrain"], threshold=0.9), ddb)
-    modify = stream_record(image, "MODIFY", 10**9)
+    modify = stream_record(image, 10**9, "MODIFY")
     assert flagger.handle({"Records": [modify]}, None) == {"batchItemFailures": []}
     after = raw(ddb, tables["retrain"], key)
     assert set(after) == SCORE_ATTRIBUTES | FLAGGER_ATTRIBUTES | REVIEW_ATTRIBUTES

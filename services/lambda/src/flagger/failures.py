@@ -1,24 +1,34 @@
-"""Where an unreadable record with no usable key goes: the on-failure destination, at once.
+"""Unreadable records: where one with no usable key goes, and the batch's one log line on them.
 
 Such a record cannot be copied to the retrain table (it has no key to copy it under) and can
 never become readable, so retrying it would only hold the stream. The function sends it straight
-to the destination the event source mapping uses for what never succeeds: on AWS the SQS queue
-(``FAILURE_QUEUE_URL``), in the local runner its JSONL file (the runner injects it).
+to the destination the event source mapping uses for what never succeeds, the SQS queue in
+``FAILURE_QUEUE_URL``; without one it reports the record failed, and the mapping's own
+destination gets it after its retries (the local runner's on-failure file).
+
+Unreadable records come in runs (one broken writer): one log line per batch names the first few
+in full and counts the rest; each one is findable in the retrain table or the destination.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+from collections import Counter
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from iris_common.clock import utc_now
 
+from flagger.log import log
+
 UNREADABLE_CONDITION = "Unreadable"
+UNREADABLE_SAMPLE = 5  # records named in full in the batch's line
+UNREADABLE_ERRORS = 10  # distinct error messages counted in that line
 
 
 class FailureSink(Protocol):
-    """Accepts one on-failure message (the local runner's ``FailureDestination`` is one)."""
+    """Accepts one on-failure message (:class:`SqsFailureSink`; tests keep a list)."""
 
     def send(self, message: dict[str, Any]) -> None: ...
 
@@ -63,3 +73,26 @@ def unreadable_message(
         "attempts": 1,
         "record": record,
     }
+
+
+def log_unreadable(
+    entries: list[dict[str, Any]], outcomes: Counter[str], request_id: str | None
+) -> None:
+    """One ERROR line for the batch's unreadable records: how many, what happened to them, the
+    first few in full, the range of sequence numbers and the most common errors by message."""
+    if not entries:
+        return
+    errors = dict(Counter(e["error"] for e in entries).most_common(UNREADABLE_ERRORS))
+    log(
+        logging.ERROR,
+        "unreadable records",
+        request_id=request_id,
+        count=len(entries),
+        copied=outcomes["unreadable"],
+        to_destination=outcomes["to_destination"],
+        first_sequence_number=entries[0]["sequence_number"],
+        last_sequence_number=entries[-1]["sequence_number"],
+        errors=errors,
+        other_errors=len(entries) - sum(errors.values()),  # records with a less common message
+        first=entries[:UNREADABLE_SAMPLE],
+    )

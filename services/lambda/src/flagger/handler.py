@@ -8,11 +8,12 @@ Ordering and failure semantics (DynamoDB stream + event source mapping with
   not a finite number in [0, 1]) is not retried: retrying cannot fix it, and a run of them held
   the stream for an hour. It is itself a problem record, copied at once with the reason
   ``unreadable`` and whatever it holds; with no usable key it goes to the on-failure destination
-  at once (the injected ``failure_sink``; on AWS the SQS queue in ``FAILURE_QUEUE_URL``).
+  at once (the SQS queue in ``FAILURE_QUEUE_URL``, the mapping's on-failure queue).
 - Retries are for what can succeed later: a record whose write failed (throttling, an error of
   the call), or whose on-failure send failed, is returned in ``batchItemFailures`` by its
   ``SequenceNumber``, in stream order. Without a configured destination a keyless unreadable
-  record is reported too (logged why), so the mapping's own destination still gets it.
+  record is reported too (logged why), so the mapping's own destination still gets it (the local
+  runner's on-failure file, after its retries).
 - The event source mapping resumes from the *lowest* failed sequence number, so records after a
   failure are redelivered even if they succeeded here. Writes are keyed on the source key and
   never replace an existing candidate (``retrain.py``): redelivery rewrites the same items, no
@@ -24,19 +25,20 @@ Ordering and failure semantics (DynamoDB stream + event source mapping with
   qualifies leaves an existing retrain item alone: candidates are only ever added.
 - A configuration error (bad ``CONFIDENCE_THRESHOLD``) raises: a function error, which the mapping
   retries/bisects and finally sends to its on-failure destination, rather than flagging wrongly.
+- Each invocation logs one ``batch processed`` line with its outcome counts (:data:`OUTCOMES`):
+  the function's metrics, read from its log as a metric filter would (the local runner does).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flagger.config import FlaggerConfig
-from flagger.failures import FailureSink, SqsFailureSink, unreadable_message
+from flagger.failures import FailureSink, SqsFailureSink, log_unreadable, unreadable_message
 from flagger.log import log
 from flagger.records import (
     MalformedRecord,
@@ -59,10 +61,6 @@ _clients: dict[str, Any] = {}
 
 KeyId = tuple[str, ...]
 OUTCOMES = ("flagged", "unreadable", "to_destination", "passed", "ignored", "failed")
-# Unreadable records come in runs (one broken writer): one log line per batch names the first
-# few in full and counts the rest; each one is findable in the retrain table or the destination.
-UNREADABLE_SAMPLE = 5
-UNREADABLE_ERRORS = 10  # distinct error messages counted in that line
 
 
 def get_client(service: str = "dynamodb") -> Any:
@@ -121,8 +119,6 @@ class Flagger:
         self._client = client
         self._clock = clock
         self.failure_sink = failure_sink
-        self.stats: Counter[str] = Counter()  # cumulative outcomes, for the local runner's metrics
-        self._stats_lock = threading.Lock()
 
     @property
     def client(self) -> DynamoDBWriter:
@@ -137,13 +133,11 @@ class Flagger:
         for index, record in enumerate(records):
             self._evaluate(index, record, batch)
         self._flush(batch)
-        _log_unreadable(batch)
+        log_unreadable(batch.unreadable, batch.outcomes, batch.request_id)
         # Without a sequence number there is nothing to report by: an empty identifier makes the
         # mapping retry the whole batch, as AWS does.
         failures = [{"itemIdentifier": batch.failed[i] or ""} for i in sorted(batch.failed)]
         batch.outcomes["failed"] = len(failures)
-        with self._stats_lock:
-            self.stats.update(batch.outcomes)
         log(
             logging.INFO,
             "batch processed",
@@ -271,28 +265,6 @@ class Flagger:
             request_id=batch.request_id,
         )
         batch.failed[index] = seq
-
-
-def _log_unreadable(batch: _Batch) -> None:
-    """One ERROR line for the batch's unreadable records: how many, what happened to them, the
-    first few in full, the range of sequence numbers and the most common errors by message."""
-    entries = batch.unreadable
-    if not entries:
-        return
-    errors = dict(Counter(e["error"] for e in entries).most_common(UNREADABLE_ERRORS))
-    log(
-        logging.ERROR,
-        "unreadable records",
-        request_id=batch.request_id,
-        count=len(entries),
-        copied=batch.outcomes["unreadable"],
-        to_destination=batch.outcomes["to_destination"],
-        first_sequence_number=entries[0]["sequence_number"],
-        last_sequence_number=entries[-1]["sequence_number"],
-        errors=errors,
-        other_errors=len(entries) - sum(errors.values()),  # records with a less common message
-        first=entries[:UNREADABLE_SAMPLE],
-    )
 
 
 def _event_id(record: Any) -> Any:

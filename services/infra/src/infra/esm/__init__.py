@@ -4,7 +4,8 @@
 launcher can use :class:`EsmRunner` directly (``run_forever`` / ``run_until_idle`` / ``stop``).
 """
 
-from infra.esm.runner import EsmRunner, RunnerLocked
+from infra.esm.checkpoint import RunnerLocked
+from infra.esm.runner import EsmRunner
 from infra.esm.settings import EsmSettings
 
 __all__ = ["EsmRunner", "EsmSettings", "RunnerLocked"]

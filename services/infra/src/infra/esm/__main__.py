@@ -18,9 +18,10 @@ from types import FrameType
 
 from iris_common.logs import configure
 
+from infra.esm.checkpoint import RunnerLocked
 from infra.esm.exporter import serve as serve_metrics
 from infra.esm.replay import replay_failures
-from infra.esm.runner import EsmRunner, RunnerLocked
+from infra.esm.runner import EsmRunner
 from infra.esm.settings import EsmSettings
 
 

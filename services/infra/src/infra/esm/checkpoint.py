@@ -9,14 +9,35 @@ restart redelivers at most one batch (at-least-once), never skips one.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from iris_common.clock import utc_now
+
+
+class RunnerLocked(RuntimeError):
+    """Another runner already works on this data directory."""
+
+
+@contextlib.contextmanager
+def data_dir_lock(esm_dir: Path) -> Iterator[None]:
+    """One runner per data dir: two would fight over the checkpoint file."""
+    esm_dir.mkdir(parents=True, exist_ok=True)
+    with open(esm_dir / "runner.lock", "a") as lock_file:
+        try:
+            fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunnerLocked(f"another event source mapping runner uses {esm_dir}") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True)

@@ -26,25 +26,16 @@ class FailureDestination:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._holder: int | None = None
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
-        """Exclusive across threads and processes (the runner appending, a replay rewriting).
-
-        Re-entrant for the thread holding it: during a replay the function itself may send an
-        unreadable record here (it is its destination too), which must not deadlock."""
-        if self._holder == threading.get_ident():
-            yield
-            return
+        """Exclusive across threads and processes (the runner appending, a replay rewriting)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, open(self.path.with_name(self.path.name + ".lock"), "a") as lock_file:
             fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
-            self._holder = threading.get_ident()
             try:
                 yield
             finally:
-                self._holder = None
                 fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
 
     def send(self, message: dict[str, Any]) -> None:

@@ -1,9 +1,10 @@
 """The runner's figures for Prometheus (``IRIS_ESM_METRICS_PORT``; off when unset).
 
-Read from the runner at scrape time (``EsmRunner.snapshot`` and the flagger's outcome counts), so
-the exporter adds no bookkeeping to the hot path: iterator age (lag), batches, invocations,
-function errors, partial failures, retries, records by the function's outcome (flagged, passed,
-unreadable, ignored, failed) and records sent to the on-failure destination.
+Read from the runner at scrape time (``EsmRunner.snapshot`` and the function's outcome counts from
+its log lines, :mod:`infra.esm.function_logs`), so the exporter adds no bookkeeping to the hot
+path: iterator age (lag), batches, invocations, function errors, partial failures, retries,
+records by the function's outcome (flagged, passed, unreadable, to_destination, ignored, failed)
+and records sent to the on-failure destination.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-OUTCOMES = ("flagged", "passed", "unreadable", "ignored", "failed")
+from infra.esm.function_logs import FUNCTION_OUTCOMES
+
 _COUNTERS = (
     ("batches", "batches", "Batches read from the stream."),
     ("invocations", "invocations", "Function invocations (retries and bisected halves included)."),
@@ -50,7 +52,7 @@ class RunnerCollector(Collector):
             records = CounterMetricFamily(
                 "iris_esm_records", "Records by the function's outcome.", labels=["outcome"]
             )
-            for outcome in sorted(set(OUTCOMES) | set(stats)):
+            for outcome in sorted(set(FUNCTION_OUTCOMES) | set(stats)):
                 records.add_metric([outcome], stats.get(outcome, 0))
             yield records
 

@@ -28,9 +28,8 @@ from typing import Any
 
 import boto3
 
-from infra.aws import make_clients
 from infra.config import MappingSettings
-from infra.provision.function import function_variables
+from infra.esm.handlers import function_environment
 from infra.provision.package import build_function_zip
 
 LAMBDA_PYTHON = "3.12"
@@ -105,28 +104,6 @@ def ensure_runtime_env(venv: Path) -> Path:
     return python
 
 
-def function_environment(settings: MappingSettings) -> dict[str, str]:
-    """What the function sees on AWS: its variables, the region, the endpoint, credentials."""
-    env = {
-        "PATH": "/usr/bin:/bin",
-        **function_variables(settings),
-        "AWS_DEFAULT_REGION": settings.aws_region,
-        "AWS_REGION": settings.aws_region,
-        "AWS_LAMBDA_FUNCTION_NAME": settings.function_name,
-        "_HANDLER": settings.lambda_handler,
-    }
-    if settings.aws_endpoint_url:
-        env["AWS_ENDPOINT_URL"] = settings.aws_endpoint_url
-    # The chain's credentials, or the placeholder pair for a local endpoint (infra.aws).
-    credentials = make_clients(settings).session.get_credentials()
-    if credentials is not None:
-        frozen = credentials.get_frozen_credentials()
-        env |= {"AWS_ACCESS_KEY_ID": frozen.access_key, "AWS_SECRET_ACCESS_KEY": frozen.secret_key}
-        if frozen.token:
-            env["AWS_SESSION_TOKEN"] = frozen.token
-    return env
-
-
 class PackagedHandler:
     """A Lambda-style handler that runs the deployment zip in its own Python 3.12 process."""
 
@@ -140,7 +117,10 @@ class PackagedHandler:
             zf.extractall(self.task_root)
         runtime_dir = runtime_dir or settings.data_dir / "lambda-runtime"
         self.python = ensure_runtime_env(runtime_dir / f"python{LAMBDA_PYTHON}")
-        env = function_environment(settings) | {"LAMBDA_TASK_ROOT": str(self.task_root)}
+        env = function_environment(settings) | {
+            "PATH": "/usr/bin:/bin",
+            "LAMBDA_TASK_ROOT": str(self.task_root),
+        }
         self._proc = subprocess.Popen(
             [str(self.python), "-I", "-c", _BOOTSTRAP],  # -I: no user site, no PYTHON* vars
             stdin=subprocess.PIPE,

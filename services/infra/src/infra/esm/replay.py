@@ -14,8 +14,6 @@ import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from flagger.failures import UNREADABLE_CONDITION
-
 from infra.esm.destination import FailureDestination
 from infra.esm.invoker import Handler, InvalidResponse, LocalContext
 from infra.esm.logs import log
@@ -33,9 +31,7 @@ class ReplayReport:
 
 
 def _replayable(message: dict[str, Any]) -> bool:
-    """Records the function may handle now; not the ones it found unreadable (they stay so)."""
-    if (message.get("requestContext") or {}).get("condition") == UNREADABLE_CONDITION:
-        return False
+    """Records the function may handle now: a stream record with its new image."""
     record = message.get("record")
     return isinstance(record, dict) and isinstance(record.get("dynamodb", {}).get("NewImage"), dict)
 
@@ -74,9 +70,7 @@ def replay_failures(
             for message in chunk:
                 if message["record"]["dynamodb"].get("SequenceNumber") in failed:
                     still.append(message | {"attempts": int(message.get("attempts", 0)) + 1})
-        # What the function itself sent here meanwhile (unreadable records) is kept too.
-        appended = destination.read_all()[len(messages) :]
-        destination.rewrite(keep + still + appended)
+        destination.rewrite(keep + still)
     report = ReplayReport(
         replayed=len(todo),
         succeeded=len(todo) - len(still),

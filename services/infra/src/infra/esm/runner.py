@@ -5,12 +5,16 @@ their parent is drained) and starts one :class:`~infra.esm.shard_poller.ShardPol
 shard; a poller that crashed is restarted by the next discovery. ``run_forever`` runs until
 :meth:`EsmRunner.stop`, ``run_until_idle`` until the stream is drained; one runner per data dir.
 Works against any DynamoDB Streams endpoint: DynamoDB Local, LocalStack or AWS.
+
+The function is loaded by its handler string (:mod:`infra.esm.handlers`), as Lambda loads it; the
+runner knows of it only its response (``batchItemFailures``) and its log lines (the outcome
+counts, :mod:`infra.esm.function_logs`), and sends what keeps failing to its on-failure
+destination itself, as AWS's mapping does.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import threading
 import time
@@ -19,12 +23,13 @@ from typing import Any
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from flagger.handler import Flagger
 
-from infra.aws import error_code, make_clients
-from infra.esm.checkpoint import CheckpointStore
+from infra.aws import make_clients
+from infra.esm.checkpoint import CheckpointStore, data_dir_lock
 from infra.esm.destination import FailureDestination
-from infra.esm.handlers import built_in_flagger, configured_handler
+from infra.esm.discovery import StreamTarget
+from infra.esm.function_logs import FunctionLog
+from infra.esm.handlers import configured_handler
 from infra.esm.invoker import Handler
 from infra.esm.logs import log
 from infra.esm.metrics import Metrics, MetricsSnapshot
@@ -36,14 +41,11 @@ from infra.esm.shards import list_shards, ready_shards
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, read_timeout=20)
 
 
-class RunnerLocked(RuntimeError):
-    """Another runner already works on this data directory."""
-
-
 class EsmRunner:
     """Polls one table's stream and invokes ``handler`` with Lambda's semantics.
 
-    ``handler`` defaults to what the settings choose (:mod:`infra.esm.handlers`).
+    ``handler`` defaults to the function the settings name, by its handler string
+    (:mod:`infra.esm.handlers`); a callable passed instead is invoked as it is (tests).
     """
 
     def __init__(
@@ -60,19 +62,16 @@ class EsmRunner:
         self.streams = streams or clients("dynamodbstreams")
         self.checkpoints = CheckpointStore(self.settings.checkpoint_path)
         self.destination = FailureDestination(self.settings.failures_path)
-        self._flagger: Flagger | None = None
-        handler = handler or configured_handler(self.settings)
+        self.function_log: FunctionLog | None = None
+        self._configured = handler is None  # the settings' function, not a callable passed in
         if handler is None:
-            self._flagger = built_in_flagger(self.settings, self.dynamodb, self.destination)
-            handler = self._flagger.handle
+            handler, self.function_log = configured_handler(self.settings)
         self.handler: Handler = handler
+        self.target = StreamTarget(self.settings, self.dynamodb, wait_for_retrain=self._configured)
         self.metrics = Metrics()
         self._stop = threading.Event()
         self._workers: dict[tuple[str, str], ShardPoller] = {}
-        self._stream_arn: str | None = None
         self._last_metrics_log = time.monotonic()
-        self._logged: set[str] = set()
-        self._target_checked = False
         self._latest_shards: dict[str, set[str]] = {}
         self._last_records_at = time.monotonic()
 
@@ -87,19 +86,15 @@ class EsmRunner:
 
     @contextlib.contextmanager
     def _exclusive(self) -> Iterator[None]:
-        """One runner per data dir: two would fight over the checkpoint file."""
-        self.settings.esm_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.settings.esm_dir / "runner.lock", "a") as lock_file:
-            try:
-                fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise RunnerLocked(
-                    f"another event source mapping runner uses {self.settings.esm_dir}"
-                ) from None
+        """One runner per data dir; the function's log is read while the runner runs."""
+        with data_dir_lock(self.settings.esm_dir):
+            if self.function_log is not None:
+                self.function_log.attach()
             try:
                 yield
             finally:
-                fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
+                if self.function_log is not None:
+                    self.function_log.detach()
 
     def run_forever(self) -> MetricsSnapshot:
         """Discover and poll until :meth:`stop`; then join the workers and return the metrics."""
@@ -146,11 +141,13 @@ class EsmRunner:
         return self.snapshot()
 
     def function_stats(self) -> dict[str, int] | None:
-        """The built-in flagger's cumulative outcomes (None for a custom handler)."""
-        return dict(self._flagger.stats) if self._flagger else None
+        """The function's cumulative outcomes from its log lines (None when they cannot be read:
+        a handler passed as a callable, or the packaged function in its own process)."""
+        return self.function_log.counts() if self.function_log else None
 
     def snapshot(self) -> MetricsSnapshot:
-        flagged = self._flagger.stats.get("flagged", 0) if self._flagger else None
+        stats = self.function_stats()
+        flagged = stats.get("flagged", 0) if stats is not None else None
         active = sum(1 for w in self._workers.values() if not w.finished)
         return self.metrics.snapshot(active_shards=active, flagged=flagged)
 
@@ -166,8 +163,8 @@ class EsmRunner:
             if worker.finished and worker.error is not None:
                 del self._workers[key]
         try:
-            arn = self._current_stream_arn()
-            if arn is None or not self._target_ready():
+            arn = self.target.current_stream_arn()
+            if arn is None or not self.target.target_ready():
                 return 0
             shards = list_shards(self.streams, arn)
         except (ClientError, BotoCoreError) as exc:
@@ -218,57 +215,15 @@ class EsmRunner:
             started += 1
         return started
 
-    def _current_stream_arn(self) -> str | None:
-        try:
-            table = self.dynamodb.describe_table(TableName=self.settings.score_table)["Table"]
-        except ClientError as exc:
-            if error_code(exc) == "ResourceNotFoundException":
-                self._log_once("score table does not exist yet; waiting")
-                return None
-            raise
-        arn = table.get("LatestStreamArn")
-        enabled = table.get("StreamSpecification", {}).get("StreamEnabled", False)
-        if not arn or not enabled:
-            self._log_once("score table has no enabled stream; waiting")
-            return None
-        if arn != self._stream_arn:
-            log(logging.INFO, "stream found", stream_arn=arn, table=self.settings.score_table)
-            self._stream_arn = arn
-        return arn
-
-    def _target_ready(self) -> bool:
-        """With the built-in flagger, wait for the retrain table: invoking before it exists would
-        fail every flagged record and, after the retries, send them all to the failure file."""
-        if self._flagger is None or self._target_checked:
-            return True
-        try:
-            self.dynamodb.describe_table(TableName=self.settings.retrain_table)
-        except ClientError as exc:
-            if error_code(exc) == "ResourceNotFoundException":
-                self._log_once("retrain table does not exist yet; waiting")
-                return False
-            raise
-        self._target_checked = True
-        return True
-
-    def _log_once(self, message: str) -> None:
-        if message not in self._logged:
-            self._logged.add(message)
-            log(
-                logging.WARNING,
-                message,
-                score_table=self.settings.score_table,
-                retrain_table=self.settings.retrain_table,
-            )
-
     # ----- bookkeeping ------------------------------------------------------------------------
     def _saw_records(self) -> None:
         self._last_records_at = time.monotonic()
 
     def _is_idle(self, idle_polls: int) -> bool:
-        if self._stream_arn is None:
+        arn = self.target.stream_arn
+        if arn is None:
             return False
-        workers = [w for w in self._workers.values() if w.stream_arn == self._stream_arn]
+        workers = [w for w in self._workers.values() if w.stream_arn == arn]
         if not workers:
             return False
         return all(w.finished or w.idle_polls >= idle_polls for w in workers)
@@ -296,7 +251,8 @@ class EsmRunner:
             "poll_interval": s.esm_poll_interval,
             "busy_poll_interval": s.esm_busy_poll_interval,
             "starting_position": s.esm_starting_position,
-            "function_handler": s.esm_function_handler or "built-in flagger.handler.Flagger",
+            "function_handler": s.lambda_handler if self._configured else repr(self.handler),
+            "packaged": s.esm_packaged,
             "checkpoint": str(s.checkpoint_path),
             "on_failure": str(s.failures_path),
         }

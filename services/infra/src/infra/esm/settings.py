@@ -33,9 +33,6 @@ class EsmSettings(MappingSettings):
     esm_metrics_interval: float = Field(default=10.0, gt=0.0)
     # Prometheus /metrics of the runner on IRIS_HOST:<port>; unset = not served.
     esm_metrics_port: int | None = Field(default=None, ge=1, le=65535)
-    # A Lambda-style handler string ("package.module.function") to invoke instead of the built-in
-    # flagger; it then reads its own environment (RETRAIN_TABLE, CONFIDENCE_THRESHOLD) as on AWS.
-    esm_function_handler: str | None = Field(default=None, pattern=r"^[A-Za-z_][\w.]*\.\w+$")
     # run_until_idle: how long the drained stream must also stay quiet before it counts as idle.
     # DynamoDB Local makes a write readable at once; LocalStack's stream backend (kinesis-mock)
     # was measured here delivering records up to ~20 s after the write on a loaded machine.

@@ -34,7 +34,6 @@ from infra.local.dynamodb_local import (
 )
 from infra.local.env import child_env
 from infra.provision import ProvisioningError, provision_up
-from infra.provision.function import function_variables
 
 READY_LINE = "iris-stack: ready"
 _POLL_S = 0.5
@@ -184,8 +183,8 @@ class Stack:
         say("tables: " + ", ".join(f"{c.name} {c.action}" for c in report.changes))
 
         if self.options.stream_runner:
-            lambda_env = env | function_variables(s)
-            runner = self._spawn("stream-runner", [sys.executable, "-m", "infra.esm"], lambda_env)
+            # The runner gives its function the function's environment itself (infra.esm.handlers).
+            runner = self._spawn("stream-runner", [sys.executable, "-m", "infra.esm"], env)
             time.sleep(1.0)  # it has no health endpoint: it must at least survive its start-up
             if runner.exit_code is not None:
                 raise LaunchError(self._died(runner))

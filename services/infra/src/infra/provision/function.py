@@ -18,8 +18,8 @@ from infra.provision.report import Change, ProvisioningError, poll
 
 
 def function_variables(settings: MappingSettings, queue_url: str | None = None) -> dict[str, str]:
-    """The function's environment (what ``flagger.config`` reads), wherever it runs: deployed,
-    packaged by the local runner, or the runner's process in the embedded stack."""
+    """The function's environment (what ``flagger.config`` reads), wherever it runs: deployed, or
+    invoked by the local runner (in its process or packaged, :mod:`infra.esm.handlers`)."""
     variables = {
         "RETRAIN_TABLE": settings.retrain_table,
         "CONFIDENCE_THRESHOLD": str(settings.flag_threshold),
