@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
-
 
 def split_list(value: str | None) -> list[str]:
     """``"a, b,,c"`` -> ``["a", "b", "c"]`` (settings hold lists as comma-separated strings)."""

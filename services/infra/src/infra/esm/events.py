@@ -29,7 +29,3 @@ def to_lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
     out = _jsonable(record)
     out["eventSourceARN"] = stream_arn
     return out
-
-
-def to_lambda_event(records: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"Records": records}

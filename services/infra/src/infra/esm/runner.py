@@ -80,10 +80,6 @@ class EsmRunner:
         """Ask every loop to finish; an in-flight batch is not checkpointed (redelivered)."""
         self._stop.set()
 
-    @property
-    def stopped(self) -> bool:
-        return self._stop.is_set()
-
     @contextlib.contextmanager
     def _exclusive(self) -> Iterator[None]:
         """One runner per data dir; the function's log is read while the runner runs."""
