@@ -9,11 +9,13 @@ import dash_bootstrap_components as dbc
 import httpx
 from dash import no_update
 from dashboard import features as ft
+from dashboard.logic import data as dv
+from dashboard.logic import data_columns as dcol
+from dashboard.logic import models as mv
+from dashboard.logic import models_forms as mf
+from dashboard.logic import monitoring as mon
 from dashboard.logic import score as sv
 from dashboard.logic import test as tv
-from dashboard.views import data_view as dv
-from dashboard.views import models_view as mv
-from dashboard.views import monitoring_view as mon
 
 from tests.support.ui_kit import is_error, text_of
 
@@ -92,11 +94,11 @@ def test_loading_a_data_set_drives_the_controls_figures_and_table(client, fake_a
     assert remembered == ident and current["rows"] == 1200
     assert "setosa: 400" in text_of(strip)
 
-    options, hist, x, y = dv.column_choices(current, None, None, None)
+    options, hist, x, y = dcol.column_choices(current, None, None, None)
     assert [o["value"] for o in options] == [c for c in bundled[0] if c != "species"]
     assert (hist, x, y) == ("petal_length", "petal_length", "petal_width")
     # valid user choices survive another data set with the same columns; unknown ones reset
-    assert dv.column_choices(current, "elevation", "nope", "sepal_width")[1:] == (
+    assert dcol.column_choices(current, "elevation", "nope", "sepal_width")[1:] == (
         "elevation",
         "petal_length",
         "sepal_width",
@@ -120,7 +122,7 @@ def test_loading_a_data_set_drives_the_controls_figures_and_table(client, fake_a
 
     block = dv.table_block(client, current, {"startRow": 45, "endRow": 60, "sortModel": []})
     assert block["rowCount"] == 1200 and block["rowData"] == bundled[45:60]
-    kinds = {c["field"]: c.get("type") for c in dv.table_columns(current)}
+    kinds = {c["field"]: c.get("type") for c in dcol.table_columns(current)}
     assert kinds["species"] is None and kinds["elevation"] == "numericColumn"
     # the page came straight from the API: one small read, not the whole data set
     assert fake_api.requests[-1].url.params["limit"] == "15"
@@ -156,7 +158,7 @@ def test_another_data_set_gives_other_columns(client, fake_api, bundled) -> None
     ]
     ident = fake_api.add_dataset(rows)
     current, _, _ = dv.load_dataset(client, ident)
-    options, hist, x, y = dv.column_choices(current, "petal_length", None, None)
+    options, hist, x, y = dcol.column_choices(current, "petal_length", None, None)
     assert [o["value"] for o in options] == ["elevation", "leaf"]
     assert (hist, x, y) == ("elevation", "elevation", "leaf")
 
@@ -170,7 +172,7 @@ def test_a_missing_data_set_is_an_alert(client) -> None:
 
 
 def test_create_spec_validates_the_form(limits) -> None:
-    spec = mv.create_spec(0, "16, 8", "12", 16, "0.005", 0.25, "", limits=limits)
+    spec = mf.create_spec(0, "16, 8", "12", 16, "0.005", 0.25, "", limits=limits)
     assert spec == {
         "dataset_id": 0,
         "hidden_layers": [16, 8],
@@ -194,14 +196,14 @@ def test_create_spec_validates_the_form(limits) -> None:
         (0, "", 5, 32, 0.01, 0.2, None),
     ]:
         try:
-            mv.create_spec(*bad, limits=limits)
-        except mv.FormError:
+            mf.create_spec(*bad, limits=limits)
+        except mf.FormError:
             continue
         raise AssertionError(f"accepted {bad}")
 
 
 def test_a_bad_form_never_reaches_the_api(client, fake_api) -> None:
-    alert, chosen = mv.act(
+    alert, chosen = mf.act(
         client, "models-create", None, (0, "10,x", 5, 32, 0.01, 0.2, None), (None, None, None, None)
     )
     assert is_error(alert) and chosen is no_update
@@ -210,7 +212,7 @@ def test_a_bad_form_never_reaches_the_api(client, fake_api) -> None:
 
 def test_create_posts_the_spec_and_selects_the_new_model(client, fake_api, bundled) -> None:
     fake_api.add_dataset(bundled[:10])
-    alert, chosen = mv.act(
+    alert, chosen = mf.act(
         client, "models-create", None, (0, "10, 10", 5, 32, 0.01, 0.2, 7), (None, None, None, None)
     )
     assert chosen == 0 and "queued" in text_of(alert)
@@ -219,10 +221,10 @@ def test_create_posts_the_spec_and_selects_the_new_model(client, fake_api, bundl
 
 
 def test_retrain_needs_a_selected_model_and_sends_only_what_was_typed(client, fake_api, make):
-    alert, _ = mv.act(client, "models-retrain", None, (), (0, None, None, None))
+    alert, _ = mf.act(client, "models-retrain", None, (), (0, None, None, None))
     assert is_error(alert) and "Select a model" in text_of(alert)
     fake_api.models[0] = make.model(0, 0)
-    alert, chosen = mv.act(client, "models-retrain", 0, (), (0, 4, "", None))
+    alert, chosen = mf.act(client, "models-retrain", 0, (), (0, 4, "", None))
     assert chosen == 0
     assert json.loads(fake_api.calls("POST", "/api/models/0/train")[0].content) == {
         "dataset_id": 0,

@@ -11,7 +11,7 @@ from typing import Any
 
 from dashboard.api import ApiClient, ApiError
 
-# The label column's name, for the Data page's pure column helpers (views/data_view.py); the
+# The label column's name, for the Data page's pure column helpers (logic/data.py); the
 # Score page reads it from the schema (``label``), and the tests check the two agree.
 LABEL = "species"
 

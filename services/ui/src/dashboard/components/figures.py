@@ -6,6 +6,9 @@ margins, and an explicit "nothing to show" figure instead of an empty axis grid.
 Figures are written as plain dicts (Plotly's JSON) and wrapped unvalidated (:func:`_figure`):
 plotly.py's validation of every trace and property costs 20-50 ms per figure on two busy cores,
 the dict ~1 ms; the JSON sent to the browser is the same.
+
+Longer than 300 lines because it is one function per chart the product draws (seven), sharing
+one template and one colour map; split, the product's look would live in two places.
 """
 
 from __future__ import annotations

@@ -12,20 +12,23 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html
+from dashboard import ids
 from dashboard.api import get_client
 from dashboard.components.grid import block_stores, grid, serve_blocks
 from dashboard.components.layout import card, page_header
-from dashboard.views import data_view as dv
+from dashboard.logic import data as logic
 
 dash.register_page(__name__, path="/data", name="Data", title="Data · Iris monitor", order=1)
 
+ID = ids.Data
+
 
 def layout(**_: Any) -> html.Div:
-    view = dv.first_view(get_client())
+    view = logic.first_view(get_client())
     options, hist_value, x_value, y_value = view["choices"]
     upload = dcc.Upload(
-        id="data-upload",
+        id=ID.UPLOAD,
         children=html.Div(
             [
                 html.Div("Drop a CSV here", className="fw-bold"),
@@ -38,17 +41,15 @@ def layout(**_: Any) -> html.Div:
     )
     picker = html.Div(
         [
-            dbc.Label("Data set", html_for="data-dataset"),
+            dbc.Label("Data set", html_for=ID.DATASET),
             dcc.Dropdown(
                 options=view["options"],
                 value=view["value"],
-                id="data-dataset",
+                id=ID.DATASET,
                 placeholder="Choose a data set",
                 clearable=False,
             ),
-            dbc.Button(
-                "Refresh list", id="data-refresh", color="link", size="sm", className="px-0"
-            ),
+            dbc.Button("Refresh list", id=ID.REFRESH, color="link", size="sm", className="px-0"),
         ]
     )
     sources = card(
@@ -65,12 +66,12 @@ def layout(**_: Any) -> html.Div:
                         dcc.Dropdown(
                             options=options,
                             value=hist_value,
-                            id="data-hist-col",
+                            id=ID.HIST_COLUMN,
                             clearable=False,
                             className="mb-2",
                         ),
                         dcc.Graph(
-                            id="data-hist",
+                            id=ID.HIST,
                             figure=view["hist"],
                             config={"displaylogo": False},
                         ),
@@ -86,13 +87,13 @@ def layout(**_: Any) -> html.Div:
                             [
                                 dbc.Col(
                                     dcc.Dropdown(
-                                        options=options, value=x_value, id="data-x", clearable=False
+                                        options=options, value=x_value, id=ID.X, clearable=False
                                     ),
                                     xs=6,
                                 ),
                                 dbc.Col(
                                     dcc.Dropdown(
-                                        options=options, value=y_value, id="data-y", clearable=False
+                                        options=options, value=y_value, id=ID.Y, clearable=False
                                     ),
                                     xs=6,
                                 ),
@@ -100,7 +101,7 @@ def layout(**_: Any) -> html.Div:
                             className="g-2 mb-2",
                         ),
                         dcc.Graph(
-                            id="data-scatter",
+                            id=ID.SCATTER,
                             figure=view["scatter"],
                             config={"displaylogo": False},
                         ),
@@ -114,23 +115,23 @@ def layout(**_: Any) -> html.Div:
         "Rows",
         [
             grid(
-                "data-table",
+                ID.TABLE,
                 view["columns"],
-                page_size=dv.TABLE_PAGE_SIZE,
+                page_size=logic.TABLE_PAGE_SIZE,
                 server_side=True,
             ),
-            *block_stores("data-table", view["rows"]),
+            *block_stores(ID.TABLE, view["rows"]),
         ],
         subtitle="Click a header to sort (shift-click for several); 15 rows a page",
     )
     return html.Div(
         [
             page_header("Data", "Explore the training data before you build a model."),
-            dcc.Store(id="data-current", data=view["current"]),
-            dcc.Store(id="data-opened", data=False),
-            html.Div(view["alert"], id="data-alert"),
+            dcc.Store(id=ID.CURRENT, data=view["current"]),
+            dcc.Store(id=ID.OPENED, data=False),
+            html.Div(view["alert"], id=ID.ALERT),
             sources,
-            html.Div(view["summary"], id="data-summary"),
+            html.Div(view["summary"], id=ID.SUMMARY),
             explore,
             table,
         ]
@@ -138,46 +139,38 @@ def layout(**_: Any) -> html.Div:
 
 
 @callback(
-    Output("data-dataset", "options"),
-    Output("data-dataset", "value"),
-    Output("data-alert", "children"),
-    Output("data-current", "data"),
-    Output("data-summary", "children"),
-    Output("data-hist-col", "options"),
-    Output("data-hist-col", "value"),
-    Output("data-x", "options"),
-    Output("data-x", "value"),
-    Output("data-y", "options"),
-    Output("data-y", "value"),
-    Output("data-table", "columnDefs"),
-    Input("data-upload", "contents"),
-    Input("data-refresh", "n_clicks"),
-    Input("data-dataset", "value"),
-    State("data-upload", "filename"),
-    State("sel-dataset", "data"),
-    State("data-hist-col", "value"),
-    State("data-x", "value"),
-    State("data-y", "value"),
+    output=dict(
+        dataset_options=Output(ID.DATASET, "options"),
+        dataset=Output(ID.DATASET, "value"),
+        alert=Output(ID.ALERT, "children"),
+        current=Output(ID.CURRENT, "data"),
+        summary=Output(ID.SUMMARY, "children"),
+        hist_options=Output(ID.HIST_COLUMN, "options"),
+        hist=Output(ID.HIST_COLUMN, "value"),
+        x_options=Output(ID.X, "options"),
+        x=Output(ID.X, "value"),
+        y_options=Output(ID.Y, "options"),
+        y=Output(ID.Y, "value"),
+        columns=Output(ID.TABLE, "columnDefs"),
+    ),
+    inputs=[
+        Input(ID.UPLOAD, "contents"),
+        Input(ID.REFRESH, "n_clicks"),
+        Input(ID.DATASET, "value"),
+    ],
+    state=[
+        State(ID.UPLOAD, "filename"),
+        State(ids.Tab.DATASET, "data"),
+        State(ID.HIST_COLUMN, "value"),
+        State(ID.X, "value"),
+        State(ID.Y, "value"),
+    ],
     prevent_initial_call=True,  # the layout already shows the newest data set
 )
 def pick_dataset(contents, _clicks, chosen, filename, remembered, hist, x, y):
-    """Fill the picker (a dropped file is uploaded first and then selected) and load the chosen
-    data set's summary, its columns as the dropdowns' options (never hard-coded) and the grid's
-    columns; figures and grid redraw from these outputs."""
-    client = get_client()
-    trigger = ctx.triggered_id
-    picker: tuple = (no_update, no_update, no_update)
-    dataset_id = chosen
-    if trigger != "data-dataset":  # page load, refresh or upload: list the data sets first
-        picker = dv.refresh_datasets(client, trigger, contents, filename, chosen, remembered)
-        if picker[1] is not no_update:
-            dataset_id = picker[1]
-        if dataset_id == chosen:
-            return *picker, *([no_update] * 9)  # same data set: nothing to redraw
-    current, strip, _ = dv.load_dataset(client, dataset_id)
-    options, hist_v, x_v, y_v = dv.column_choices(current, hist, x, y)
-    columns = dv.table_columns(current)
-    return *picker, current, strip, options, hist_v, options, x_v, options, y_v, columns
+    """The picker and the chosen data set (:func:`logic.pick`)."""
+    upload, shown = (contents, filename), (hist, x, y)
+    return logic.pick(get_client(), ctx.triggered_id, upload, chosen, remembered, shown)._asdict()
 
 
 # The tab's data set (``sel-dataset``, other pages read it) is written here in the browser, not by
@@ -192,50 +185,50 @@ clientside_callback(
       if (!opened && known && remembered !== shown) { return [remembered, nothing, true]; }
       return [nothing, shown == null || shown === remembered ? nothing : shown, true];
     }""",
-    Output("data-dataset", "value", allow_duplicate=True),
-    Output("sel-dataset", "data"),
-    Output("data-opened", "data"),
-    Input("data-current", "data"),
-    State("sel-dataset", "data"),
-    State("data-dataset", "options"),
-    State("data-opened", "data"),
+    Output(ID.DATASET, "value", allow_duplicate=True),
+    Output(ids.Tab.DATASET, "data"),
+    Output(ID.OPENED, "data"),
+    Input(ID.CURRENT, "data"),
+    State(ids.Tab.DATASET, "data"),
+    State(ID.DATASET, "options"),
+    State(ID.OPENED, "data"),
     prevent_initial_call="initial_duplicate",
 )
 
 
 @callback(
-    Output("data-hist", "figure"),
-    Input("data-hist-col", "value"),
-    Input("data-current", "data"),
+    Output(ID.HIST, "figure"),
+    Input(ID.HIST_COLUMN, "value"),
+    Input(ID.CURRENT, "data"),
     prevent_initial_call=True,  # nothing to draw before the data set is loaded
 )
 def draw_histogram(column, current):
-    return dv.histogram_for(get_client(), current, column)
+    return logic.histogram_for(get_client(), current, column)
 
 
 @callback(
-    Output("data-scatter", "figure"),
-    Input("data-x", "value"),
-    Input("data-y", "value"),
-    Input("data-current", "data"),
+    Output(ID.SCATTER, "figure"),
+    Input(ID.X, "value"),
+    Input(ID.Y, "value"),
+    Input(ID.CURRENT, "data"),
     prevent_initial_call=True,
 )
 def draw_scatter(x, y, current):
-    return dv.scatter_for(get_client(), current, x, y)
+    return logic.scatter_for(get_client(), current, x, y)
 
 
 # a new data set: the grid forgets its blocks and asks for page 1 (the layout has the first)
-_BLOCKS = serve_blocks("data-table", Input("data-current", "data"))
+_BLOCKS = serve_blocks(ID.TABLE, Input(ID.CURRENT, "data"))
 
 
 @callback(
-    Output("data-table", "getRowsResponse"),
+    Output(ID.TABLE, "getRowsResponse"),
     _BLOCKS,
-    State("data-current", "data"),
+    State(ID.CURRENT, "data"),
     prevent_initial_call=True,
 )
 def table_rows(request, current):
     """Server-side paging and sorting: the grid asks for one block (15 rows) at a time."""
     # before the data set is loaded: no rows yet (the grid asks again, reset below; never leave
     # a block request unanswered: AG Grid would wait for it forever)
-    return dv.table_block(get_client(), current, request)
+    return logic.table_block(get_client(), current, request)

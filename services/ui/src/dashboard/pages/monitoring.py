@@ -8,16 +8,18 @@ from typing import Any
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html
+from dashboard import ids
 from dashboard.api import get_client
 from dashboard.components.grid import DANGER_ROW, DANGER_TEXT, block_stores, grid, serve_blocks
 from dashboard.components.layout import card, page_header
 from dashboard.config import get_settings
-from dashboard.views import monitoring_view as mon
+from dashboard.logic import monitoring as logic
 
 dash.register_page(
     __name__, path="/monitoring", name="Monitoring", title="Monitoring · Iris monitor", order=5
 )
 
+ID = ids.Monitoring
 OVERVIEW_POLL_MS = 10_000
 
 
@@ -25,7 +27,7 @@ def _retrain_card(run_id: str | None) -> dbc.Card:
     """The selected run's way into the Retrain page (triage, review, versions, promotion)."""
     return card(
         "Close the loop",
-        html.Div(mon.retrain_link(run_id), id="mon-retrain"),
+        html.Div(logic.retrain_link(run_id), id=ID.RETRAIN),
         subtitle="Triage the flagged records (wrong label or wrong model?), review them, "
         "retrain a new version, compare it fairly and promote it",
     )
@@ -35,10 +37,9 @@ def layout(**_: Any) -> html.Div:
     # the newest run, drawn in the layout itself (one GET /api/runs): no callback round trip
     # after load before the figure and the grids; a tab that remembers another run switches
     # to it below and redraws through refresh_overview
-    view = mon.first_view(get_client())
-    figure, rows, alert, options, value, summary, shown, first, candidate_rows, reasons = view
+    view = logic.first_view(get_client())
     runs_table = grid(
-        "mon-runs-table",
+        ID.RUNS_TABLE,
         [
             ("Run", "run_id"),
             ("Created (UTC)", "created_at"),
@@ -51,12 +52,12 @@ def layout(**_: Any) -> html.Div:
             ("Flagged share", "flagged_share"),
             {"headerName": "Retrain", "field": "retrain", "cellRenderer": "markdown"},
         ],
-        rows=rows,
+        rows=view.runs,
         page_size=5,
         filterable=True,
     )
     candidates = grid(
-        "mon-candidates",
+        ID.CANDIDATES,
         [
             ("Row", "row"),
             ("Predicted", "predicted"),
@@ -65,7 +66,7 @@ def layout(**_: Any) -> html.Div:
             ("Reasons", "reasons"),
             ("Flagged at (UTC)", "flagged_at"),
         ],
-        rows=candidate_rows,
+        rows=view.candidates,
         page_size=10,
         numeric=["probability"],
         filterable=True,
@@ -75,7 +76,7 @@ def layout(**_: Any) -> html.Div:
     )
     # up to thousands of records: paged and sorted on the server, one page in the browser
     records = grid(
-        "mon-records",
+        ID.RECORDS,
         [
             ("Row", "row"),
             ("Predicted", "predicted"),
@@ -84,15 +85,15 @@ def layout(**_: Any) -> html.Div:
             ("Match", "match"),
             ("Logged at (UTC)", "created_at"),
         ],
-        page_size=mon.RECORDS_PAGE_SIZE,
+        page_size=logic.RECORDS_PAGE_SIZE,
         server_side=True,
         numeric=["probability"],
         row_styles=[("params.data && params.data.match === '✗'", DANGER_TEXT)],
     )
     controls = html.Div(
         [
-            dbc.Switch(id="mon-auto", label="Auto-refresh", value=True, className="mb-0 me-3"),
-            dbc.Button("Refresh", id="mon-refresh", size="sm", color="secondary", outline=True),
+            dbc.Switch(id=ID.AUTO, label="Auto-refresh", value=True, className="mb-0 me-3"),
+            dbc.Button("Refresh", id=ID.REFRESH, size="sm", color="secondary", outline=True),
         ],
         className="d-flex align-items-center",
     )
@@ -102,16 +103,16 @@ def layout(**_: Any) -> html.Div:
                 "Monitoring",
                 "Model quality over time and the records the flagger marked for retraining.",
             ),
-            dcc.Store(id="mon-shown", data=shown),
-            dcc.Interval(id="mon-poll", interval=get_settings().monitoring_poll_ms),
-            dcc.Interval(id="mon-poll-slow", interval=OVERVIEW_POLL_MS),
-            html.Div(alert, id="mon-alert"),
+            dcc.Store(id=ID.SHOWN, data=view.shown),
+            dcc.Interval(id=ID.POLL, interval=get_settings().monitoring_poll_ms),
+            dcc.Interval(id=ID.POLL_SLOW, interval=OVERVIEW_POLL_MS),
+            html.Div(view.alert, id=ID.ALERT),
             card(
                 "Runs over time",
                 [
                     dcc.Graph(
-                        id="mon-runs-graph",
-                        figure=figure,
+                        id=ID.RUNS_GRAPH,
+                        figure=view.figure,
                         config={"displaylogo": False},
                     ),
                     runs_table,
@@ -122,23 +123,23 @@ def layout(**_: Any) -> html.Div:
                 "Run",
                 [
                     dcc.Dropdown(
-                        options=options,
-                        value=value,
-                        id="mon-run",
+                        options=view.run_options,
+                        value=view.run,
+                        id=ID.RUN,
                         placeholder="Choose a run",
                         clearable=False,
                         className="mb-3",
                     ),
-                    html.Div(summary, id="mon-summary"),
+                    html.Div(view.summary, id=ID.SUMMARY),
                     html.Div(
-                        reasons,
+                        view.reasons,
                         className="small text-muted mt-1",
-                        id="mon-reasons",
+                        id=ID.REASONS,
                     ),
                 ],
                 subtitle="Refreshes every few seconds while the stream catches up",
             ),
-            _retrain_card(value),
+            _retrain_card(view.run),
             dbc.Row(
                 [
                     dbc.Col(
@@ -146,14 +147,14 @@ def layout(**_: Any) -> html.Div:
                             "Retrain candidates",
                             candidates,
                             subtitle="Misclassified or below the confidence threshold "
-                            f"(the first {mon.CANDIDATES_SHOWN}; all on the Retrain page)",
+                            f"(the first {logic.CANDIDATES_SHOWN}; all on the Retrain page)",
                         ),
                         lg=6,
                     ),
                     dbc.Col(
                         card(
                             "Score records",
-                            [records, *block_stores("mon-records", first)],
+                            [records, *block_stores(ID.RECORDS, view.first)],
                             subtitle="Every prediction of the run, from the score table",
                         ),
                         lg=6,
@@ -165,78 +166,79 @@ def layout(**_: Any) -> html.Div:
 
 
 @callback(
-    Output("mon-poll", "disabled"),
-    Output("mon-poll-slow", "disabled"),
-    Input("mon-auto", "value"),
+    output=dict(poll_off=Output(ID.POLL, "disabled"), slow_off=Output(ID.POLL_SLOW, "disabled")),
+    inputs=[Input(ID.AUTO, "value")],
     prevent_initial_call=True,  # the intervals start enabled, as the switch does
 )
 def toggle_auto(auto):
-    return not auto, not auto
+    return {"poll_off": not auto, "slow_off": not auto}
 
 
 @callback(
-    Output("mon-runs-graph", "figure"),
-    Output("mon-runs-table", "rowData"),
-    Output("mon-alert", "children"),
-    Output("mon-run", "options"),
-    Output("mon-run", "value"),
-    Output("mon-summary", "children"),
-    Output("mon-shown", "data"),
-    Input("mon-poll-slow", "n_intervals"),
-    Input("mon-refresh", "n_clicks"),
-    Input("mon-run", "value"),
-    State("sel-run", "data"),
-    State("mon-run", "options"),
+    output=dict(
+        figure=Output(ID.RUNS_GRAPH, "figure"),
+        runs=Output(ID.RUNS_TABLE, "rowData"),
+        alert=Output(ID.ALERT, "children"),
+        run_options=Output(ID.RUN, "options"),
+        run=Output(ID.RUN, "value"),
+        summary=Output(ID.SUMMARY, "children"),
+        shown=Output(ID.SHOWN, "data"),
+    ),
+    inputs=[
+        Input(ID.POLL_SLOW, "n_intervals"),
+        Input(ID.REFRESH, "n_clicks"),
+        Input(ID.RUN, "value"),
+    ],
+    state=[State(ids.Tab.RUN, "data"), State(ID.RUN, "options")],
     prevent_initial_call=True,  # the layout draws the first view
 )
 def refresh_overview(_n, _clicks, selected, remembered, options):
     """Runs, picker and — for a new or picked run — its KPIs, in one round trip. The picker's
     value is an input here (not of the run's poll below): one writer of ``mon-shown`` per step,
     so the grids that follow it are not held back waiting for a second one."""
-    picked = ctx.triggered_id == "mon-run"
-    return mon.overview(get_client(), selected, remembered, options, picked)
+    picked = ctx.triggered_id == ID.RUN
+    return logic.overview(get_client(), selected, remembered, options, picked)._asdict()
 
 
 @callback(
-    Output("mon-summary", "children", allow_duplicate=True),
-    Output("mon-shown", "data", allow_duplicate=True),
-    Output("mon-alert", "children", allow_duplicate=True),
-    Input("mon-poll", "n_intervals"),
-    Input("mon-refresh", "n_clicks"),
-    State("mon-run", "value"),
-    State("mon-shown", "data"),
+    output=dict(
+        summary=Output(ID.SUMMARY, "children", allow_duplicate=True),
+        shown=Output(ID.SHOWN, "data", allow_duplicate=True),
+        alert=Output(ID.ALERT, "children", allow_duplicate=True),
+    ),
+    inputs=[Input(ID.POLL, "n_intervals"), Input(ID.REFRESH, "n_clicks")],
+    state=[State(ID.RUN, "value"), State(ID.SHOWN, "data")],
     prevent_initial_call=True,
 )
 def refresh_run(_n, _clicks, run_id, shown):
     """The selected run's live counts every two seconds (one small call)."""
-    return mon.run_detail(get_client(), run_id, shown)
+    return logic.run_detail(get_client(), run_id, shown)._asdict()
 
 
 @callback(
-    Output("mon-candidates", "rowData"),
-    Output("mon-reasons", "children"),
-    Input("mon-shown", "data"),
+    output=dict(rows=Output(ID.CANDIDATES, "rowData"), reasons=Output(ID.REASONS, "children")),
+    inputs=[Input(ID.SHOWN, "data")],
     prevent_initial_call=True,  # the layout lists the first run's candidates
 )
 def refresh_candidates(shown):
     """Re-read the candidates only when the run or their number changed."""
-    return mon.candidates_view(get_client(), shown)
+    return logic.candidates_view(get_client(), shown)._asdict()
 
 
 # the run or its number of records changed: the records grid asks for page 1 again
-_BLOCKS = serve_blocks("mon-records", Input("mon-shown", "data"))
+_BLOCKS = serve_blocks(ID.RECORDS, Input(ID.SHOWN, "data"))
 
 
 @callback(
-    Output("mon-records", "getRowsResponse"),
+    Output(ID.RECORDS, "getRowsResponse"),
     _BLOCKS,
-    State("mon-shown", "data"),
+    State(ID.SHOWN, "data"),
     prevent_initial_call=True,
 )
 def records_block(request, shown):
     """Server-side paging and sorting of the run's score records, one block at a time."""
     # no run shown yet: no rows (asked again, reset below; a block request is always answered)
-    return mon.records_block(get_client(), shown, request)
+    return logic.records_block(get_client(), shown, request)
 
 
 # this tab's last run (the Test page remembers it), if the layout shows another one
@@ -245,18 +247,18 @@ clientside_callback(
       const known = (options || []).some(o => o.value === remembered);
       return known && remembered !== shown ? remembered : window.dash_clientside.no_update;
     }""",
-    Output("mon-run", "value"),
-    Input("mon-run", "id"),
-    State("sel-run", "data"),
-    State("mon-run", "options"),
-    State("mon-run", "value"),
+    Output(ID.RUN, "value"),
+    Input(ID.RUN, "id"),
+    State(ids.Tab.RUN, "data"),
+    State(ID.RUN, "options"),
+    State(ID.RUN, "value"),
 )
 
 
 @callback(
-    Output("mon-retrain", "children"),
-    Input("mon-run", "value"),
+    Output(ID.RETRAIN, "children"),
+    Input(ID.RUN, "value"),
     prevent_initial_call=True,  # the layout has the first run's link
 )
 def retrain_link(run_id):
-    return mon.retrain_link(run_id)
+    return logic.retrain_link(run_id)

@@ -10,16 +10,25 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
-from urllib.parse import quote
+from typing import Any, NamedTuple
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html, no_update
 
+from dashboard import ids
 from dashboard.api import ApiClient, ApiError
 from dashboard.components.figures import empty_figure, runs_figure
 from dashboard.components.grid import block_request, block_response
-from dashboard.components.layout import error_alert, fmt_pct, fmt_time, kpi
+from dashboard.components.layout import error_alert, fmt_pct, kpi
+from dashboard.logic.monitoring_rows import (
+    RECORD_COLUMNS,
+    candidate_row,
+    reasons_of,
+    record_row,
+    retrain_href,
+    run_options,
+    runs_table,
+)
 from dashboard.logic.test import logging_view
 
 RUNS_SHOWN = 50
@@ -28,85 +37,50 @@ RECORDS_PAGE_SIZE = 10
 # the candidates this page lists: one page of the retrain table (all of a run's candidates,
 # with triage and review, are the Retrain page's; their count is the run summary's ``flagged``)
 CANDIDATES_SHOWN = 50
-RECORD_COLUMNS = ("row", "predicted", "actual", "probability", "match", "created_at")
 
 
-def _probability(value: Any) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+class Overview(NamedTuple):
+    """The top of the page from one ``GET /api/runs``."""
+
+    figure: Any  # accuracy and flagged share per run over time
+    runs: Any  # the runs grid's rows
+    alert: Any
+    run_options: Any
+    run: Any
+    summary: Any  # the chosen run's KPIs (no_update: unchanged)
+    shown: Any  # what the grids follow: run id and counts (no_update: unchanged)
 
 
-def _row_number(item: Mapping[str, Any]) -> int | str:
-    key = item.get("sort_key")
-    try:
-        return int(str(key))
-    except (TypeError, ValueError):
-        return str(key)
+class RunShown(NamedTuple):
+    summary: Any
+    shown: Any
 
 
-def record_row(item: Mapping[str, Any]) -> dict[str, Any]:
-    """One score-table item as a table row."""
-    probability = _probability(item.get("Probability"))
-    return {
-        "row": _row_number(item),
-        "predicted": item.get("Class"),
-        "actual": item.get("Actual"),
-        "probability": round(probability, 4) if probability is not None else None,
-        "match": "✓" if item.get("Class") == item.get("Actual") else "✗",
-        "created_at": fmt_time(item.get("created_at")),
-    }
+class RunDetail(NamedTuple):
+    summary: Any
+    shown: Any
+    alert: Any
 
 
-def reasons_of(item: Mapping[str, Any]) -> list[str]:
-    reasons = item.get("reasons") or []
-    if isinstance(reasons, str):
-        return [reasons]
-    return sorted(str(r) for r in reasons)
+class CandidatesShown(NamedTuple):
+    rows: Any
+    reasons: Any  # a line counting the flag reasons
 
 
-def candidate_row(item: Mapping[str, Any]) -> dict[str, Any]:
-    """One retrain-table item as a table row."""
-    row = record_row(item)
-    row.pop("match")
-    row.pop("created_at")
-    row["reasons"] = ", ".join(reasons_of(item))
-    row["flagged_at"] = fmt_time(item.get("flagged_at"))
-    return row
+class FirstView(NamedTuple):
+    """The page as it opens: :class:`Overview`, the records grid's first block and the
+    candidates."""
 
-
-def run_options(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        {
-            "label": f"{r['run_id']} · model #{r.get('model_id')} on data set "
-            f"#{r.get('dataset_id')} · accuracy {fmt_pct(r.get('accuracy'))}",
-            "value": r["run_id"],
-        }
-        for r in runs
-    ]
-
-
-def runs_table(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for r in runs:
-        logging = r.get("logging") or {}
-        flagged = r.get("flagged")
-        out.append(
-            {
-                "run_id": r.get("run_id"),
-                "created_at": fmt_time(r.get("created_at")),
-                "model": r.get("model_id"),
-                "dataset": r.get("dataset_id"),
-                "rows": r.get("rows"),
-                "accuracy": fmt_pct(r.get("accuracy")),
-                "logged": f"{logging.get('written', '—')}/{logging.get('total', '—')}",
-                "flagged": "—" if flagged is None else flagged,
-                "flagged_share": fmt_pct(r.get("flagged_share")),
-                "retrain": f"[review →]({retrain_href(str(r.get('run_id')))})",
-            }
-        )
-    return out
+    figure: Any
+    runs: Any
+    alert: Any
+    run_options: Any
+    run: Any
+    summary: Any
+    shown: Any
+    first: Any
+    candidates: Any
+    reasons: Any
 
 
 def overview(
@@ -115,7 +89,7 @@ def overview(
     remembered: str | None,
     shown_options: Sequence[Mapping[str, Any]] | None,
     picked: bool = False,
-) -> tuple[Any, Any, Any, Any, Any, Any, Any]:
+) -> Overview:
     """One ``GET /api/runs`` for the whole top of the page: the runs-over-time figure, the runs
     table, an alert, and the run picker's options and value (the user's run, else this tab's
     last test, else the newest), and — when the selection is new (``picked``: the user chose
@@ -127,17 +101,17 @@ def overview(
         page = client.list_runs(limit=RUNS_SHOWN)
     except ApiError as exc:
         alert = error_alert(exc, "Could not list runs")
-        return no_update, no_update, alert, no_update, no_update, no_update, no_update
+        return Overview(no_update, no_update, alert, no_update, no_update, no_update, no_update)
     runs = sorted(page.get("items", []), key=lambda r: str(r.get("created_at", "")), reverse=True)
     options = run_options(runs)
-    ids = [o["value"] for o in options]
-    value = next((r for r in (selected, remembered) if r in ids), ids[0] if ids else None)
+    known = [o["value"] for o in options]
+    value = next((r for r in (selected, remembered) if r in known), known[0] if known else None)
     summary: Any = no_update
     shown: Any = no_update
     if picked or value != selected or selected is None:  # a new selection: draw it right here
         run = next((r for r in runs if r["run_id"] == value), None)
         summary, shown = run_view(run, None) if run else (no_update, None)
-    return (
+    return Overview(
         runs_figure(runs),
         runs_table(runs),
         None,
@@ -148,7 +122,7 @@ def overview(
     )
 
 
-def first_view(client: ApiClient) -> tuple[Any, ...]:
+def first_view(client: ApiClient) -> FirstView:
     """The page as it opens (the newest run), for the layout: :func:`overview` with nothing
     selected yet, where a failed call leaves empty parts instead of ``no_update``; then the
     records grid's first page (``None`` without a run: the grid asks the server) and the
@@ -158,12 +132,12 @@ def first_view(client: ApiClient) -> tuple[Any, ...]:
     view = tuple(e if p is no_update else p for p, e in zip(parts, empty, strict=True))
     shown = view[-1]
     if not shown:
-        return (*view, None, *candidates_view(client, None))
+        return FirstView(*view, None, *candidates_view(client, None))
     with ThreadPoolExecutor(2) as pool:
         first = pool.submit(records_block, client, shown, None)
         candidates = pool.submit(candidates_view, client, shown)
         rows, reasons = candidates.result()
-        return (*view, first.result(), [] if rows is no_update else rows, reasons)
+        return FirstView(*view, first.result(), [] if rows is no_update else rows, reasons)
 
 
 def records_block(
@@ -198,23 +172,21 @@ def records_block(
     return block_response(records[start:end], total)
 
 
-def run_detail(
-    client: ApiClient, run_id: str | None, shown: Mapping[str, Any] | None
-) -> tuple[Any, Any, Any]:
+def run_detail(client: ApiClient, run_id: str | None, shown: Mapping[str, Any] | None) -> RunDetail:
     """KPIs + logging progress, what the page shows now, an alert — from ``GET /api/runs/{id}``
     alone (the summary has the written and flagged counts), so a tick every two seconds is one
     small call. ``mon-shown`` only changes when a count did: then the grids re-read."""
     if not run_id:
         empty = html.P("No run selected. Run a test on the Test page.", className="text-muted")
-        return empty, None, None
+        return RunDetail(empty, None, None)
     try:
         run = client.get_run(run_id)
-        return (*run_view(run, shown), None)
+        return RunDetail(*run_view(run, shown), None)
     except ApiError as exc:
-        return no_update, no_update, error_alert(exc, f"Could not read run {run_id}")
+        return RunDetail(no_update, no_update, error_alert(exc, f"Could not read run {run_id}"))
 
 
-def run_view(run: Mapping[str, Any], shown: Mapping[str, Any] | None) -> tuple[Any, Any]:
+def run_view(run: Mapping[str, Any], shown: Mapping[str, Any] | None) -> RunShown:
     """The KPIs and logging progress of a run summary, and ``mon-shown`` (or no_update when
     no count changed since ``shown``)."""
     run_id = str(run["run_id"])
@@ -232,7 +204,7 @@ def run_view(run: Mapping[str, Any], shown: Mapping[str, Any] | None) -> tuple[A
                     "Records in score table",
                     f"{record_count}/{rows}",
                     colour="secondary",
-                    element_id="mon-records-count",
+                    element_id=ids.Monitoring.RECORDS_COUNT,
                 ),
                 md=3,
             ),
@@ -241,7 +213,7 @@ def run_view(run: Mapping[str, Any], shown: Mapping[str, Any] | None) -> tuple[A
                     "Retrain candidates",
                     "—" if flagged is None else str(flagged),
                     colour="danger",
-                    element_id="mon-candidates-count",
+                    element_id=ids.Monitoring.CANDIDATES_COUNT,
                 ),
                 md=3,
             ),
@@ -251,32 +223,28 @@ def run_view(run: Mapping[str, Any], shown: Mapping[str, Any] | None) -> tuple[A
     )
     now = {"run_id": run_id, "records": record_count, "candidates": flagged}
     changed = now != {k: before.get(k) for k in now}
-    return [kpis, logging_view(logging)], now if changed else no_update
+    return RunShown([kpis, logging_view(logging)], now if changed else no_update)
 
 
-def candidates_view(client: ApiClient, shown: Mapping[str, Any] | None) -> tuple[Any, Any]:
+def candidates_view(client: ApiClient, shown: Mapping[str, Any] | None) -> CandidatesShown:
     """The candidates grid's rows (one page of them) and their flag reasons, read when the run
     or the number of candidates changed."""
     run_id = (shown or {}).get("run_id")
     if not run_id:
-        return [], "Flag reasons — none yet"
+        return CandidatesShown([], "Flag reasons — none yet")
     try:
         page = client.retrain_candidates(run_id=run_id, limit=CANDIDATES_SHOWN)
     except ApiError:
-        return no_update, no_update
+        return CandidatesShown(no_update, no_update)
     items = list(page.get("items") or [])
     reasons = Counter(reason for c in items for reason in reasons_of(c))
     text = " · ".join(f"{k}: {v}" for k, v in sorted(reasons.items())) or "none yet"
     if page.get("next_cursor"):  # more than one page: say what is counted, and where the rest is
         text += f" (the first {len(items)}; every candidate on the Retrain page)"
-    return [candidate_row(c) for c in items], f"Flag reasons — {text}"
+    return CandidatesShown([candidate_row(c) for c in items], f"Flag reasons — {text}")
 
 
 # --- closing the loop happens on the Retrain page (server-side jobs), linked from here -------
-
-
-def retrain_href(run_id: str) -> str:
-    return f"/retrain?run_id={quote(run_id, safe='')}"
 
 
 def retrain_link(run_id: str | None) -> Any:
@@ -286,6 +254,6 @@ def retrain_link(run_id: str | None) -> Any:
     return dcc.Link(
         "Review these flagged records and retrain on the Retrain page →",
         href=retrain_href(run_id),
-        id="mon-retrain-link",
+        id=ids.Monitoring.RETRAIN_LINK,
         className="btn btn-primary",
     )

@@ -1,107 +1,119 @@
-"""Logic of the Data page: decoding uploads, column choices, figures from model_api's
-aggregates, and the grid's server-side blocks of rows."""
+"""Logic of the Data page: the picker (:func:`pick`: upload, list, load), figures from model_api's
+aggregates and the grid's server-side blocks of rows (the pure column helpers:
+:mod:`dashboard.logic.data_columns`)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple, TypedDict
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import html, no_update
 
+from dashboard import ids
 from dashboard.api import ApiClient, ApiError
 from dashboard.components.figures import empty_figure, histogram_figure, scatter_figure
-from dashboard.components.grid import block_request, block_response, column_defs
+from dashboard.components.grid import block_request, block_response
 from dashboard.components.layout import error_alert, fmt_time, success_alert
-from dashboard.components.pickers import dataset_options, pick_value
-from dashboard.features import LABEL
+from dashboard.components.pickers import Option, dataset_options, pick_value
+from dashboard.logic.data_columns import (
+    Choices,
+    UploadError,
+    class_count_text,
+    column_choices,
+    decode_upload,
+    summary_of,
+    table_columns,
+)
 
 TABLE_PAGE_SIZE = 15
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
-class UploadError(ValueError):
-    """The dropped file cannot be sent (not a CSV, unreadable, too large)."""
+class Listed(NamedTuple):
+    """The data set picker."""
+
+    options: Any
+    value: Any
+    alert: Any
 
 
-def decode_upload(contents: str | None, filename: str | None) -> bytes:
-    """dcc.Upload hands over ``data:<mime>;base64,<payload>``; return the raw file bytes."""
-    if not contents:
-        raise UploadError("No file received")
-    if filename and not filename.lower().endswith((".csv", ".txt")):
-        raise UploadError(f"{filename!r} is not a CSV file")
-    _, _, payload = contents.partition(",")
-    try:
-        raw = base64.b64decode(payload, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise UploadError("The file could not be read") from exc
-    if not raw.strip():
-        raise UploadError(f"{filename or 'The file'} is empty")
-    if len(raw) > MAX_UPLOAD_BYTES:
-        raise UploadError(f"{filename or 'The file'} is larger than {MAX_UPLOAD_BYTES >> 20} MB")
-    return raw
+class Loaded(NamedTuple):
+    current: Any  # the data set's summary (the page's store), None if none
+    summary: Any  # the strip above the figures, or why it failed
+    tab: Any  # the data set for this tab's selection
 
 
-def summary_of(dataset: Mapping[str, Any]) -> dict[str, Any]:
-    """What the page keeps about the loaded data set (no rows: those stay on the server)."""
-    return {
-        "id": int(dataset["id"]),
-        "name": dataset.get("name"),
-        "rows": dataset.get("rows"),
-        "columns": list(dataset.get("columns") or []),
-        "class_counts": dict(dataset.get("class_counts") or {}),
-        "created_at": dataset.get("created_at"),
-    }
+class Picked(NamedTuple):
+    """What :func:`pick` redraws: the picker, the loaded data set, the columns everywhere."""
+
+    dataset_options: Any
+    dataset: Any
+    alert: Any
+    current: Any
+    summary: Any
+    hist_options: Any
+    hist: Any
+    x_options: Any
+    x: Any
+    y_options: Any
+    y: Any
+    columns: Any  # the grid's column definitions
 
 
-def numeric_columns(current: Mapping[str, Any] | None) -> list[str]:
-    """Plot-able columns come from the data set itself (never hard-coded): all but the label."""
-    columns = list((current or {}).get("columns") or [])
-    return [c for c in columns if c != LABEL]
+class FirstView(TypedDict):
+    """The Data page as it opens (:func:`first_view`)."""
 
-
-def column_choices(
-    current: Mapping[str, Any] | None, hist: str | None, x: str | None, y: str | None
-) -> tuple[list[dict[str, str]], str | None, str | None, str | None]:
-    """Options for the three column dropdowns and their values, keeping valid user choices."""
-    numeric = numeric_columns(current)
-    options = [{"label": c, "value": c} for c in numeric]
-    if not numeric:
-        return [], None, None, None
-
-    def keep(value: str | None, default_index: int) -> str:
-        if value in numeric:
-            return str(value)
-        return numeric[min(default_index, len(numeric) - 1)]
-
-    defaults = {
-        name: numeric.index(name) for name in ("petal_length", "petal_width") if name in numeric
-    }
-    return (
-        options,
-        keep(hist, defaults.get("petal_length", 0)),
-        keep(x, defaults.get("petal_length", 0)),
-        keep(y, defaults.get("petal_width", 1)),
-    )
-
-
-def table_columns(current: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    """Grid columns of the data set, in its order: numbers right-aligned with four digits."""
-    columns = list((current or {}).get("columns") or [])
-    numeric = set(numeric_columns(current))
-    return column_defs([(c, c) for c in columns], numeric=[c for c in columns if c in numeric])
-
-
-def class_count_text(current: Mapping[str, Any]) -> str:
-    counts = current.get("class_counts") or {}
-    return " · ".join(f"{k}: {v}" for k, v in counts.items()) or "no label column"
+    options: list[Option]
+    value: Any
+    alert: Any
+    current: Any
+    summary: Any
+    choices: Choices
+    columns: list[dict[str, Any]]
+    rows: Any  # the grid's first block, or None
+    hist: Any
+    scatter: Any
 
 
 # --- callback bodies (the page's callbacks only add ``get_client()`` and ``ctx``) -------------
+
+
+def pick(
+    client: ApiClient,
+    trigger: str | None,
+    upload: tuple[str | None, str | None],
+    chosen: int | None,
+    remembered: int | None,
+    shown: tuple[str | None, str | None, str | None],
+) -> Picked:
+    """Fill the picker (a dropped file, ``upload`` = (contents, filename), is uploaded first
+    and then selected) and load the chosen data set's summary, its columns as the dropdowns'
+    options (never hard-coded; ``shown`` = the histogram, x and y columns kept if they still
+    exist) and the grid's columns; figures and grid redraw from these outputs."""
+    picker = Listed(no_update, no_update, no_update)
+    dataset_id = chosen
+    if trigger != ids.Data.DATASET:  # page load, refresh or upload: list the data sets first
+        picker = refresh_datasets(client, trigger, *upload, chosen, remembered)
+        if picker.value is not no_update:
+            dataset_id = picker.value
+        if dataset_id == chosen:
+            return Picked(*picker, *([no_update] * 9))  # same data set: nothing to redraw
+    current, strip, _ = load_dataset(client, dataset_id)
+    choices = column_choices(current, *shown)
+    return Picked(
+        *picker,
+        current,
+        strip,
+        choices.options,
+        choices.hist,
+        choices.options,
+        choices.x,
+        choices.options,
+        choices.y,
+        table_columns(current),
+    )
 
 
 def refresh_datasets(
@@ -111,11 +123,11 @@ def refresh_datasets(
     filename: str | None,
     current: int | None,
     remembered: int | None,
-) -> tuple[Any, Any, Any]:
+) -> Listed:
     """Fill the picker; after a drop, upload the file first and select the new data set."""
     alert: Any = None
     new_id: int | None = None
-    if trigger == "data-upload" and contents:
+    if trigger == ids.Data.UPLOAD and contents:
         try:
             raw = decode_upload(contents, filename)
             created = client.upload_dataset(filename or "upload.csv", raw, name=filename)
@@ -128,18 +140,18 @@ def refresh_datasets(
     try:
         options = dataset_options(client.list_datasets())
     except ApiError as exc:
-        return no_update, no_update, error_alert(exc, "Could not list data sets")
-    return options, pick_value(options, new_id, current, remembered), alert
+        return Listed(no_update, no_update, error_alert(exc, "Could not list data sets"))
+    return Listed(options, pick_value(options, new_id, current, remembered), alert)
 
 
-def load_dataset(client: ApiClient, dataset_id: int | None) -> tuple[Any, Any, Any]:
+def load_dataset(client: ApiClient, dataset_id: int | None) -> Loaded:
     """The chosen data set's summary (for the store), a summary strip, and the tab selection."""
     if dataset_id is None:
-        return None, None, no_update
+        return Loaded(None, None, no_update)
     try:
         current = summary_of(client.get_dataset(dataset_id))
     except ApiError as exc:
-        return None, error_alert(exc, "Could not load the data set"), no_update
+        return Loaded(None, error_alert(exc, "Could not load the data set"), no_update)
     strip = html.Div(
         [
             dbc.Badge(f"#{current['id']}", color="primary", className="me-2"),
@@ -151,9 +163,9 @@ def load_dataset(client: ApiClient, dataset_id: int | None) -> tuple[Any, Any, A
             html.Small(f"added {fmt_time(current['created_at'])} UTC", className="text-muted"),
         ],
         className="summary-strip mb-4",
-        id="data-summary-strip",
+        id=ids.Data.SUMMARY_STRIP,
     )
-    return current, strip, current["id"]
+    return Loaded(current, strip, current["id"])
 
 
 def histogram_for(
@@ -204,14 +216,24 @@ def table_block(
     return block_response(page.get("rows") or [], int(page.get("total") or 0))
 
 
-def first_view(client: ApiClient) -> dict[str, Any]:
+def first_view(client: ApiClient) -> FirstView:
     """What the page shows when it opens (the newest data set, its figures, grid columns and
     the grid's first page),
     built in the layout itself: no chain of callbacks after load (picker → summary → figures),
     which on two busy cores costs a round trip each. The tab's remembered data set, if it is
     another, is selected afterwards in the browser and redraws through the usual chain."""
-    view: dict[str, Any] = {"options": [], "value": None, "alert": None, "current": None}
-    view |= {"summary": None, "choices": ([], None, None, None), "columns": [], "rows": None}
+    view = FirstView(
+        options=[],
+        value=None,
+        alert=None,
+        current=None,
+        summary=None,
+        choices=Choices([], None, None, None),
+        columns=[],
+        rows=None,
+        hist=None,
+        scatter=None,
+    )
     try:
         view["options"] = dataset_options(client.list_datasets())
     except ApiError as exc:
