@@ -22,9 +22,12 @@ from tests.support.stream_kit import stream_record
 def api_on_tables(
     aws_env: Any, tables: dict[str, str], data_dir: Path
 ) -> Iterator[tuple[TestClient, Any]]:
-    """The real model_api on the provisioned score and retrain tables, and a DynamoDB client."""
+    """The real model_api on the provisioned tables, and a DynamoDB client."""
     settings = ApiSettings(
-        data_dir=data_dir, score_table=tables["score"], retrain_table=tables["retrain"]
+        data_dir=data_dir,
+        score_table=tables["score"],
+        retrain_table=tables["retrain"],
+        registry_table=tables["registry"],
     )
     ddb = boto3.client("dynamodb", **aws_env.client_kwargs())
     with TestClient(create_app(settings)) as api:

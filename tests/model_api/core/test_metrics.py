@@ -34,6 +34,7 @@ def api(aws_env: Any, provisioned_tables: dict[str, str], tmp_path: Path) -> Ite
         data_dir=tmp_path,
         score_table=provisioned_tables["score"],
         retrain_table=provisioned_tables["retrain"],
+        registry_table=provisioned_tables["registry"],
     )
     with TestClient(create_app(settings)) as client:
         yield client

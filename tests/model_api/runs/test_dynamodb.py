@@ -29,6 +29,7 @@ def api(aws_env: Any, provisioned_tables: dict[str, str], tmp_path: Path) -> Ite
         data_dir=tmp_path,
         score_table=table_names["score"],
         retrain_table=table_names["retrain"],
+        registry_table=table_names["registry"],
     )
     with TestClient(create_app(settings)) as client:
         yield client
@@ -159,6 +160,7 @@ def test_runs_keep_seed_and_flip_and_count_flagged_records(
         data_dir=tmp_path,
         score_table=provisioned_tables["score"],
         retrain_table=provisioned_tables["retrain"],
+        registry_table=provisioned_tables["registry"],
         flagged_settle_seconds=10,
     )
     ddb = boto3.client("dynamodb", **aws_env.client_kwargs())

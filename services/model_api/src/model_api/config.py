@@ -6,12 +6,21 @@ LocalStack or DynamoDB Local depending only on configuration; credentials use th
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from functools import lru_cache
 from pathlib import Path
 
 from iris_common.webguard import GuardSettingsMixin
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _replica_id() -> str:
+    """This process's name among the replicas: host, pid and a random part (a restarted
+    process is a new replica; its old leases expire)."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
 class ApiSettings(GuardSettingsMixin, BaseSettings):
@@ -37,6 +46,12 @@ class ApiSettings(GuardSettingsMixin, BaseSettings):
     host: str = "127.0.0.1"
     api_port: int = 8000
 
+    # --- replicas (core/lease.py): who holds a run's outbox or a training job, and how long a
+    # lease lasts unrenewed (heartbeats every third of it); a dead replica's work is taken over
+    # by another once its lease has expired.
+    replica_id: str = Field(default_factory=_replica_id, min_length=1, max_length=200)
+    lease_seconds: float = Field(default=30.0, gt=0, le=3600)
+
     # --- score log writer ---
     scorelog_enabled: bool = True
     scorelog_concurrency: int = Field(default=8, ge=1, le=32)
@@ -61,6 +76,11 @@ class ApiSettings(GuardSettingsMixin, BaseSettings):
     # Browser origins allowed to call the API (CORS and the cross-site guard); empty = none.
     cors_origins: str = ""
     max_request_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+
+    @property
+    def heartbeat_seconds(self) -> float:
+        """How often a lease holder renews: three tries before the lease expires."""
+        return self.lease_seconds / 3
 
     @property
     def store_dir(self) -> Path:

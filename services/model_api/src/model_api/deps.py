@@ -9,7 +9,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from model_api.config import ApiSettings
+from model_api.core.lease import Leases
 from model_api.core.objects import ObjectStore
+from model_api.core.registry import Registry
 from model_api.datasets.store import DatasetStore
 from model_api.models.queue import TrainingQueue
 from model_api.models.service import VersionService
@@ -22,6 +24,7 @@ from model_api.runs.service import RunService, table_reader
 from model_api.runs.store import RunStore
 from model_api.scorelog.queries import RecordReader
 from model_api.scorelog.service import ScoreLog
+from model_api.scorelog.shared import SharedOutbox
 
 
 @dataclass
@@ -30,6 +33,8 @@ class Services:
 
     settings: ApiSettings
     objects: ObjectStore
+    registry: Registry  # the replicas' shared state (IRIS_REGISTRY_TABLE)
+    leases: Leases  # this replica's leases in it
     datasets: DatasetStore
     models: ModelStore
     training: TrainingQueue
@@ -48,6 +53,10 @@ class Services:
             settings.object_store_url, settings.aws_endpoint_url, settings.aws_region
         )
         datasets = DatasetStore(root / "datasets", objects)
+        registry = Registry.connect(
+            settings.registry_table, settings.aws_endpoint_url, settings.aws_region
+        )
+        leases = Leases(registry, settings.replica_id, settings.lease_seconds)
         scorelog = None
         if settings.scorelog_enabled:
             scorelog = ScoreLog(
@@ -58,6 +67,8 @@ class Services:
                 region=settings.aws_region,
                 concurrency=settings.scorelog_concurrency,
                 max_pending=settings.scorelog_max_pending,
+                shared=SharedOutbox(registry, leases),
+                heartbeat_s=settings.heartbeat_seconds,
             )
         models = ModelStore(root / "models", objects)
         training = TrainingQueue(settings.max_queued_training_jobs)
@@ -76,6 +87,8 @@ class Services:
         return cls(
             settings=settings,
             objects=objects,
+            registry=registry,
+            leases=leases,
             datasets=datasets,
             models=models,
             training=training,

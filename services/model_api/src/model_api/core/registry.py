@@ -13,6 +13,7 @@ one has just written (a lease, a job's state).
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -24,9 +25,9 @@ from botocore.exceptions import ClientError
 
 _ser = TypeSerializer()
 _de = TypeDeserializer()
-# Short timeouts: a registry call sits on a request's path or a worker's heartbeat.
+# Short timeouts, few retries: a registry call sits on a request's path or a heartbeat.
 CLIENT_CONFIG = Config(
-    retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=3, read_timeout=10
+    retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=3, read_timeout=10
 )
 Item = dict[str, Any]
 
@@ -264,6 +265,45 @@ class Registry:
             if "LastEvaluatedKey" not in page:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def keys(self, pk: str) -> list[str]:
+        """The sort keys of ``pk``'s items, without reading their attributes."""
+        keys: list[str] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "ProjectionExpression": "sk",
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self.client.query(**kwargs)
+            keys += [raw["sk"]["S"] for raw in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return keys
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def write_many(
+        self,
+        puts: Sequence[tuple[str, str, Mapping[str, Any]]] = (),
+        deletes: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """Unconditional puts and deletes in BatchWriteItem requests of 25, re-sending what
+        DynamoDB leaves unprocessed (with a short back-off) until every one is done."""
+        requests: list[dict[str, Any]] = [
+            {"PutRequest": {"Item": serialize(item) | self._key(pk, sk)}} for pk, sk, item in puts
+        ]
+        requests += [{"DeleteRequest": {"Key": self._key(pk, sk)}} for pk, sk in deletes]
+        for start in range(0, len(requests), 25):
+            pending = requests[start : start + 25]
+            for attempt in range(12):
+                response = self.client.batch_write_item(RequestItems={self.table: pending})
+                pending = response.get("UnprocessedItems", {}).get(self.table, [])
+                if not pending:
+                    break
+                time.sleep(min(2.0, 0.05 * 2**attempt))
+            else:
+                raise RuntimeError(f"{len(pending)} registry writes stayed unprocessed")
 
     def next_id(self, kind: str) -> int:
         """The next id of ``kind`` (0, 1, 2, …, never reused): an atomic ADD on

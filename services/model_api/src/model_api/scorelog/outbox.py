@@ -132,6 +132,33 @@ class Outbox:
         finally:
             db.execute("PRAGMA synchronous=NORMAL")
 
+    def remove_run(self, run_id: str) -> None:
+        """Forget a run just added whose id turned out to be another replica's (shared stage)."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM items WHERE run_id = ?", (run_id,))
+            db.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
+            db.execute("COMMIT")
+        except BaseException:
+            _rollback(db)
+            raise
+
+    def pending_runs(self) -> list[str]:
+        """Runs with records still pending (to share them with the other replicas)."""
+        rows = self._db.execute(
+            "SELECT run_id FROM runs WHERE total > written + failed ORDER BY run_id"
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def pending_items(self, run_id: str) -> list[tuple[int, str]]:
+        """A run's pending items as ``(position, item JSON)``, in position order."""
+        rows = self._db.execute(
+            "SELECT position, item FROM items WHERE run_id = ? AND state = 0 ORDER BY position",
+            (run_id,),
+        ).fetchall()
+        return [(int(p), str(t)) for p, t in rows]
+
     def fetch_pending(self, after_id: int, limit: int) -> list[Pending]:
         """Pending items in submission order, after the last one already handed to the writer."""
         rows = self._db.execute(

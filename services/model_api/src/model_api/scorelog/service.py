@@ -1,9 +1,10 @@
 """``ScoreLog``: the one object model_api holds to log batch-test predictions to DynamoDB.
 
-``submit`` makes a run's records durable (one SQLite transaction) and returns at once; the
-background writer sends them with BatchWriteItem and keeps them until DynamoDB accepted them,
-across endpoint outages and process restarts. ``status`` reports per-run counts for the TestRun's
-``logging`` field. One long-lived aioboto3 client serves the writer and the read API.
+``submit`` makes a run's records durable (one SQLite transaction, then staged in the registry for
+every replica: ``scorelog.shared``) and returns; the background writer sends them with
+BatchWriteItem and keeps them until DynamoDB accepted them, across endpoint outages and process
+restarts, and any replica finishes a run whose writer has stopped. ``status`` reports per-run
+counts for the TestRun's ``logging`` field. One long-lived aioboto3 client serves the writer and the read API.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import contextlib
 import errno
 import json
+import logging
 import math
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -26,9 +28,11 @@ from model_api.scorelog.batch import Backoff
 from model_api.scorelog.items import RunInfo, ScoredRow, build_items
 from model_api.scorelog.outbox import Outbox
 from model_api.scorelog.queries import RecordReader
+from model_api.scorelog.shared import SharedOutbox, Steward
 from model_api.scorelog.worker import Writer
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 # Run states reported by ``status``.
 UNKNOWN = "unknown"  # the run id was never submitted here
@@ -99,6 +103,8 @@ class ScoreLog:
         max_pending: int | None = None,
         session: aioboto3.Session | None = None,
         backoff: Backoff | None = None,
+        shared: SharedOutbox | None = None,
+        heartbeat_s: float = 10.0,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be >= 1")
@@ -111,6 +117,10 @@ class ScoreLog:
         self._session = session or aioboto3.Session()
         self._backoff = backoff
         self._outbox = Outbox(Path(data_dir))
+        # The shared stage (registry): any replica can finish this one's runs; None = local only.
+        self._steward = Steward(shared, self._outbox) if shared is not None else None
+        self._heartbeat_s = heartbeat_s
+        self._tending: asyncio.Task[None] | None = None
         # One thread owns the outbox's write connection: SQLite work never blocks the event loop.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scorelog-outbox")
         self._stack: contextlib.AsyncExitStack | None = None
@@ -165,6 +175,22 @@ class ScoreLog:
             backoff=self._backoff,
         )
         self._writer.start()
+        if self._steward is not None:
+            await self._call(self._steward.resume)
+            self._tending = asyncio.create_task(self._tend_loop(), name="scorelog-steward")
+
+    async def _tend_loop(self) -> None:
+        """Every heartbeat: renew this replica's run leases, finish, share late, adopt."""
+        assert self._steward is not None
+        while True:
+            await asyncio.sleep(self._heartbeat_s)
+            try:
+                adopted = await self._call(self._steward.tend)
+            except Exception:  # keep tending; the registry may answer next time
+                log.exception("score log could not tend its shared runs")
+                continue
+            if adopted and self._writer is not None:
+                self._writer.wake()
 
     async def stop(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - drain bound
         """Drain for up to ``timeout`` seconds, then stop; what is left stays in the outbox and
@@ -177,6 +203,12 @@ class ScoreLog:
                 await self.wait_idle(timeout=timeout)
             await self._writer.stop()
             self._writer = None
+        if self._tending is not None:
+            self._tending.cancel()
+            await asyncio.gather(self._tending, return_exceptions=True)
+            self._tending = None
+        if self._steward is not None:
+            await self._call(self._steward.close)
         if self._stack is not None:
             await self._stack.aclose()
             self._stack, self._client = None, None
@@ -217,6 +249,8 @@ class ScoreLog:
             if _disk_full(exc):
                 raise ScoreLogFull(f"the score log cannot store the run: {exc}") from exc
             raise
+        if self._steward is not None:  # staged for every replica before the response
+            self._steward.accepted(str(run.run_id), encoded)
 
     def status(self, run_id: str) -> dict[str, Any]:
         """``{total, written, pending, failed, state}`` of a run (state: see the constants)."""

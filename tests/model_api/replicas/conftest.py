@@ -1,0 +1,111 @@
+"""Two ``model-api`` processes (``uv run --frozen model-api``) as one service: different data
+directories, the same AWS endpoint and tables; short leases so a takeover takes seconds."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from infra.local.dynamodb_local import free_port
+
+ROOT = Path(__file__).resolve().parents[3]
+LEASE_SECONDS = 2.0
+
+
+@dataclass
+class Replica:
+    """One running model_api process (its own process group, so a kill takes all of it)."""
+
+    name: str
+    url: str
+    data_dir: Path
+    log: Path
+    proc: subprocess.Popen
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=60)
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no drain, no lease released, as when a host dies."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+
+    def wait_ready(self, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: {self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/health/ready", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise TimeoutError(f"{self.name} not ready: {self.log.read_text()[-3000:]}")
+
+
+def _uv() -> str:
+    return shutil.which("uv") or str(Path.home() / ".local" / "bin" / "uv")
+
+
+@pytest.fixture
+def replicas(
+    aws_endpoint: Any, provisioned_tables: dict[str, str], tmp_path: Path
+) -> Iterator[list[Replica]]:
+    """Two ready replicas, ``a`` and ``b``; stopped (or found killed) afterwards."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("IRIS_", "AWS_"))}
+    base |= {
+        "AWS_DEFAULT_REGION": aws_endpoint.region,
+        "IRIS_SCORE_TABLE": provisioned_tables["score"],
+        "IRIS_RETRAIN_TABLE": provisioned_tables["retrain"],
+        "IRIS_REGISTRY_TABLE": provisioned_tables["registry"],
+        "IRIS_LEASE_SECONDS": str(LEASE_SECONDS),
+        "IRIS_MAX_EPOCHS": "50",
+        "IRIS_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "PYTHONUNBUFFERED": "1",
+    }
+    if aws_endpoint.url:
+        base["AWS_ENDPOINT_URL"] = aws_endpoint.url
+    if aws_endpoint.is_local_engine:
+        base |= {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+    started: list[Replica] = []
+    for name in ("a", "b"):
+        port = free_port()
+        data_dir = tmp_path / name
+        data_dir.mkdir()
+        log = tmp_path / f"{name}.log"
+        env = base | {"IRIS_API_PORT": str(port), "IRIS_DATA_DIR": str(data_dir)}
+        proc = subprocess.Popen(
+            [_uv(), "run", "--frozen", "model-api"],
+            cwd=ROOT,
+            env=env,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        started.append(Replica(name, f"http://127.0.0.1:{port}", data_dir, log, proc))
+    try:
+        for replica in started:
+            replica.wait_ready()
+        yield started
+    finally:
+        for replica in started:
+            replica.stop()

@@ -1,0 +1,101 @@
+"""A batch test accepted by one replica that is SIGKILLed right after the response: the other
+replica finishes it, and every one of its 10,000 records is in the score table exactly once."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from typing import Any
+
+import boto3
+import httpx
+import model_api
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+BUNDLED = model_api.__file__.rsplit("/", 1)[0] + "/data/iris_extended_encoded.csv"
+ROWS = 10_000
+
+
+def csv_of(rows: int) -> str:
+    """The bundled data set's rows, cycled to ``rows`` rows."""
+    with open(BUNDLED, newline="") as fh:
+        data = list(csv.reader(fh))
+    header, body = data[0], data[1:]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(body[i % len(body)] for i in range(rows))
+    return out.getvalue()
+
+
+def wait_for(predicate: Any, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def train(api: httpx.Client) -> int:
+    model = api.post("/api/models", json={"dataset_id": 0, "epochs": 2, "seed": 3})
+    assert model.status_code == 202, model.text
+    ident = model.json()["id"]
+    done = wait_for(
+        lambda: (
+            (m := api.get(f"/api/models/{ident}").json())["status"] in ("ready", "failed") and m
+        ),
+        120,
+        "training",
+    )
+    assert done["status"] == "ready", done
+    return int(ident)
+
+
+def run_keys(ddb: Any, table: str, run_id: str) -> list[str]:
+    keys: list[str] = []
+    for page in ddb.get_paginator("query").paginate(
+        TableName=table,
+        KeyConditionExpression="partition_key = :p",
+        ExpressionAttributeValues={":p": {"S": run_id}},
+        ProjectionExpression="sort_key",
+        ConsistentRead=True,
+    ):
+        keys += [i["sort_key"]["S"] for i in page["Items"]]
+    return keys
+
+
+def test_a_killed_replicas_batch_test_is_finished_by_the_other(
+    replicas: list[Any], aws_endpoint: Any, provisioned_tables: dict[str, str]
+) -> None:
+    a, b = replicas
+    with a.client() as api:
+        upload = api.post("/api/datasets", files={"file": ("big.csv", csv_of(ROWS), "text/csv")})
+        assert upload.status_code == 201, upload.text
+        model_id = train(api)
+        response = api.post(
+            f"/api/models/{model_id}/tests", json={"dataset_id": upload.json()["id"]}
+        )
+        a.kill()  # right after the response: a's writer is cut off mid-run
+    assert response.status_code == 201, response.text
+    run_id = response.json()["run_id"]
+
+    ddb = boto3.client("dynamodb", **aws_endpoint.client_kwargs())
+    table = provisioned_tables["score"]
+    wait_for(lambda: len(run_keys(ddb, table, run_id)) >= ROWS, 150, "every record")
+    registry = provisioned_tables["registry"]
+    header = {"pk": {"S": "outbox"}, "sk": {"S": run_id}}
+    wait_for(
+        lambda: "Item" not in ddb.get_item(TableName=registry, Key=header, ConsistentRead=True),
+        30,
+        "b to drop the finished run's stage",
+    )
+    time.sleep(2)  # anything written twice or late would show now
+    keys = run_keys(ddb, table, run_id)
+    assert len(keys) == ROWS
+    assert sorted(keys) == [f"{i:06d}" for i in range(ROWS)]
+    assert f"adopted run {run_id}" in b.log.read_text()
