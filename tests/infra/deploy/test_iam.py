@@ -98,6 +98,9 @@ def test_model_api_task_role_is_exactly_its_calls(synth: Synth) -> None:
         "dynamodb:Query",
     ]
     assert "dynamodb:Scan" not in api.actions_on(api.SCORE_TABLE)
+    # the shared outbox stages and drops a run's chunks in batches (scorelog/shared.py)
+    assert "dynamodb:BatchWriteItem" in api.actions_on(api.REGISTRY_TABLE)
+    assert "dynamodb:Scan" not in api.actions_on(api.REGISTRY_TABLE)
     assert api.actions_on(api.OBJECTS) == ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
 
 

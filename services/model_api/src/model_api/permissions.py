@@ -17,8 +17,11 @@ OBJECT_LISTING = "object_listing"  # the bucket, listed under that prefix only
 
 # DynamoDB client method (botocore's snake_case name) -> {resource: IAM action}
 DYNAMODB_CALLS: dict[str, dict[str, str]] = {
-    # the score log writer (scorelog/batch.py)
-    "batch_write_item": {SCORE_TABLE: "dynamodb:BatchWriteItem"},
+    # the score log writer (scorelog/batch.py); the shared outbox's chunks (core/registry.py)
+    "batch_write_item": {
+        SCORE_TABLE: "dynamodb:BatchWriteItem",
+        REGISTRY_TABLE: "dynamodb:BatchWriteItem",
+    },
     # run records, retrain candidates of a run, counts (scorelog/queries.py); registry listings
     "query": {
         SCORE_TABLE: "dynamodb:Query",

@@ -4,7 +4,8 @@
 every replica: ``scorelog.shared``) and returns; the background writer sends them with
 BatchWriteItem and keeps them until DynamoDB accepted them, across endpoint outages and process
 restarts, and any replica finishes a run whose writer has stopped. ``status`` reports per-run
-counts for the TestRun's ``logging`` field. One long-lived aioboto3 client serves the writer and the read API.
+counts for the TestRun's ``logging`` field. One long-lived aioboto3 client serves the writer and
+the read API.
 """
 
 from __future__ import annotations
