@@ -17,7 +17,8 @@ from model_api.scorelog.items import build_items
 from model_api.scorelog.outbox import RunAlreadySubmitted
 from model_api.scorelog.service import ScoreLog
 from model_api.scorelog.shared import HEADERS_PK, SharedOutbox, chunks_pk, lease_name
-from scorelog_kit import Run, scored_rows
+
+from tests.support.scorelog_kit import Run, scored_rows
 
 pytestmark = pytest.mark.integration
 

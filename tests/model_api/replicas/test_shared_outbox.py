@@ -10,18 +10,18 @@ from typing import Any
 
 import boto3
 import httpx
-import model_api
 import pytest
+
+from tests.support.bundled import BUNDLED_CSV
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-BUNDLED = model_api.__file__.rsplit("/", 1)[0] + "/data/iris_extended_encoded.csv"
 ROWS = 10_000
 
 
 def csv_of(rows: int) -> str:
     """The bundled data set's rows, cycled to ``rows`` rows."""
-    with open(BUNDLED, newline="") as fh:
+    with BUNDLED_CSV.open(newline="") as fh:
         data = list(csv.reader(fh))
     header, body = data[0], data[1:]
     out = io.StringIO()

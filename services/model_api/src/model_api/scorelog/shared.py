@@ -21,7 +21,8 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from model_api.core.clock import utc_now
+from iris_common.clock import utc_now
+
 from model_api.core.lease import Lease, LeaseLost, Leases
 from model_api.core.registry import Registry
 from model_api.scorelog.outbox import Outbox, RunAlreadySubmitted
