@@ -106,43 +106,16 @@ def retrain_form(options: list[Any], value: Any, disabled: bool) -> list[Any]:
             [
                 dbc.Col(
                     _field(
-                        "Epochs",
-                        dbc.Input(
-                            id=ID.RETRAIN_EPOCHS,
-                            type="number",
-                            min=1,
-                            step=1,
-                            placeholder="same",
-                        ),
+                        label,
+                        dbc.Input(id=ident, type="number", min=low, step=step, placeholder="same"),
                     ),
                     xs=4,
-                ),
-                dbc.Col(
-                    _field(
-                        "Batch",
-                        dbc.Input(
-                            id=ID.RETRAIN_BATCH,
-                            type="number",
-                            min=1,
-                            step=1,
-                            placeholder="same",
-                        ),
-                    ),
-                    xs=4,
-                ),
-                dbc.Col(
-                    _field(
-                        "LR",
-                        dbc.Input(
-                            id=ID.RETRAIN_LR,
-                            type="number",
-                            min=0,
-                            step="any",
-                            placeholder="same",
-                        ),
-                    ),
-                    xs=4,
-                ),
+                )
+                for label, ident, low, step in (
+                    ("Epochs", ID.RETRAIN_EPOCHS, 1, 1),
+                    ("Batch", ID.RETRAIN_BATCH, 1, 1),
+                    ("LR", ID.RETRAIN_LR, 0, "any"),
+                )
             ],
             className="g-2",
         ),
