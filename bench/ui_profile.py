@@ -45,7 +45,7 @@ const irisMilestones = {
 new MutationObserver(function () {
   for (const [name, sel] of Object.entries(irisMilestones)) {
     if (window.__irisMarks[name]) continue;
-    if (sel ? document.querySelector(sel) : window.Plotly) {
+    if (sel ? document.querySelector(sel) : window.Plotly && window.Plotly.newPlot) {
       window.__irisMarks[name] = Math.round(performance.now());
     }
   }

@@ -28,6 +28,6 @@ def is_error(component: Any) -> bool:
 def pointed_plotly_bundle(assets: Path) -> Path:
     """The vendored plotly.js bundle that ``assets/05-plotly-bundle.js`` points dcc.Graph at."""
     hook = (assets / "05-plotly-bundle.js").read_text()
-    match = re.search(r"'(vendor/plotly-cartesian-[\d.]+\.min\.js)'", hook)
+    match = re.search(r"'(vendor/plotly-iris-[\d.]+\.min\.js)'", hook)
     assert match, "the hook names no vendored bundle"
     return assets / match.group(1)

@@ -61,7 +61,7 @@ def test_the_bundle_is_served_but_not_in_every_page(app) -> None:
     web = app.server.test_client()
     page = web.get("/data").data.decode()
     assert "05-plotly-bundle.js" in page  # the hook is on every page (a few hundred bytes)
-    assert "vendor/" not in page  # the 1.5 MB bundle is not: dcc.Graph loads it when needed
+    assert "vendor/" not in page  # the 1.2 MB bundle is not: loaded when a page draws a graph
     served = web.get(
         "/assets/"
         + pointed_plotly_bundle(PACKAGE_DIR / "assets")
@@ -70,6 +70,14 @@ def test_the_bundle_is_served_but_not_in_every_page(app) -> None:
     )
     assert served.status_code == 200
     assert served.data[:200].decode().lstrip().startswith("/**")
+
+
+def test_only_pages_with_a_graph_in_their_first_view_start_plotly_early(app) -> None:
+    page = app.server.test_client().get("/").data.decode()
+    hook = page.split("new DashRenderer(", 1)[1].split(");</script>", 1)[0]
+    assert "request_pre" in hook and "irisEarlyPlotly" in hook
+    pages = json.loads(hook.split("payload, ", 1)[1].split(");", 1)[0])
+    assert pages == ["/data", "/models", "/monitoring"]  # not Overview, Score, Test, Retrain
 
 
 def test_a_callback_over_http_reports_an_unreachable_api(app) -> None:

@@ -7,6 +7,7 @@ tab, so two tabs never see each other's selections; the server process keeps non
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import dash
@@ -83,8 +84,18 @@ def create_app() -> Dash:
         serve_locally=True,
     )
     app.layout = _layout
+    app.renderer = _renderer_with_early_plotly()
     security.install(app, get_settings())
     return app
+
+
+def _renderer_with_early_plotly() -> str:
+    """Dash's renderer with a ``request_pre`` hook (Dash's documented way to extend it): on a
+    page whose first view draws a graph (``graphs=True`` in its ``register_page``), plotly.js
+    starts loading while the server builds the page (``assets/05-plotly-bundle.js``)."""
+    pages = sorted(p["relative_path"] for p in dash.page_registry.values() if p.get("graphs"))
+    hook = f"function (payload) {{ window.irisEarlyPlotly(payload, {json.dumps(pages)}); }}"
+    return f"var renderer = new DashRenderer({{request_pre: {hook}}});"
 
 
 @callback(Output(ids.Tab.API_STATUS, "children"), Input(ids.Tab.API_STATUS_POLL, "n_intervals"))

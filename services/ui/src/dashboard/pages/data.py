@@ -19,7 +19,9 @@ from dashboard.components.grid import block_stores, grid, serve_blocks
 from dashboard.components.layout import card, page_header
 from dashboard.logic import data as logic
 
-dash.register_page(__name__, path="/data", name="Data", title="Data · Iris monitor", order=1)
+dash.register_page(
+    __name__, path="/data", name="Data", title="Data · Iris monitor", order=1, graphs=True
+)
 
 ID = ids.Data
 

@@ -21,7 +21,9 @@ from dashboard.logic import models as logic
 from dashboard.logic import models_forms as forms
 from dashboard.pages import _models_layout as lay
 
-dash.register_page(__name__, path="/models", name="Models", title="Models · Iris monitor", order=2)
+dash.register_page(
+    __name__, path="/models", name="Models", title="Models · Iris monitor", order=2, graphs=True
+)
 
 ID = ids.Models
 

@@ -16,7 +16,12 @@ from dashboard.config import get_settings
 from dashboard.logic import monitoring as logic
 
 dash.register_page(
-    __name__, path="/monitoring", name="Monitoring", title="Monitoring · Iris monitor", order=5
+    __name__,
+    path="/monitoring",
+    name="Monitoring",
+    title="Monitoring · Iris monitor",
+    order=5,
+    graphs=True,  # drawn in the first view: plotly.js starts early (app.py)
 )
 
 ID = ids.Monitoring
