@@ -3,7 +3,7 @@
 # upgrade; tests/ui/test_ui_assets.py fails until the versions match again). Needs npm.
 #
 # The bundle is plotly.js's own core (which has the scatter trace) plus the only other traces the
-# dashboard draws, bar and heatmap (dashboard/figures.py, tests/ui checks the list), built from the
+# dashboard draws, bar and heatmap (dashboard/components/figures.py; tests/ui checks the list), built from the
 # npm release's sources with esbuild the way plotly.js builds its partial bundles. A trace type
 # the bundle lacks would draw nothing: add it to TRACES and re-run.
 set -euo pipefail

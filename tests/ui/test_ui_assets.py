@@ -26,7 +26,7 @@ def test_the_pointed_bundle_is_vendored_at_plotly_pys_plotlyjs_version() -> None
 def test_the_bundle_has_every_trace_type_the_figures_draw() -> None:
     """The partial bundle registers only some traces (scatter is plotly.js's core): a figure of
     any other type would draw nothing, so the figures' template names what the bundle needs."""
-    from dashboard import figures
+    from dashboard.components import figures
 
     header = pointed_plotly_bundle(ASSETS).read_text(encoding="utf-8")[:200]
     listed = header.split("plotly.js (iris: core + ", 1)[1].split(" - minified)", 1)[0].split()
