@@ -8,7 +8,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,11 +66,12 @@ def _uv() -> str:
     return shutil.which("uv") or str(Path.home() / ".local" / "bin" / "uv")
 
 
+Spawn = Callable[[str, Path], Replica]
+
+
 @pytest.fixture
-def replicas(
-    aws_endpoint: Any, provisioned_tables: dict[str, str], tmp_path: Path
-) -> Iterator[list[Replica]]:
-    """Two ready replicas, ``a`` and ``b``; stopped (or found killed) afterwards."""
+def spawn(aws_endpoint: Any, provisioned_tables: dict[str, str], tmp_path: Path) -> Iterator[Spawn]:
+    """``spawn(name, data_dir)``: start a replica (not waited for); all stopped afterwards."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("IRIS_", "AWS_"))}
     base |= {
         "AWS_DEFAULT_REGION": aws_endpoint.region,
@@ -78,7 +79,7 @@ def replicas(
         "IRIS_RETRAIN_TABLE": provisioned_tables["retrain"],
         "IRIS_REGISTRY_TABLE": provisioned_tables["registry"],
         "IRIS_LEASE_SECONDS": str(LEASE_SECONDS),
-        "IRIS_MAX_EPOCHS": "50",
+        "IRIS_MAX_EPOCHS": "60",
         "IRIS_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "PYTHONUNBUFFERED": "1",
     }
@@ -87,10 +88,10 @@ def replicas(
     if aws_endpoint.is_local_engine:
         base |= {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
     started: list[Replica] = []
-    for name in ("a", "b"):
+
+    def start(name: str, data_dir: Path) -> Replica:
         port = free_port()
-        data_dir = tmp_path / name
-        data_dir.mkdir()
+        data_dir.mkdir(exist_ok=True)
         log = tmp_path / f"{name}.log"
         env = base | {"IRIS_API_PORT": str(port), "IRIS_DATA_DIR": str(data_dir)}
         proc = subprocess.Popen(
@@ -101,11 +102,21 @@ def replicas(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        started.append(Replica(name, f"http://127.0.0.1:{port}", data_dir, log, proc))
+        replica = Replica(name, f"http://127.0.0.1:{port}", data_dir, log, proc)
+        started.append(replica)
+        return replica
+
     try:
-        for replica in started:
-            replica.wait_ready()
-        yield started
+        yield start
     finally:
         for replica in started:
             replica.stop()
+
+
+@pytest.fixture
+def replicas(spawn: Spawn, tmp_path: Path) -> list[Replica]:
+    """Two ready replicas, ``a`` and ``b``, each with its own data directory."""
+    started = [spawn(name, tmp_path / name) for name in ("a", "b")]
+    for replica in started:
+        replica.wait_ready()
+    return started

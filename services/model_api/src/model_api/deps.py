@@ -13,6 +13,7 @@ from model_api.core.lease import Leases
 from model_api.core.objects import ObjectStore
 from model_api.core.registry import Registry
 from model_api.datasets.store import DatasetStore
+from model_api.models.claims import JobClaims
 from model_api.models.queue import TrainingQueue
 from model_api.models.service import VersionService
 from model_api.models.store import ModelStore
@@ -73,6 +74,7 @@ class Services:
         models = ModelStore(root / "models", objects)
         training = TrainingQueue(settings.max_queued_training_jobs)
         trainer = Trainer(models, training, datasets, settings.max_epochs)
+        trainer.claims = JobClaims(models, leases, settings.heartbeat_seconds)
         runs = RunStore(root / "runs", status=scorelog.status if scorelog else None)
         versions = VersionService(root / "models", models, datasets, objects)
         trainer.on_trained = versions.record_training
@@ -115,12 +117,14 @@ class Services:
         if self.scorelog is not None:
             await self.scorelog.start()
         self.flow.runner.start()  # jobs left queued or cut off by a restart run again
+        self.trainer.start()  # and models' jobs whose replica stopped, this one's or another's
 
     async def stop(self) -> None:
         """Drain the score log (bounded; the rest stays durable in its outbox), stop training."""
         if self.scorelog is not None:
             await self.scorelog.stop(timeout=self.settings.scorelog_drain_seconds)
         self.flow.runner.stop()
+        self.trainer.stop()
         self.training.shutdown()
 
 

@@ -47,7 +47,9 @@ class ModelStore:
             if not path.exists():
                 continue
             rec = read_json(path)
-            if rec["status"] in ACTIVE:  # the process stopped mid-job: say so, keep old weights
+            # The process stopped mid-job. A claimable job (models.claims: it has a ``job``) is
+            # trained again by whichever replica claims it; an older record says so instead.
+            if rec["status"] in ACTIVE and not rec.get("job"):
                 rec["status"] = "failed"
                 rec["error"] = "training was interrupted by a service restart; train again"
                 atomic_write_json(path, rec)

@@ -13,8 +13,10 @@ from concurrent.futures import Future
 from typing import Any
 
 from model_api.core.errors import ApiError, conflict, invalid
+from model_api.core.lease import LeaseLost
 from model_api.datasets.store import DatasetStore
 from model_api.models import network
+from model_api.models.claims import JobClaims, Unleased, new_job
 from model_api.models.queue import TrainingQueue
 from model_api.models.schemas import ModelCreate, TrainRequest
 from model_api.models.store import ACTIVE, KERAS, PREDICTOR, Deleted, ModelStore
@@ -52,6 +54,32 @@ class Trainer:
         # retrain-flow job of the model waits or runs (model_api.retrain.flows), so the two
         # never train the same model at once.
         self.before_training: Callable[[int], None] | None = None
+        # Claims on jobs (models.claims): none = this process is the only one training.
+        self.claims: JobClaims | None = None
+
+    def start(self) -> None:
+        """Adopt, every heartbeat, the jobs no live replica holds (this one's own included,
+        after a restart)."""
+        if self.claims is not None:
+            self.claims.watch(self.adopt_orphans)
+
+    def stop(self) -> None:
+        if self.claims is not None:
+            self.claims.stop()
+
+    def adopt_orphans(self) -> None:
+        """Queue every job whose replica stopped (its lease expired, or it never started)."""
+        if self.claims is None:
+            return
+        for rec in self.claims.orphans(self._running):
+            job = rec["job"]
+            log.info("claiming the training of model %s (job %s)", rec["id"], job["token"])
+            resume = bool(job["resume"]) and self.store.has_weights(rec["id"])
+            self._submit(rec["id"], rec["dataset_id"], dict(rec["params"]), resume, job["token"])
+
+    def _running(self, ident: int) -> bool:
+        with self._lock:
+            return ident in self._jobs
 
     def dataset_in_use(self, dataset_id: int) -> bool:
         with self._lock:
@@ -80,9 +108,11 @@ class Trainer:
                     "metrics": dict(EMPTY_METRICS),
                     "error": None,
                     "version": 0,
+                    "job": new_job(resume=False),
                 }
             )
-            return rec, self._submit(rec["id"], req.dataset_id, dict(rec["params"]), False)
+            token = rec["job"]["token"]
+            return rec, self._submit(rec["id"], req.dataset_id, dict(rec["params"]), False, token)
 
     def retrain(self, ident: int, req: TrainRequest) -> tuple[dict[str, Any], TrainingJob]:
         """Queue more training of an existing model on a (possibly new) data set."""
@@ -110,9 +140,11 @@ class Trainer:
                 status="queued",
                 error=None,
                 progress=_progress(0, params["epochs"], {}),
+                job=new_job(resume=True),
             )
             has_weights = self.store.has_weights(ident)
-            return rec, self._submit(ident, req.dataset_id, params, has_weights)
+            token = rec["job"]["token"]
+            return rec, self._submit(ident, req.dataset_id, params, has_weights, token)
 
     def delete(self, ident: int) -> None:
         """Remove a model; a running job notices at its next epoch and stops."""
@@ -121,11 +153,13 @@ class Trainer:
             self._jobs.pop(ident, None)
         self.queue.forget(("model", ident))
 
-    def _submit(self, ident: int, dataset_id: int, params: dict[str, Any], resume: bool) -> Any:
+    def _submit(
+        self, ident: int, dataset_id: int, params: dict[str, Any], resume: bool, token: str
+    ) -> Any:
         with self._lock:
             self._jobs[ident] = dataset_id
         return self.queue.submit(
-            self._run_job, ident, dataset_id, params, resume, key=("model", ident)
+            self._run_job, ident, dataset_id, params, resume, token, key=("model", ident)
         )
 
     def _check_epochs(self, epochs: int) -> None:
@@ -134,14 +168,22 @@ class Trainer:
 
     # ----- the job (runs on the worker thread) -----
     def _run_job(
-        self, ident: int, dataset_id: int, params: dict[str, Any], resume: bool
+        self, ident: int, dataset_id: int, params: dict[str, Any], resume: bool, token: str
     ) -> Exception | None:
-        """The job; its future's result is why it failed (None on success or deletion), so a
-        waiting request can tell a diverged training (the data's fault) from a fault here."""
+        """The job, run only under its claim; its future's result is why it failed (None on
+        success, deletion or a claim elsewhere), so a waiting request can tell a diverged
+        training (the data's fault) from a fault here."""
+        claim = self.claims.take(ident, token) if self.claims is not None else Unleased()
+        if claim is None:  # another replica trains it, or the record moved on
+            with self._lock:
+                self._jobs.pop(ident, None)
+            return None
         try:
-            self._train(ident, dataset_id, params, resume)
+            self._train(ident, dataset_id, params, resume, claim.lost)
         except Deleted:
             log.info("model %s was deleted during training", ident)
+        except LeaseLost:
+            log.warning("model %s: the training lease was lost; its new holder trains it", ident)
         except Exception as exc:  # the job must record any failure, never die silently
             log.exception("training model %s failed", ident)
             if isinstance(exc, ApiError):
@@ -154,17 +196,27 @@ class Trainer:
                 self.store.update(ident, status="failed", error=message)
             return exc
         finally:
+            claim.stop()
             with self._lock:
                 self._jobs.pop(ident, None)
         return None
 
-    def _train(self, ident: int, dataset_id: int, params: dict[str, Any], resume: bool) -> None:
+    def _train(
+        self,
+        ident: int,
+        dataset_id: int,
+        params: dict[str, Any],
+        resume: bool,
+        lost: threading.Event,
+    ) -> None:
         epochs = int(params["epochs"])
         self.store.update(ident, status="training", progress=_progress(0, epochs, {}))
         df = self.datasets.frame(dataset_id)
         classes: list[str] = self.store.get(ident)["classes"]
 
         def on_epoch(epoch: int, logs: dict[str, float]) -> bool:
+            if lost.is_set():  # another replica holds the job now: write nothing more
+                return False
             try:
                 self.store.update(ident, progress=_progress(epoch, epochs, logs))
             except Deleted:
@@ -173,6 +225,8 @@ class Trainer:
 
         resume_from = self.store.blob(ident, KERAS) if resume else None
         fitted = fit_new(df, classes, params, on_epoch, resume_from=resume_from)
+        if lost.is_set():
+            raise LeaseLost(f"model {ident}")
         blobs = {KERAS: network.keras_bytes(fitted.model), PREDICTOR: fitted.predictor.to_bytes()}
         with self.store.editing(ident) as rec:
             self.store.save_weights(ident, blobs, fitted.predictor)

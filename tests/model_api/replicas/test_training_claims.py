@@ -1,0 +1,55 @@
+"""A training job is claimed, not owned: its process SIGKILLed mid-training, the job is claimed
+again (once its lease expires) and completes; it is never left ``failed`` by the restart."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def wait_for(predicate: Any, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def test_a_job_killed_mid_training_is_claimed_again_and_completes(
+    spawn: Any, tmp_path: Path
+) -> None:
+    first = spawn("first", tmp_path / "data")
+    first.wait_ready()
+    with first.client() as api:
+        created = api.post("/api/models", json={"dataset_id": 0, "epochs": 60, "seed": 5})
+        assert created.status_code == 202, created.text
+        ident = created.json()["id"]
+        wait_for(
+            lambda: api.get(f"/api/models/{ident}").json()["progress"]["epoch"] >= 2,
+            120,
+            "training to get going",
+        )
+    first.kill()  # mid-training: no chance to say anything
+
+    second = spawn("second", tmp_path / "data")  # a new replica (new id) on the same state
+    second.wait_ready()
+    with second.client() as api:
+        seen: list[str] = []
+
+        def done() -> dict[str, Any] | None:
+            model = api.get(f"/api/models/{ident}").json()
+            seen.append(model["status"])
+            return model if model["status"] in ("ready", "failed") else None
+
+        model = wait_for(done, 150, "the claimed job to finish")
+    assert model["status"] == "ready", model
+    assert "failed" not in seen
+    assert model["version"] == 1 and model["progress"]["epoch"] == 60
+    assert f"claiming the training of model {ident}" in second.log.read_text()
