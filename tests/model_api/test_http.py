@@ -62,7 +62,10 @@ def test_health(client: TestClient) -> None:
     assert client.get("/health/live").json() == {"status": "ok"}
     r = client.get("/health/ready")
     assert r.status_code == 200
-    assert r.json() == {"status": "ready", "checks": {"storage": "ok", "score_log": "disabled"}}
+    assert r.json() == {
+        "status": "ready",
+        "checks": {"storage": "ok", "object_store": "ok", "score_log": "disabled"},
+    }
 
 
 def test_openapi_document_lists_the_contract_routes(client: TestClient) -> None:
