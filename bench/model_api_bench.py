@@ -100,13 +100,21 @@ def main() -> None:
     rows.append(("score 1 row: course model.predict", _ms(course_one)))
     rows.append(("score 1 row: product numpy forward pass", _ms(ours_one)))
 
-    # --- HTTP end to end (in-process ASGI), score log off ---
+    # --- HTTP end to end (in-process ASGI), score log off; the registry on DynamoDB Local ---
     from fastapi.testclient import TestClient
     from model_api.app import create_app
     from model_api.config import ApiSettings
 
-    with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(ApiSettings(data_dir=Path(tmp), scorelog_enabled=False))
+    from bench._common import dynamodb_local_with_tables
+
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        dynamodb_local_with_tables("IrisExtended", "IrisExtendedRetrain") as server,
+    ):
+        settings = ApiSettings(
+            data_dir=Path(tmp), scorelog_enabled=False, aws_endpoint_url=server.endpoint_url
+        )
+        app = create_app(settings)
         with TestClient(app) as client:
             m = client.post("/api/models", json={"dataset_id": 0, "epochs": 5, "seed": 0}).json()
             while client.get(f"/api/models/{m['id']}").json()["status"] in ("queued", "training"):

@@ -7,6 +7,7 @@ standard credential chain), the same tests run against that endpoint instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
@@ -22,6 +23,95 @@ from infra.config import InfraSettings
 os.environ.setdefault("IRIS_ALLOWED_HOSTS", "127.0.0.1,localhost,::1,testserver")
 from infra.aws import LOCAL_CREDENTIALS, AwsClients, make_clients
 from infra.provision import provision_down, provision_up
+
+DEFAULT_REGISTRY = "IrisRegistry"
+_shared: dict[str, Any] = {}
+
+
+def _local_dynamodb() -> str:
+    """The session's DynamoDB Local (started on first use, shared with ``aws_endpoint``)."""
+    if "server" not in _shared:
+        from infra.local.dynamodb_local import DynamoDBLocal, free_port
+
+        _shared["server"] = DynamoDBLocal(port=free_port()).start()
+        _shared["url"] = str(_shared["server"].endpoint_url)
+    return str(_shared["url"])
+
+
+def fresh_registry(endpoint_url: str | None, region: str) -> Any:
+    """A new, empty registry table on ``endpoint_url`` (else the configured test endpoint, else
+    the session's DynamoDB Local), with the provisioned key schema."""
+    from infra.provision.tables import REGISTRY_ATTRIBUTES, REGISTRY_KEY_SCHEMA
+    from model_api.core.registry import Registry
+
+    endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+    if not endpoint and os.environ.get("IRIS_TEST_REAL_AWS") != "1":
+        endpoint = _local_dynamodb()
+    name = f"IrisRegistry-a{uuid.uuid4().hex[:10]}"
+    registry = Registry.connect(name, endpoint, region)
+    registry.client.create_table(
+        TableName=name,
+        KeySchema=REGISTRY_KEY_SCHEMA,
+        AttributeDefinitions=REGISTRY_ATTRIBUTES,
+        BillingMode="PAY_PER_REQUEST",
+    )
+    registry.client.get_waiter("table_exists").wait(
+        TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+    )
+    return registry
+
+
+@pytest.fixture(scope="session")
+def make_registry() -> Callable[[str | None, str], Any]:
+    """``make_registry(endpoint_url, region)``: a registry on a new table (the caller removes
+    it), for fixtures wider than one test."""
+    return fresh_registry
+
+
+@pytest.fixture
+def fresh_registry_table(aws_endpoint: Any) -> Iterator[Any]:
+    """A registry (``model_api.core.registry.Registry``) on a new table, removed after."""
+    registry = fresh_registry(aws_endpoint.url, aws_endpoint.region)
+    yield registry
+    registry.client.delete_table(TableName=registry.table)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _registry_per_app() -> Iterator[None]:
+    """Every model_api app a test builds without naming a registry table gets a fresh one.
+
+    model_api keeps its metadata in a DynamoDB table (``IRIS_REGISTRY_TABLE``); tests that do not
+    set one (most build the app on a temporary data directory) would otherwise share
+    ``IrisRegistry``, and so each other's data sets and ids. A fresh table per app, on the test
+    endpoint (the session's DynamoDB Local unless one is configured), keeps them apart without a
+    server per test. Tests that name their table (provisioned, replicas) are left alone.
+    """
+    try:
+        from model_api import deps
+    except ImportError:
+        yield
+        return
+    real = deps.open_registry
+    made: list[Any] = []  # removed at the end where they outlive the session (not in memory)
+
+    def fresh(settings: Any) -> Any:
+        if settings.registry_table != DEFAULT_REGISTRY:
+            return real(settings)
+        registry = fresh_registry(settings.aws_endpoint_url, settings.aws_region)
+        if registry.client.meta.endpoint_url != _shared.get("url"):
+            made.append(registry)
+        return registry
+
+    deps.open_registry = fresh
+    try:
+        yield
+    finally:
+        deps.open_registry = real
+        for registry in made:
+            with contextlib.suppress(Exception):
+                registry.client.delete_table(TableName=registry.table)
+        if "server" in _shared:
+            _shared.pop("server").stop()
 
 
 @dataclass(frozen=True)
@@ -51,10 +141,7 @@ def aws_endpoint() -> Iterator[AwsEndpoint]:
     if os.environ.get("AWS_ENDPOINT_URL"):
         yield AwsEndpoint(url=os.environ["AWS_ENDPOINT_URL"], region=region, is_local_engine=False)
         return
-    from infra.local.dynamodb_local import DynamoDBLocal, free_port
-
-    with DynamoDBLocal(port=free_port()) as server:
-        yield AwsEndpoint(url=server.endpoint_url, region=region, is_local_engine=True)
+    yield AwsEndpoint(url=_local_dynamodb(), region=region, is_local_engine=True)
 
 
 @pytest.fixture

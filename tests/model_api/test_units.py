@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -115,27 +116,29 @@ def test_flip_labels_changes_exactly_the_share_asked_to_another_class() -> None:
 
 
 @pytest.mark.slow
-def test_a_job_cut_off_by_a_restart_is_reported_failed(tmp_path: Path) -> None:
-    from model_api.core.files import atomic_write_json, read_json
+def test_a_job_cut_off_by_a_restart_is_reported_failed(
+    tmp_path: Path, fresh_registry_table: Any
+) -> None:
     from model_api.core.objects import ObjectStore
     from model_api.datasets.store import DatasetStore
     from model_api.models.queue import TrainingQueue
     from model_api.models.schemas import ModelCreate
-    from model_api.models.store import ModelStore
+    from model_api.models.store import ModelStore, sort_key
     from model_api.models.training import Trainer
 
+    registry = fresh_registry_table
     objects = ObjectStore((tmp_path / "objects").as_uri())
-    datasets = DatasetStore(tmp_path / "datasets", objects)
+    datasets = DatasetStore(registry, objects)
     queue = TrainingQueue()
-    trainer = Trainer(ModelStore(tmp_path / "models", objects), queue, datasets)
+    trainer = Trainer(ModelStore(registry, objects), queue, datasets)
     record, future = trainer.create(ModelCreate(dataset_id=0, epochs=1))
     future.result(timeout=300)
     queue.shutdown()
-    path = tmp_path / "models" / str(record["id"]) / "model.json"
-    stale = read_json(path)
-    atomic_write_json(path, {**stale, "status": "training"})  # as if the process died mid-job
+    stale = registry.get("model", sort_key(record["id"]))
+    registry.put("model", sort_key(record["id"]), {**stale, "status": "training"})  # died mid-job
 
-    again = ModelStore(tmp_path / "models", objects)
+    again = ModelStore(registry, objects)
+    again.interrupted()  # what a start does
     model = again.get(record["id"])
     assert model["status"] == "failed" and "restart" in model["error"]
     predictor, classes = again.predictor(record["id"])  # the finished version still scores

@@ -28,6 +28,22 @@ from model_api.scorelog.service import ScoreLog
 from model_api.scorelog.shared import SharedOutbox
 
 
+def open_registry(settings: ApiSettings) -> Registry:
+    """The registry table on the configured endpoint; a clear error if it is not there."""
+    registry = Registry.connect(
+        settings.registry_table, settings.aws_endpoint_url, settings.aws_region
+    )
+    try:
+        registry.describe()
+    except Exception as exc:
+        where = settings.aws_endpoint_url or f"AWS ({settings.aws_region})"
+        raise RuntimeError(
+            f"the registry table {settings.registry_table!r} is not reachable at {where}: {exc}. "
+            "Provision it (iris-provision up, or make run) or set IRIS_REGISTRY_TABLE."
+        ) from exc
+    return registry
+
+
 @dataclass
 class Services:
     """Everything a request handler needs; one instance per app."""
@@ -53,11 +69,9 @@ class Services:
         objects = ObjectStore(
             settings.object_store_url, settings.aws_endpoint_url, settings.aws_region
         )
-        datasets = DatasetStore(root / "datasets", objects)
-        registry = Registry.connect(
-            settings.registry_table, settings.aws_endpoint_url, settings.aws_region
-        )
+        registry = open_registry(settings)
         leases = Leases(registry, settings.replica_id, settings.lease_seconds)
+        datasets = DatasetStore(registry, objects)
         scorelog = None
         if settings.scorelog_enabled:
             scorelog = ScoreLog(
@@ -71,12 +85,13 @@ class Services:
                 shared=SharedOutbox(registry, leases),
                 heartbeat_s=settings.heartbeat_seconds,
             )
-        models = ModelStore(root / "models", objects)
+        models = ModelStore(registry, objects)
+        models.interrupted()
         training = TrainingQueue(settings.max_queued_training_jobs)
         trainer = Trainer(models, training, datasets, settings.max_epochs)
         trainer.claims = JobClaims(models, leases, settings.heartbeat_seconds)
-        runs = RunStore(root / "runs", status=scorelog.status if scorelog else None)
-        versions = VersionService(root / "models", models, datasets, objects)
+        runs = RunStore(registry, objects, status=scorelog.status if scorelog else None)
+        versions = VersionService(registry, models, datasets, objects)
         trainer.on_trained = versions.record_training
         retrain = RetrainService(runs, models, settings.retrain_table)
         flow = RetrainFlow(

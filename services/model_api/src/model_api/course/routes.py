@@ -172,15 +172,13 @@ Fields = Annotated[str, Query(description="the 20 features, comma-separated, CSV
 
 
 @router.get("/model/{model_id}/score", **_SCORE)
-async def score_fields(services: ServicesDep, model_id: int, fields: Fields) -> PlainTextResponse:
+def score_fields(services: ServicesDep, model_id: int, fields: Fields) -> PlainTextResponse:
     """Score one row: ``Score done, class=<index>``."""
     return _score_text(services, model_id, fields)
 
 
 @router.get("/model/{model_id}", **_SCORE)
-async def score_fields_old(
-    services: ServicesDep, model_id: int, fields: Fields
-) -> PlainTextResponse:
+def score_fields_old(services: ServicesDep, model_id: int, fields: Fields) -> PlainTextResponse:
     """The older scoring path of the lab, same answer."""
     return _score_text(services, model_id, fields)
 

@@ -50,17 +50,17 @@ async def create_dataset(services: ServicesDep, request: Request) -> dict[str, A
 
 
 @router.get("", response_model=list[Dataset])
-async def list_datasets(services: ServicesDep) -> list[dict[str, Any]]:
+def list_datasets(services: ServicesDep) -> list[dict[str, Any]]:
     return services.datasets.list()
 
 
 @router.get("/{dataset_id}", response_model=Dataset, responses=error_responses(404, 422))
-async def get_dataset(services: ServicesDep, dataset_id: int) -> dict[str, Any]:
+def get_dataset(services: ServicesDep, dataset_id: int) -> dict[str, Any]:
     return services.datasets.get(dataset_id)
 
 
 @router.get("/{dataset_id}/rows", response_model=RowsPage, responses=error_responses(404, 422))
-async def dataset_rows(
+def dataset_rows(
     services: ServicesDep,
     dataset_id: int,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -73,7 +73,7 @@ async def dataset_rows(
 
 
 @router.delete("/{dataset_id}", status_code=204, responses=error_responses(404, 409, 422))
-async def delete_dataset(services: ServicesDep, dataset_id: int) -> Response:
+def delete_dataset(services: ServicesDep, dataset_id: int) -> Response:
     services.datasets.get(dataset_id)
     if services.trainer.dataset_in_use(dataset_id):
         raise conflict("dataset_in_use", f"a model is training on dataset {dataset_id}")
@@ -82,7 +82,7 @@ async def delete_dataset(services: ServicesDep, dataset_id: int) -> Response:
 
 
 @router.get("/{dataset_id}/histogram", responses=error_responses(404, 422))
-async def dataset_histogram(
+def dataset_histogram(
     services: ServicesDep,
     dataset_id: int,
     column: Annotated[str, Query(min_length=1, max_length=100)],
@@ -95,7 +95,7 @@ async def dataset_histogram(
 
 
 @router.get("/{dataset_id}/columns", responses=error_responses(404, 422))
-async def dataset_columns(
+def dataset_columns(
     services: ServicesDep,
     dataset_id: int,
     name: Annotated[list[str], Query(min_length=1, max_length=20)],

@@ -1,34 +1,40 @@
-"""Datasets: validated CSVs, ids 0, 1, 2, ... never reused; each file in the object store
-(``datasets/<id>/data.csv``), its metadata under the data directory.
+"""Datasets: validated CSVs, ids 0, 1, 2, ... never reused. Each file is an object
+(``datasets/<id>/data.csv``), its metadata a registry item (``pk="dataset"``), so every replica
+lists the same data sets.
 
-Dataset 0 is the bundled extended iris data set, created on first start so a fresh install has
-something to train on (the course's list index 0).
+Dataset 0 is the bundled extended iris data set, created once by whichever replica starts first
+(a conditional put) so a fresh install has something to train on (the course's list index 0).
 """
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Sequence
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from iris_common.clock import utc_now
 
+from model_api.core.documents import get_doc, put_doc, query_docs
 from model_api.core.errors import ApiError, not_found
-from model_api.core.files import atomic_write_bytes, atomic_write_json, numbered_dirs, read_json
 from model_api.core.objects import ObjectMissing, ObjectStore, missing_blob
+from model_api.core.registry import ConditionFailed, Registry
 from model_api.datasets.stats import sorted_frame
 from model_api.schema.features import FEATURE_NAMES, LABEL, parse_csv
 
 BUNDLED_NAME = "iris_extended_encoded.csv"
+KIND = "dataset"
 
 
 def bundled_csv() -> bytes:
     """The data set shipped inside the package."""
     return resources.files("model_api").joinpath("data", BUNDLED_NAME).read_bytes()
+
+
+def sort_key(ident: int) -> str:
+    """A registry sort key that orders ids as numbers (``0000000012``)."""
+    return f"{ident:010d}"
 
 
 def describe(ident: int, name: str, created_at: str, df: pd.DataFrame) -> dict[str, Any]:
@@ -56,66 +62,65 @@ def describe(ident: int, name: str, created_at: str, df: pd.DataFrame) -> dict[s
 
 
 class DatasetStore:
-    """Thread-safe store: metadata in memory, each data set's file in the object store."""
+    """Metadata in the registry, files in the object store; frames cached by id (a data set
+    never changes, so the cache cannot contradict another replica)."""
 
-    def __init__(self, root: Path, objects: ObjectStore) -> None:
-        self.root = root
+    def __init__(self, registry: Registry, objects: ObjectStore) -> None:
+        self.registry = registry
         self.objects = objects
-        self._lock = threading.RLock()
-        self._meta: dict[int, dict[str, Any]] = {}
+        self._lock = threading.Lock()
         self._frames: dict[int, pd.DataFrame] = {}
-        self._next_id = 0
-        self._load()
+        self._ensure_bundled()
 
-    def _load(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        for ident in numbered_dirs(self.root):
-            meta_path = self.root / str(ident) / "meta.json"
-            if meta_path.exists():
-                self._meta[ident] = read_json(meta_path)
-        counter = self.root / "next_id"
-        stored_next = int(counter.read_text()) if counter.exists() else 0
-        self._next_id = max([stored_next, *(i + 1 for i in self._meta)])
-        if self._next_id == 0:
-            self.create(bundled_csv(), BUNDLED_NAME)
+    def _ensure_bundled(self) -> None:
+        if self.registry.get(KIND, sort_key(0)) is not None:
+            return
+        self._store(0, bundled_csv(), BUNDLED_NAME, first=True)
+
+    def _store(
+        self, ident: int, data: bytes | str, name: str, first: bool = False
+    ) -> dict[str, Any]:
+        df = parse_csv(data)
+        self.objects.put(_key(ident), df.to_csv(index=False).encode())  # before its record
+        meta = describe(ident, name, utc_now(), df)
+        try:
+            put_doc(self.registry, KIND, sort_key(ident), meta, new=True)
+        except ConditionFailed:
+            if not first:
+                raise
+            return self.get(ident)  # another replica made dataset 0 at the same moment
+        with self._lock:
+            self._frames[ident] = df
+        return meta
 
     def create(self, data: bytes | str, name: str | None = None) -> dict[str, Any]:
         """Validate and persist a CSV; returns the Dataset resource."""
-        df = parse_csv(data)
-        with self._lock:
-            ident = self._next_id
-            self._next_id += 1
-            atomic_write_bytes(self.root / "next_id", str(self._next_id).encode())
-            folder = self.root / str(ident)
-            folder.mkdir(parents=True, exist_ok=True)
-            self.objects.put(_key(ident), df.to_csv(index=False).encode())
-            meta = describe(ident, name or f"dataset-{ident}", utc_now(), df)
-            atomic_write_json(folder / "meta.json", meta)
-            self._meta[ident] = meta
-            self._frames[ident] = df
-            return meta
+        parse_csv(data)  # bad input gets its 422 before an id is spent
+        ident = self.registry.next_id(KIND) + 1  # 0 is the bundled data set's
+        return self._store(ident, data, name or f"dataset-{ident}")
 
     def list(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [self._meta[i] for i in sorted(self._meta)]
+        return [meta for _, meta in query_docs(self.registry, KIND)]
 
     def get(self, ident: int) -> dict[str, Any]:
-        with self._lock:
-            if ident not in self._meta:
-                raise not_found("dataset", ident)
-            return self._meta[ident]
+        meta = get_doc(self.registry, KIND, sort_key(ident)) if ident >= 0 else None
+        if meta is None:
+            raise not_found("dataset", ident)
+        return meta
 
     def frame(self, ident: int) -> pd.DataFrame:
-        """The data (a copy callers may modify)."""
+        """The data (a copy callers may modify); 404 once deleted, on any replica."""
+        self.get(ident)
         with self._lock:
-            self.get(ident)
-            if ident not in self._frames:
-                try:
-                    data = self.objects.get(_key(ident))
-                except ObjectMissing as exc:
-                    raise missing_blob(f"dataset {ident}", _key(ident)) from exc
-                self._frames[ident] = parse_csv(data)
-            return self._frames[ident].copy()
+            cached = self._frames.get(ident)
+        if cached is None:
+            try:
+                cached = parse_csv(self.objects.get(_key(ident)))
+            except ObjectMissing as exc:
+                raise missing_blob(f"dataset {ident}", _key(ident)) from exc
+            with self._lock:
+                self._frames[ident] = cached
+        return cached.copy()
 
     def rows(self, ident: int, offset: int, limit: int, sort: Sequence[str] = ()) -> dict[str, Any]:
         df = sorted_frame(self.frame(ident), sort)
@@ -128,16 +133,13 @@ class DatasetStore:
         }
 
     def delete(self, ident: int) -> None:
+        self.get(ident)
+        if ident == 0:
+            raise ApiError(409, "dataset_protected", "dataset 0 is the bundled data set and stays")
+        self.registry.delete(KIND, sort_key(ident))
         with self._lock:
-            self.get(ident)
-            if ident == 0:
-                raise ApiError(
-                    409, "dataset_protected", "dataset 0 is the bundled data set and stays"
-                )
-            shutil.rmtree(self.root / str(ident), ignore_errors=True)
-            self._meta.pop(ident, None)
             self._frames.pop(ident, None)
-            self.objects.delete_prefix(f"datasets/{ident}/")
+        self.objects.delete_prefix(f"datasets/{ident}/")
 
 
 def _key(ident: int) -> str:

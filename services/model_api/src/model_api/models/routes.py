@@ -26,17 +26,17 @@ async def create_model(services: ServicesDep, body: ModelCreate) -> dict[str, An
 
 
 @router.get("", response_model=list[Model])
-async def list_models(services: ServicesDep) -> list[dict[str, Any]]:
+def list_models(services: ServicesDep) -> list[dict[str, Any]]:
     return [services.versions.describe(m) for m in services.models.list()]
 
 
 @router.get("/{model_id}", response_model=Model, responses=error_responses(404, 422))
-async def get_model(services: ServicesDep, model_id: int) -> dict[str, Any]:
+def get_model(services: ServicesDep, model_id: int) -> dict[str, Any]:
     return services.versions.describe(services.models.get(model_id))
 
 
 @router.delete("/{model_id}", status_code=204, responses=error_responses(404, 409, 422))
-async def delete_model(services: ServicesDep, model_id: int) -> Response:
+def delete_model(services: ServicesDep, model_id: int) -> Response:
     services.trainer.delete(model_id)
     services.versions.store.forget(model_id)
     return Response(status_code=204)
@@ -54,7 +54,7 @@ async def retrain_model(services: ServicesDep, model_id: int, body: TrainRequest
 
 
 @router.post("/{model_id}/score", response_model=Score, responses=error_responses(404, 409, 422))
-async def score_model(
+def score_model(
     services: ServicesDep, model_id: int, body: ScoreRequest, version: VersionQuery = None
 ) -> dict[str, Any]:
     return score(services.versions, model_id, feature_row(body.values, body.features), version)

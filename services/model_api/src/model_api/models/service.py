@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import secrets
-import threading
-from pathlib import Path
 from typing import Any
 
 from iris_common.clock import utc_now
 
+from model_api.core.documents import put_doc, query_docs
 from model_api.core.errors import ApiError, conflict, invalid
-from model_api.core.files import atomic_write_json, read_json
 from model_api.core.objects import ObjectStore
+from model_api.core.registry import Registry
 from model_api.datasets.store import DatasetStore
 from model_api.models.compare import evaluate, flagged_outcome
 from model_api.models.network import Predictor
-from model_api.models.store import ModelStore
+from model_api.models.store import ModelStore, finite
 from model_api.models.train import frame_digests
 from model_api.models.versions import VersionStore
 from model_api.schema.features import LABEL, feature_matrix
@@ -27,17 +26,12 @@ class VersionService:
     """One place for everything about versions (the training job only adds them)."""
 
     def __init__(
-        self, root: Path, models: ModelStore, datasets: DatasetStore, objects: ObjectStore
+        self, registry: Registry, models: ModelStore, datasets: DatasetStore, objects: ObjectStore
     ) -> None:
-        self.store = VersionStore(root, objects)
+        self.store = VersionStore(registry, objects)
+        self.registry = registry
         self.models = models
         self.datasets = datasets
-        self.root = root
-        self._lock = threading.Lock()
-        for rec in models.list():  # models trained before versions existed: keep their weights
-            if rec["version"] >= 1 and not self.store.numbers(rec["id"]):
-                blobs = models.weights(rec["id"])
-                self.record_training(rec["id"], blobs, rec, source="adopted")
 
     def describe(self, rec: dict[str, Any]) -> dict[str, Any]:
         """The model with which version scores (``promoted_version``) and how many it has."""
@@ -106,12 +100,10 @@ class VersionService:
         return self.store.get(model_id, version)
 
     # ----- comparison -----
-    def _comparisons_path(self, model_id: int) -> Path:
-        return self.root / str(model_id) / "comparisons.json"
-
     def comparisons(self, model_id: int) -> list[dict[str, Any]]:
-        path = self._comparisons_path(model_id)
-        return read_json(path) if path.exists() else []
+        """The model's latest comparisons, oldest first (registry items ``comparison#<id>``,
+        sorted by their time-ordered ids)."""
+        return [c for _, c in query_docs(self.registry, f"comparison#{model_id}")]
 
     def compare(
         self, model_id: int, a: int, b: int, dataset_id: int, exclude_trained: bool
@@ -174,9 +166,11 @@ class VersionService:
             ),
             "flagged": flagged_outcome(pa, pb, unique, classes),
         }
-        with self._lock:
-            kept = [*self.comparisons(model_id), result][-MAX_COMPARISONS:]
-            atomic_write_json(self._comparisons_path(model_id), kept)
+        pk = f"comparison#{model_id}"
+        put_doc(self.registry, pk, result["comparison_id"], finite(result))
+        stored = self.registry.query(pk)
+        for sk, _ in stored[: max(0, len(stored) - MAX_COMPARISONS)]:
+            self.registry.delete(pk, sk)  # keep the latest MAX_COMPARISONS
         return result
 
     def _lineage_records(self, model_id: int, version: int) -> list[dict[str, Any]]:

@@ -229,7 +229,7 @@ class Trainer:
             raise LeaseLost(f"model {ident}")
         blobs = {KERAS: network.keras_bytes(fitted.model), PREDICTOR: fitted.predictor.to_bytes()}
         with self.store.editing(ident) as rec:
-            self.store.save_weights(ident, blobs, fitted.predictor)
+            self.store.save_weights(ident, blobs)
             rec.update(
                 status="ready",
                 error=None,

@@ -43,7 +43,7 @@ async def start_retraining(
     response_model=VersionList,
     responses=error_responses(404, 422),
 )
-async def list_versions(services: ServicesDep, model_id: int) -> dict[str, Any]:
+def list_versions(services: ServicesDep, model_id: int) -> dict[str, Any]:
     """Every version with its lineage and metrics, the promoted one and the promotions."""
     return services.versions.listing(model_id)
 
@@ -53,7 +53,7 @@ async def list_versions(services: ServicesDep, model_id: int) -> dict[str, Any]:
     response_model=Version,
     responses=error_responses(404, 422),
 )
-async def get_version(services: ServicesDep, model_id: int, version: int) -> dict[str, Any]:
+def get_version(services: ServicesDep, model_id: int, version: int) -> dict[str, Any]:
     return services.versions.get(model_id, version)
 
 
@@ -77,21 +77,19 @@ async def compare_versions(
     response_model=Promotion,
     responses=error_responses(404, 409, 422, 507),
 )
-async def promote_version(
-    services: ServicesDep, model_id: int, body: PromoteRequest
-) -> dict[str, Any]:
+def promote_version(services: ServicesDep, model_id: int, body: PromoteRequest) -> dict[str, Any]:
     """Make a version the one scoring, tests and the course routes use (409 if it did worse
     than the promoted one on their comparison, unless forced; forcing is recorded)."""
     return services.versions.promote(model_id, body.version, body.force, body.reviewer)
 
 
 @router.get("/jobs/{job_id}", response_model=Job, responses=error_responses(404, 422))
-async def get_job(services: ServicesDep, job_id: str) -> dict[str, Any]:
+def get_job(services: ServicesDep, job_id: str) -> dict[str, Any]:
     return services.flow.jobs.get(job_id)
 
 
 @router.get("/jobs", response_model=list[Job], responses=error_responses(422))
-async def list_jobs(
+def list_jobs(
     services: ServicesDep, model_id: Annotated[int | None, Query(ge=0)] = None
 ) -> list[dict[str, Any]]:
     return services.flow.jobs.list(model_id)

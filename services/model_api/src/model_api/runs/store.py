@@ -1,6 +1,6 @@
-"""Batch-test runs: one JSON file per run (``<root>/<run_id>.json``), summaries kept in memory.
+"""Batch-test runs: summaries in the registry, each whole run an object in the object store.
 
-The run file holds the per-row lists too, so a run can be reread after a restart; listings
+The run's object holds the per-row lists too, so a run can be reread by any replica; listings
 return summaries (the run without its per-row lists). A run's ``logging`` is read live from the
 score log (its outbox is durable), so it is current without rewriting run files.
 """
@@ -8,17 +8,21 @@ score log (its outbox is durable), so it is current without rewriting run files.
 from __future__ import annotations
 
 import copy
+import json
 import secrets
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
+from model_api.core.documents import get_doc, put_doc, query_docs
 from model_api.core.errors import not_found
-from model_api.core.files import atomic_write_json, read_json
+from model_api.core.objects import ObjectMissing, ObjectStore, missing_blob
+from model_api.core.registry import Registry
+from model_api.models.store import finite
 
 ROW_LISTS = ("actual", "predicted", "probability", "flipped")
+KIND = "run"
 LogStatus = Callable[[str], dict[str, Any]]
 
 
@@ -55,17 +59,16 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
 
 
 class RunStore:
-    """Thread-safe store of runs, newest first in listings (run ids sort by time)."""
+    """Runs shared by every replica: each run's summary a registry item (``pk="run"``, sorted by
+    run id, i.e. by time), the whole run with its per-row lists an object
+    (``runs/<run_id>.json``: a run's lists are too big for an item), written first."""
 
-    def __init__(self, root: Path, status: LogStatus | None = None) -> None:
-        self.root = root
-        self.root.mkdir(parents=True, exist_ok=True)
+    def __init__(
+        self, registry: Registry, objects: ObjectStore, status: LogStatus | None = None
+    ) -> None:
+        self.registry = registry
+        self.objects = objects
         self._status = status
-        self._lock = threading.RLock()
-        self._summaries: dict[str, dict[str, Any]] = {}
-        for path in self.root.glob("*.json"):
-            run = read_json(path)
-            self._summaries[run["run_id"]] = summary(run)
 
     def new_id(self) -> str:
         """A fresh run id (``new_run_id``) that no stored run has."""
@@ -75,13 +78,12 @@ class RunStore:
         return run_id
 
     def exists(self, run_id: str) -> bool:
-        with self._lock:
-            return run_id in self._summaries
+        return self.registry.get(KIND, run_id) is not None
 
     def save(self, run: dict[str, Any]) -> None:
-        with self._lock:
-            atomic_write_json(self.root / f"{run['run_id']}.json", run)
-            self._summaries[run["run_id"]] = summary(run)
+        body = json.dumps(run, separators=(",", ":")).encode()
+        self.objects.put(_key(run["run_id"]), body)
+        put_doc(self.registry, KIND, run["run_id"], finite(summary(run)))
 
     def _live(self, s: dict[str, Any]) -> dict[str, Any]:
         out = copy.deepcopy(s)
@@ -92,21 +94,27 @@ class RunStore:
         return out
 
     def get(self, run_id: str) -> dict[str, Any]:
-        with self._lock:
-            if run_id not in self._summaries:
-                raise not_found("run", run_id)
-            s = self._summaries[run_id]
+        s = get_doc(self.registry, KIND, run_id)
+        if s is None:
+            raise not_found("run", run_id)
         return self._live(s)
 
     def full(self, run_id: str) -> dict[str, Any]:
-        """The run with its per-row lists (read from its file)."""
+        """The run with its per-row lists (read from its object)."""
         self.get(run_id)
-        return read_json(self.root / f"{run_id}.json")
+        try:
+            return json.loads(self.objects.get(_key(run_id)))
+        except ObjectMissing as exc:
+            raise missing_blob(f"run {run_id}", _key(run_id)) from exc
 
     def list(self, model_id: int | None, limit: int, offset: int) -> dict[str, Any]:
-        with self._lock:
-            runs = [
-                s for s in self._summaries.values() if model_id is None or s["model_id"] == model_id
-            ]
-        runs.sort(key=lambda s: s["run_id"], reverse=True)
+        runs = [
+            s
+            for _, s in query_docs(self.registry, KIND, descending=True)
+            if model_id is None or s["model_id"] == model_id
+        ]
         return {"items": [self._live(s) for s in runs[offset : offset + limit]], "total": len(runs)}
+
+
+def _key(run_id: str) -> str:
+    return f"runs/{run_id}.json"

@@ -24,13 +24,13 @@ class DeriveRequest(BaseModel):
 
 
 @router.get("", response_model=Schema)
-async def get_schema(services: ServicesDep) -> dict[str, Any]:
+def get_schema(services: ServicesDep) -> dict[str, Any]:
     """Feature order, the 9 inputs and 11 formulas, class names, soil types, input limits."""
     return schema(services.settings)
 
 
 @router.post("/derive", response_model=Derived, responses=error_responses(422))
-async def derive_features(body: DeriveRequest) -> dict[str, Any]:
+def derive_features(body: DeriveRequest) -> dict[str, Any]:
     """All 20 features from the 9 independent inputs (the formulas of ``GET /api/schema``)."""
     features = derive(body.inputs)
     return {"features": features, "values": [features[n] for n in FEATURE_NAMES]}

@@ -1,0 +1,155 @@
+"""Two model_api processes (``uv run --frozen model-api``) with their own data directories but
+the same AWS endpoint, registry table and object store behave as one service: what one is
+told, the other answers at once (data sets, models, versions, promotion)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from infra.local.dynamodb_local import free_port
+from model_api.datasets.store import bundled_csv
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+UV = shutil.which("uv") or str(Path.home() / ".local/bin/uv")
+REPO = Path(__file__).resolve().parents[3]
+
+
+def start_replica(env: dict[str, str], data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    log = open(data_dir.parent / f"{data_dir.name}.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [UV, "run", "--frozen", "model-api"],
+        cwd=REPO,
+        env=env | {"IRIS_DATA_DIR": str(data_dir), "IRIS_API_PORT": str(port)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"model_api at {url} exited with {proc.returncode}")
+        try:
+            if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"model_api at {url} not ready within {timeout:.0f}s")
+
+
+@pytest.fixture(scope="module")
+def replicas(
+    aws_endpoint: Any, make_registry: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[httpx.Client, httpx.Client]]:
+    registry = make_registry(aws_endpoint.url, aws_endpoint.region)
+    shared = tmp_path_factory.mktemp("objects")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IRIS_")} | {
+        "IRIS_REGISTRY_TABLE": registry.table,
+        "IRIS_OBJECT_STORE": shared.as_uri(),
+        "IRIS_SCORELOG_ENABLED": "false",
+        "IRIS_MAX_EPOCHS": "3",
+        "AWS_DEFAULT_REGION": aws_endpoint.region,
+    }
+    if aws_endpoint.url:
+        env["AWS_ENDPOINT_URL"] = aws_endpoint.url
+    if aws_endpoint.is_local_engine:
+        env |= {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+    started = [
+        start_replica(env, tmp_path_factory.mktemp(name)) for name in ("replica_a", "replica_b")
+    ]
+    try:
+        for proc, url in started:
+            wait_ready(url, proc)
+        clients = [httpx.Client(base_url=url, timeout=60) for _, url in started]
+        yield clients[0], clients[1]
+        for client in clients:
+            client.close()
+    finally:
+        for proc, _ in started:
+            proc.terminate()
+        for proc, _ in started:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        registry.client.delete_table(TableName=registry.table)
+
+
+def test_both_start_with_the_one_bundled_data_set(
+    replicas: tuple[httpx.Client, httpx.Client],
+) -> None:
+    a, b = replicas
+    assert [d["id"] for d in a.get("/api/datasets").json()][:1] == [0]
+    assert a.get("/api/datasets/0").json() == b.get("/api/datasets/0").json()
+
+
+def test_a_data_set_uploaded_on_one_is_listed_and_read_by_the_other(
+    replicas: tuple[httpx.Client, httpx.Client],
+) -> None:
+    a, b = replicas
+    first = a.post("/api/datasets", files={"file": ("one.csv", bundled_csv())})
+    second = b.post("/api/datasets", files={"file": ("two.csv", bundled_csv())})
+    assert first.status_code == second.status_code == 201, (first.text, second.text)
+    one, two = first.json()["id"], second.json()["id"]
+    assert one != two and 0 not in (one, two)  # one counter for both replicas
+    assert {one, two} <= {d["id"] for d in b.get("/api/datasets").json()}
+    assert a.get("/api/datasets").json() == b.get("/api/datasets").json()
+    rows = b.get(f"/api/datasets/{one}/rows", params={"limit": 3}).json()
+    assert rows["total"] == first.json()["rows"] and len(rows["rows"]) == 3
+    assert b.delete(f"/api/datasets/{one}").status_code == 204
+    assert a.get(f"/api/datasets/{one}").status_code == 404
+    assert a.get(f"/api/datasets/{one}/rows").status_code == 404  # its cached frame is not used
+
+
+def wait_trained(client: httpx.Client, model_id: int, version: int) -> dict[str, Any]:
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        model = client.get(f"/api/models/{model_id}").json()
+        if model["status"] == "failed":
+            raise AssertionError(model)
+        if model["status"] == "ready" and model["latest_version"] == version:
+            return model
+        time.sleep(0.3)
+    raise AssertionError(f"model {model_id} version {version} not trained in time")
+
+
+def test_versions_and_promotion_are_seen_by_both_at_once(
+    replicas: tuple[httpx.Client, httpx.Client],
+) -> None:
+    a, b = replicas
+    created = a.post("/api/models", json={"dataset_id": 0, "epochs": 2, "seed": 1})
+    assert created.status_code == 202, created.text
+    mid = created.json()["id"]
+    assert wait_trained(b, mid, 1)["promoted_version"] == 1  # trained on a, seen on b
+    again = b.post(f"/api/models/{mid}/train", json={"dataset_id": 0, "epochs": 2})
+    assert again.status_code == 202, again.text
+    assert wait_trained(a, mid, 2)["promoted_version"] == 2  # trained on b, seen on a
+    assert (
+        a.get(f"/api/models/{mid}/versions").json() == b.get(f"/api/models/{mid}/versions").json()
+    )
+    first_row = bundled_csv().decode().splitlines()[1].split(",")[1:]
+    row = {"values": [float(v) for v in first_row]}
+    assert a.post(f"/api/models/{mid}/score", json=row).json()["version"] == 2
+
+    rollback = a.post(
+        f"/api/models/{mid}/promote", json={"version": 1, "force": True, "reviewer": "t"}
+    )
+    assert rollback.status_code == 200, rollback.text
+    listing = b.get(f"/api/models/{mid}/versions").json()
+    assert listing["promoted_version"] == 1 and listing["promotions"][-1]["forced"] is True
+    assert b.post(f"/api/models/{mid}/score", json=row).json()["version"] == 1
+    assert b.delete(f"/api/models/{mid}").status_code == 204
+    assert a.get(f"/api/models/{mid}").status_code == 404
+    assert a.post(f"/api/models/{mid}/score", json=row).status_code == 404
