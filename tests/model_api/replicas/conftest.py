@@ -78,6 +78,7 @@ def spawn(aws_endpoint: Any, provisioned_tables: dict[str, str], tmp_path: Path)
         "IRIS_SCORE_TABLE": provisioned_tables["score"],
         "IRIS_RETRAIN_TABLE": provisioned_tables["retrain"],
         "IRIS_REGISTRY_TABLE": provisioned_tables["registry"],
+        "IRIS_OBJECT_STORE": (tmp_path / "objects").as_uri(),  # shared, as the registry is
         "IRIS_LEASE_SECONDS": str(LEASE_SECONDS),
         "IRIS_MAX_EPOCHS": "60",
         "IRIS_ALLOWED_HOSTS": "127.0.0.1,localhost",
