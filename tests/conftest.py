@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -78,7 +79,8 @@ def fresh_registry_table(aws_endpoint: Any) -> Iterator[Any]:
 
 @pytest.fixture(scope="session", autouse=True)
 def _registry_per_app() -> Iterator[None]:
-    """Every model_api app a test builds without naming a registry table gets a fresh one.
+    """Every model_api app a test builds without naming a registry table gets a fresh one (one
+    per data directory: an app built again on the same one finds its state, as after a restart).
 
     model_api keeps its metadata in a DynamoDB table (``IRIS_REGISTRY_TABLE``); tests that do not
     set one (most build the app on a temporary data directory) would otherwise share
@@ -94,13 +96,19 @@ def _registry_per_app() -> Iterator[None]:
     real = deps.open_registry
     made: list[Any] = []  # removed at the end where they outlive the session (not in memory)
 
+    by_data_dir: dict[tuple[str, str | None], Any] = {}
+
     def fresh(settings: Any) -> Any:
         if settings.registry_table != DEFAULT_REGISTRY:
             return real(settings)
-        registry = fresh_registry(settings.aws_endpoint_url, settings.aws_region)
-        if registry.client.meta.endpoint_url != _shared.get("url"):
-            made.append(registry)
-        return registry
+        # one table per data directory: an app built again on it is a restart of the same service
+        key = (str(Path(settings.data_dir).resolve()), settings.aws_endpoint_url)
+        if key not in by_data_dir:
+            registry = fresh_registry(settings.aws_endpoint_url, settings.aws_region)
+            if registry.client.meta.endpoint_url != _shared.get("url"):
+                made.append(registry)
+            by_data_dir[key] = registry
+        return by_data_dir[key]
 
     deps.open_registry = fresh
     try:

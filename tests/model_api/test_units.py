@@ -119,6 +119,7 @@ def test_flip_labels_changes_exactly_the_share_asked_to_another_class() -> None:
 def test_a_job_cut_off_by_a_restart_is_reported_failed(
     tmp_path: Path, fresh_registry_table: Any
 ) -> None:
+    from model_api.core.documents import get_doc, put_doc
     from model_api.core.objects import ObjectStore
     from model_api.datasets.store import DatasetStore
     from model_api.models.queue import TrainingQueue
@@ -134,8 +135,9 @@ def test_a_job_cut_off_by_a_restart_is_reported_failed(
     record, future = trainer.create(ModelCreate(dataset_id=0, epochs=1))
     future.result(timeout=300)
     queue.shutdown()
-    stale = registry.get("model", sort_key(record["id"]))
-    registry.put("model", sort_key(record["id"]), {**stale, "status": "training"})  # died mid-job
+    key = sort_key(record["id"])
+    stale = get_doc(registry, "model", key)
+    put_doc(registry, "model", key, {**stale, "status": "training"})  # as if it died mid-job
 
     again = ModelStore(registry, objects)
     again.interrupted()  # what a start does
