@@ -137,7 +137,9 @@ def test_a_job_cut_off_by_a_restart_is_reported_failed(
     queue.shutdown()
     key = sort_key(record["id"])
     stale = get_doc(registry, "model", key)
-    put_doc(registry, "model", key, {**stale, "status": "training"})  # as if it died mid-job
+    # as if it died mid-job, in a record without a claimable job (those are trained again by
+    # whichever replica claims them: tests/model_api/replicas/test_training_claims.py)
+    put_doc(registry, "model", key, {**stale, "status": "training", "job": None})
 
     again = ModelStore(registry, objects)
     again.interrupted()  # what a start does
