@@ -31,11 +31,12 @@ PAGER_HEIGHT = 48
 # Numbers with four significant digits, trailing zeros trimmed (161.8, 0.25, 1.234e+4).
 NUMBER_FORMAT = {"function": "params.value == null ? '' : d3.format('.4~g')(params.value)"}
 
-# One look: AG Grid's Quartz theme in the dashboard's font, Flatly's header grey, zebra rows.
+# One look: AG Grid's Quartz theme in the dashboard's font, Flatly's header grey, zebra rows. One
+# theme object for every grid of a page (built by the first): AG Grid styles a theme once.
 THEME = {
-    "function": "themeQuartz.withParams({fontFamily: 'inherit', fontSize: 13, "
-    "headerBackgroundColor: '#ecf0f1', headerFontWeight: 700, oddRowBackgroundColor: '#f8f9fa', "
-    "wrapperBorderRadius: 6, spacing: 6})"
+    "function": "window.irisGridTheme = window.irisGridTheme || themeQuartz.withParams({"
+    "fontFamily: 'inherit', fontSize: 13, headerBackgroundColor: '#ecf0f1', "
+    "headerFontWeight: 700, oddRowBackgroundColor: '#f8f9fa', wrapperBorderRadius: 6, spacing: 6})"
 }
 
 # The product's colours for conditional rows and cells (Flatly's danger red, success green...).
