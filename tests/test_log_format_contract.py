@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -62,6 +63,16 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env | {"IRIS_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"} | extra
 
 
+def _aws(aws_endpoint: Any) -> dict[str, str]:
+    """The standard AWS variables for a child process on the test endpoint."""
+    env = {"AWS_DEFAULT_REGION": aws_endpoint.region}
+    if aws_endpoint.url:
+        env["AWS_ENDPOINT_URL"] = aws_endpoint.url
+    if aws_endpoint.is_local_engine:
+        env |= {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+    return env
+
+
 @pytest.mark.parametrize(
     ("module", "service", "port_var", "path"),
     [
@@ -70,10 +81,13 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     ],
 )
 def test_http_services_log_json_with_the_request_id(
-    module: str, service: str, port_var: str, path: str, tmp_path: Path
+    module: str, service: str, port_var: str, path: str, tmp_path: Path, request: Any
 ) -> None:
     port = free_port()
     env = _env(tmp_path, **{port_var: str(port), "IRIS_SCORELOG_ENABLED": "false"})
+    if module == "model_api":  # its state lives in the registry table: give it one
+        env |= _aws(request.getfixturevalue("aws_endpoint"))
+        env["IRIS_REGISTRY_TABLE"] = request.getfixturevalue("provisioned_tables")["registry"]
     text = _run_and_ask(
         [sys.executable, "-m", module], env, f"http://127.0.0.1:{port}{path}", tmp_path
     )
@@ -89,12 +103,8 @@ def test_stream_runner_logs_the_same_format(aws_endpoint, provisioned_tables, tm
         tmp_path,
         IRIS_SCORE_TABLE=provisioned_tables["score"],
         IRIS_RETRAIN_TABLE=provisioned_tables["retrain"],
-        AWS_DEFAULT_REGION=aws_endpoint.region,
+        **_aws(aws_endpoint),
     )
-    if aws_endpoint.url:
-        env["AWS_ENDPOINT_URL"] = aws_endpoint.url
-    if aws_endpoint.is_local_engine:
-        env |= {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
     out_path = tmp_path / "runner.log"
     with open(out_path, "w") as out:
         proc = subprocess.Popen(

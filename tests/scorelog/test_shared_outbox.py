@@ -76,11 +76,14 @@ async def test_a_run_whose_writer_stopped_is_finished_by_another_replica(
     b = replica(tmp_path / "b", tables, aws_env, "replica-b")
     await b.start()
     try:
-        for _ in range(300):  # a's lease expires (1.5 s), b adopts the run and writes it
-            if b.status(run.run_id)["state"] == "complete":
+        # a's lease expires (1.5 s), b adopts the run and writes it (slow on a loaded machine,
+        # late in a session's DynamoDB Local: up to 3 min)
+        deadline = asyncio.get_running_loop().time() + 180
+        while b.status(run.run_id)["state"] != "complete":
+            if asyncio.get_running_loop().time() > deadline:
                 break
             await asyncio.sleep(0.2)
-        assert b.status(run.run_id)["written"] == 3_000
+        assert b.status(run.run_id)["written"] == 3_000, b.status(run.run_id)
         for _ in range(50):  # b drops the stage at its next heartbeat
             if staged(registry, run.run_id) == (None, [], None):
                 break
