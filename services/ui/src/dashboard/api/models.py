@@ -2,7 +2,8 @@
 
 ``TypedDict``s, not classes: the JSON stays the plain dicts the pages pass to Dash (stores, grid
 rows), and the type checker still knows every field. Field names follow model_api's response
-schemas (``model_api/*/schemas.py``); the API may add fields, so none is relied on beyond these.
+schemas (``model_api/*/schemas.py``), checked against its OpenAPI document by
+``tests/ui/test_ui_api_types.py``; the API may add fields, so none is relied on beyond these.
 """
 
 from __future__ import annotations
