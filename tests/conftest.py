@@ -152,9 +152,7 @@ def aws_endpoint() -> Iterator[AwsEndpoint]:
     yield AwsEndpoint(url=_local_dynamodb(), region=region, is_local_engine=True)
 
 
-@pytest.fixture
-def aws_env(aws_endpoint: AwsEndpoint, monkeypatch: pytest.MonkeyPatch) -> AwsEndpoint:
-    """Point the standard AWS variables at the test endpoint for code that reads them."""
+def _point_env(monkeypatch: pytest.MonkeyPatch, aws_endpoint: AwsEndpoint) -> AwsEndpoint:
     if aws_endpoint.url:
         monkeypatch.setenv("AWS_ENDPOINT_URL", aws_endpoint.url)
     monkeypatch.setenv("AWS_DEFAULT_REGION", aws_endpoint.region)
@@ -165,8 +163,12 @@ def aws_env(aws_endpoint: AwsEndpoint, monkeypatch: pytest.MonkeyPatch) -> AwsEn
 
 
 @pytest.fixture
-def table_names() -> dict[str, str]:
-    """Unique table names per test, so tests never share state on a shared endpoint."""
+def aws_env(aws_endpoint: AwsEndpoint, monkeypatch: pytest.MonkeyPatch) -> AwsEndpoint:
+    """Point the standard AWS variables at the test endpoint for code that reads them."""
+    return _point_env(monkeypatch, aws_endpoint)
+
+
+def _unique_table_names() -> dict[str, str]:
     suffix = uuid.uuid4().hex[:8]
     return {
         "score": f"IrisExtended-t{suffix}",
@@ -176,8 +178,18 @@ def table_names() -> dict[str, str]:
 
 
 @pytest.fixture
+def table_names() -> dict[str, str]:
+    """Unique table names per test, so tests never share state on a shared endpoint."""
+    return _unique_table_names()
+
+
+@pytest.fixture
 def infra_settings(aws_endpoint: AwsEndpoint, table_names: dict[str, str]) -> InfraSettings:
     """Provisioning settings for this test's tables on the test endpoint."""
+    return _infra_settings(aws_endpoint, table_names)
+
+
+def _infra_settings(aws_endpoint: AwsEndpoint, table_names: dict[str, str]) -> InfraSettings:
     return InfraSettings(
         aws_endpoint_url=aws_endpoint.url,
         aws_region=aws_endpoint.region,
@@ -191,6 +203,10 @@ def infra_settings(aws_endpoint: AwsEndpoint, table_names: dict[str, str]) -> In
 @pytest.fixture
 def infra_clients(aws_endpoint: AwsEndpoint, infra_settings: InfraSettings) -> AwsClients:
     """Provisioning clients: dummy credentials for the local engine, the standard chain else."""
+    return _infra_clients(aws_endpoint, infra_settings)
+
+
+def _infra_clients(aws_endpoint: AwsEndpoint, infra_settings: InfraSettings) -> AwsClients:
     return make_clients(infra_settings, LOCAL_CREDENTIALS if aws_endpoint.is_local_engine else None)
 
 
@@ -207,6 +223,22 @@ def provisioned_tables(
     provision_up(infra_settings, with_lambda=False, clients=infra_clients)
     yield table_names
     provision_down(infra_settings, with_lambda=False, clients=infra_clients)
+
+
+@pytest.fixture(scope="module")
+def module_aws_tables(aws_endpoint: AwsEndpoint) -> Iterator[dict[str, str]]:
+    """``provisioned_tables`` (with ``aws_env``'s variables) shared by one test module: for
+    modules whose tests share an expensive start (a trained model) but keep their own runs."""
+    names = _unique_table_names()
+    settings = _infra_settings(aws_endpoint, names)
+    clients = _infra_clients(aws_endpoint, settings)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _point_env(monkeypatch, aws_endpoint)
+        provision_up(settings, with_lambda=False, clients=clients)
+        try:
+            yield names
+        finally:
+            provision_down(settings, with_lambda=False, clients=clients)
 
 
 StreamReader = Callable[..., list[dict[str, Any]]]

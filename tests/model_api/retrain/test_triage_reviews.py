@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,25 +19,36 @@ from tests.support import bundled, model_api_kit, retrain_kit
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-@pytest.fixture
-def loop(
-    aws_env: Any, provisioned_tables: dict[str, str], tmp_path: Path
-) -> Iterator[dict[str, Any]]:
-    with retrain_kit.api_on_tables(aws_env, provisioned_tables, tmp_path) as (api, ddb):
+@pytest.fixture(scope="module")
+def trained(
+    aws_endpoint: Any, module_aws_tables: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Any, Any, dict[str, Any]]]:
+    """model_api and one trained model, shared by this module's tests (training is the slow
+    part); every test batch-tests it anew, so each works on a run and candidates of its own."""
+    data_dir = tmp_path_factory.mktemp("triage")
+    with retrain_kit.api_on_tables(aws_endpoint, module_aws_tables, data_dir) as (api, ddb):
         model = api.post("/api/models", json={"dataset_id": 0, "seed": 7}).json()
         model = model_api_kit.wait_for_model(api, model["id"])
         assert model["status"] == "ready", model["error"]
-        r = api.post(
-            f"/api/models/{model['id']}/tests",
-            json={"dataset_id": 0, "flip_fraction": 0.1, "seed": 11},
-        )
-        run = r.json()
-        retrain_kit.wait_logged(api, run["run_id"])
-        seen = retrain_kit.flag_run(
-            ddb, provisioned_tables["score"], provisioned_tables["retrain"], run["run_id"]
-        )
-        assert seen == run["rows"] == 1200
-        yield {"api": api, "run": run, "model": model, "ddb": ddb, "tables": provisioned_tables}
+        yield api, ddb, model
+
+
+@pytest.fixture
+def loop(
+    trained: tuple[Any, Any, dict[str, Any]], module_aws_tables: dict[str, str]
+) -> dict[str, Any]:
+    api, ddb, model = trained
+    r = api.post(
+        f"/api/models/{model['id']}/tests",
+        json={"dataset_id": 0, "flip_fraction": 0.1, "seed": 11},
+    )
+    run = r.json()
+    retrain_kit.wait_logged(api, run["run_id"])
+    seen = retrain_kit.flag_run(
+        ddb, module_aws_tables["score"], module_aws_tables["retrain"], run["run_id"]
+    )
+    assert seen == run["rows"] == 1200
+    return {"api": api, "run": run, "model": model, "ddb": ddb, "tables": module_aws_tables}
 
 
 def stored(loop: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
