@@ -5,18 +5,16 @@ every replica: ``scorelog.shared``) and returns; the background writer sends the
 BatchWriteItem and keeps them until DynamoDB accepted them, across endpoint outages and process
 restarts, and any replica finishes a run whose writer has stopped. ``status`` reports per-run
 counts for the TestRun's ``logging`` field. One long-lived aioboto3 client serves the writer and
-the read API.
+the read API. Whether a run is taken at all is ``scorelog.admission``'s rule; its refusals are
+re-exported here, where callers of ``submit`` catch them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import json
 import logging
-import math
-import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,6 +23,8 @@ from typing import Any, TypeVar
 import aioboto3
 from aiobotocore.config import AioConfig
 
+from model_api.scorelog import admission
+from model_api.scorelog.admission import RunTooLarge, ScoreLogBusy, ScoreLogFull  # noqa: F401
 from model_api.scorelog.batch import Backoff
 from model_api.scorelog.items import RunInfo, ScoredRow, build_items
 from model_api.scorelog.outbox import Outbox
@@ -44,41 +44,8 @@ COMPLETE = "complete"  # every record written
 FAILED = "failed"  # nothing pending, but some records were rejected permanently
 
 
-WRITE_RATE = 500  # records/s the writer sustains at least (650-850 measured): for Retry-After
-
-
 class ScoreLogClosed(RuntimeError):
     """``submit`` after ``stop``."""
-
-
-class ScoreLogFull(RuntimeError):
-    """The outbox could not store a run because the disk (or quota) is full; nothing stored."""
-
-
-class ScoreLogBusy(RuntimeError):
-    """Taking the run would put more than ``max_pending`` records in the outbox; nothing stored.
-
-    ``retry_after`` estimates the seconds until the writer has made room for it.
-    """
-
-    def __init__(self, pending: int, incoming: int, limit: int) -> None:
-        super().__init__(
-            f"{pending} score log records are still pending; {incoming} more would exceed the "
-            f"limit of {limit}"
-        )
-        self.pending, self.incoming, self.limit = pending, incoming, limit
-        self.retry_after = min(300, max(1, math.ceil((pending + incoming - limit) / WRITE_RATE)))
-
-
-class RunTooLarge(ValueError):
-    """A run with more records than ``max_pending``: it could never be accepted."""
-
-
-def _disk_full(exc: BaseException) -> bool:
-    if isinstance(exc, sqlite3.OperationalError):
-        code = getattr(exc, "sqlite_errorcode", None)
-        return code == sqlite3.SQLITE_FULL or "disk is full" in str(exc)
-    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 class ScoreLog:
@@ -234,24 +201,10 @@ class ScoreLog:
     def _store(self, run: RunInfo, rows: Sequence[ScoredRow]) -> None:
         items = build_items(run, rows)
         encoded = [(position, json.dumps(item, separators=(",", ":"))) for position, item in items]
-        if self.max_pending is not None:
-            # Checked on the outbox's one writing thread, so no other submit slips in between.
-            if len(encoded) > self.max_pending:
-                raise RunTooLarge(
-                    f"a run of {len(encoded)} records exceeds the score log's limit of "
-                    f"{self.max_pending} pending records"
-                )
-            pending = self._outbox.pending_total()
-            if pending + len(encoded) > self.max_pending:
-                raise ScoreLogBusy(pending, len(encoded), self.max_pending)
-        try:
-            self._outbox.add_run(str(run.run_id), encoded)
-        except (sqlite3.OperationalError, OSError) as exc:
-            if _disk_full(exc):
-                raise ScoreLogFull(f"the score log cannot store the run: {exc}") from exc
-            raise
+        run_id = str(run.run_id)
+        admission.admit(self._outbox, run_id, encoded, self.max_pending)  # or raises: none stored
         if self._steward is not None:  # staged for every replica before the response
-            self._steward.accepted(str(run.run_id), encoded)
+            self._steward.accepted(run_id, encoded)
 
     def status(self, run_id: str) -> dict[str, Any]:
         """``{total, written, pending, failed, state}`` of a run (state: see the constants)."""
