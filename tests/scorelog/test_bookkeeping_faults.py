@@ -17,7 +17,7 @@ import pytest
 from model_api.scorelog.outbox import Outbox
 from model_api.scorelog.service import RunTooLarge, ScoreLog, ScoreLogBusy, ScoreLogFull
 
-from tests.support.scorelog_kit import Run, count_items, scan_keys, score_log, scored_rows
+from tests.support.scorelog_kit import Run, count_items, running, scan_keys, score_log, scored_rows
 
 pytestmark = pytest.mark.integration
 
@@ -54,13 +54,10 @@ async def test_a_failed_outbox_update_is_retried_and_the_run_completes(
     rows = scored_rows(625)
     if method == "mark_failed":  # one item DynamoDB rejects for good, so mark_failed is needed
         rows[7].row["elevation"] = "x" * 500_000  # larger than DynamoDB's 400 KB item limit
-    await log.start()
-    try:
+    async with running(log):
         await log.submit(run, rows)
         assert await log.wait_idle(run.run_id, timeout=120), log.status(run.run_id)
         status = log.status(run.run_id)
-    finally:
-        await log.stop()
     assert flaky.calls["failed"] == 3 and flaky.calls["ok"] >= 1  # the fault did happen
     bad = 1 if method == "mark_failed" else 0
     expected_state = "failed" if bad else "complete"
@@ -99,12 +96,9 @@ async def test_a_full_disk_on_submit_stores_nothing(
         await log.submit(run, scored_rows(3))
     outbox._db.execute("PRAGMA max_page_count = 1073741823")  # room again: the same run goes in
     await log.submit(run, scored_rows(400))
-    await log.start()
-    try:
+    async with running(log):
         assert await log.wait_idle(timeout=120)
         assert log.status(run.run_id)["state"] == "complete"
-    finally:
-        await log.stop()
     assert count_items(ddb, tables["score"]) == 405
 
 
@@ -123,12 +117,9 @@ async def test_pending_records_are_bounded(
     with pytest.raises(RunTooLarge):
         await log.submit(second, scored_rows(101))
     await log.submit(second, scored_rows(40))  # exactly at the bound is accepted
-    await log.start()
-    try:
+    async with running(log):
         assert await log.wait_idle(timeout=120)
         third = Run(run_id="20261201T000000000Z-0005")
         await log.submit(third, scored_rows(100))  # room again once written
         assert await log.wait_idle(timeout=120)
-    finally:
-        await log.stop()
     assert count_items(ddb, tables["score"]) == 200

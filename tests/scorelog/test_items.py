@@ -14,7 +14,7 @@ from model_api.scorelog.items import RecordError, build_item, build_items, plain
 from tests.support.bundled import bundled_rows
 from tests.support.scorelog_kit import CLASSES, Row, Run
 
-SEED_PREFIX = "{'species': 'setosa', 'elevation': 161.8, 'soil_type': 0, 'sepal_length': 5.16, "
+COURSE_PREFIX = "{'species': 'setosa', 'elevation': 161.8, 'soil_type': 0, 'sepal_length': 5.16, "
 
 
 def first_row_item() -> dict:
@@ -28,10 +28,10 @@ def first_row_item() -> dict:
     return build_item(run, Row(42, row, "setosa", [0.9876, 0.0100, 0.0024]))
 
 
-def test_first_bundled_row_gives_the_seed_features_string() -> None:
+def test_first_bundled_row_gives_the_course_features_string() -> None:
     item = first_row_item()
     features = item["Features"]["S"]
-    assert features.startswith(SEED_PREFIX)
+    assert features.startswith(COURSE_PREFIX)
     assert features.endswith("'area_ratios': 41.265478424015015}")
     parsed = ast.literal_eval(features)
     assert parsed == bundled_rows()[0]
@@ -76,7 +76,7 @@ def test_numpy_values_are_written_as_plain_python() -> None:
     run = Run(run_id="r-1")
     item = build_item(run, Row(0, row, np.str_("versicolor"), list(np.array([0.1, 0.7, 0.2]))))
     assert "np." not in item["Features"]["S"]
-    assert item["Features"]["S"].startswith(SEED_PREFIX)
+    assert item["Features"]["S"].startswith(COURSE_PREFIX)
     assert item["Class"]["S"] == "versicolor"
     assert item["Actual"]["S"] == "setosa"
     assert float(item["Probability"]["S"]) == pytest.approx(0.7)

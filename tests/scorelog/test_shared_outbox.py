@@ -58,6 +58,20 @@ def staged(registry: Registry, run_id: str) -> tuple[Any, list[str], Any]:
     )
 
 
+NOTHING_STAGED: tuple[Any, list[str], Any] = (None, [], None)
+
+
+async def stage_once_dropped(
+    registry: Registry, run_id: str, interval: float
+) -> tuple[Any, list[str], Any]:
+    """The run's stage after polling (50 times) for it to be dropped, as the check sees it."""
+    for _ in range(50):
+        if staged(registry, run_id) == NOTHING_STAGED:
+            break
+        await asyncio.sleep(interval)
+    return staged(registry, run_id)
+
+
 async def test_a_run_whose_writer_stopped_is_finished_by_another_replica(
     tmp_path: Path, tables: dict[str, str], aws_env: Any, ddb: Any
 ) -> None:
@@ -84,11 +98,8 @@ async def test_a_run_whose_writer_stopped_is_finished_by_another_replica(
                 break
             await asyncio.sleep(0.2)
         assert b.status(run.run_id)["written"] == 3_000, b.status(run.run_id)
-        for _ in range(50):  # b drops the stage at its next heartbeat
-            if staged(registry, run.run_id) == (None, [], None):
-                break
-            await asyncio.sleep(0.2)
-        assert staged(registry, run.run_id) == (None, [], None)
+        # b drops the stage at its next heartbeat
+        assert await stage_once_dropped(registry, run.run_id, 0.2) == NOTHING_STAGED
     finally:
         await b.stop()
     expected = dict(build_items(run, rows))
@@ -110,11 +121,7 @@ async def test_a_finished_run_leaves_nothing_staged(
         await log.submit(run, scored_rows(100))
         assert staged(registry, run.run_id)[0] is not None  # staged before submit returned
         assert await log.wait_idle(run.run_id, timeout=60)
-        for _ in range(50):
-            if staged(registry, run.run_id) == (None, [], None):
-                break
-            await asyncio.sleep(0.1)
-        assert staged(registry, run.run_id) == (None, [], None)
+        assert await stage_once_dropped(registry, run.run_id, 0.1) == NOTHING_STAGED
     finally:
         await log.stop()
     assert len(run_items(ddb, tables["score"], run.run_id)) == 100

@@ -16,9 +16,8 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from model_api.runs.store import new_run_id
 from model_api.scorelog.items import build_items
-from model_api.scorelog.service import ScoreLog
 
-from tests.support.scorelog_kit import Run, scored_rows
+from tests.support.scorelog_kit import Run, running, score_log, scored_rows
 
 pytestmark = pytest.mark.integration
 
@@ -26,21 +25,12 @@ pytestmark = pytest.mark.integration
 async def test_stream_records_json_dump_as_a_course_lambda_does(
     tmp_path: Path, tables: dict[str, str], aws_env: Any, read_stream: Any
 ) -> None:
-    log = ScoreLog(
-        tmp_path / "var",
-        tables["score"],
-        retrain_table=tables["retrain"],
-        endpoint_url=aws_env.url,
-        region=aws_env.region,
-    )
-    await log.start()
-    try:
+    log = score_log(tmp_path, tables, aws_env)
+    async with running(log):
         run = Run(run_id=new_run_id(), model_id=12, dataset_id=3)
         rows = scored_rows(30)
         await log.submit(run, rows)
         assert await log.wait_idle(run.run_id, timeout=60)
-    finally:
-        await log.stop()
 
     def of_run(record: dict[str, Any]) -> bool:
         return record["dynamodb"]["Keys"]["partition_key"]["S"] == run.run_id

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -22,18 +23,18 @@ from model_api.scorelog.routes import router
 from model_api.scorelog.service import ScoreLog
 
 from tests.support.bundled import bundled_rows
-from tests.support.scorelog_kit import Run, create_score_table, scored_rows
+from tests.support.scorelog_kit import Run, create_score_table, score_log, scored_rows
 
 pytestmark = pytest.mark.integration
 
 
-def make_app(score_log: ScoreLog) -> FastAPI:
+def make_app(log: ScoreLog) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await score_log.start()
-        app.state.score_log = score_log
+        await log.start()
+        app.state.score_log = log
         yield
-        await score_log.stop()
+        await log.stop()
 
     app = FastAPI(lifespan=lifespan)
     install_error_handlers(app)
@@ -50,7 +51,7 @@ def put_all(ddb: Any, table: str, items: list[dict[str, Any]]) -> None:
 
 @pytest.fixture(scope="module")
 def module_tables(aws_endpoint: Any) -> Iterator[dict[str, str]]:
-    """Tables seeded once for this module (reads do not change them)."""
+    """Tables filled once for this module (reads do not change them)."""
     ddb = boto3.client("dynamodb", **aws_endpoint.client_kwargs())
     streams = boto3.client("dynamodbstreams", **aws_endpoint.client_kwargs())
     suffix = uuid.uuid4().hex[:8]
@@ -63,7 +64,7 @@ def module_tables(aws_endpoint: Any) -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def seeded(aws_endpoint: Any, module_tables: dict[str, str]) -> dict[str, Any]:
+def stocked(aws_endpoint: Any, module_tables: dict[str, str]) -> dict[str, Any]:
     """A 250-row run and a 3-row run of another model in the score table; flagged copies of
     some of their rows in the retrain table, as the flagger writes them."""
     ddb = boto3.client("dynamodb", **aws_endpoint.client_kwargs())
@@ -88,14 +89,7 @@ def seeded(aws_endpoint: Any, module_tables: dict[str, str]) -> dict[str, Any]:
 
 @pytest.fixture
 def api(tmp_path: Path, module_tables: dict[str, str], aws_env: Any) -> Iterator[TestClient]:
-    log = ScoreLog(
-        tmp_path / "var",
-        module_tables["score"],
-        retrain_table=module_tables["retrain"],
-        endpoint_url=aws_env.url,
-        region=aws_env.region,
-    )
-    with TestClient(make_app(log)) as client:
+    with TestClient(make_app(score_log(tmp_path, module_tables, aws_env))) as client:
         yield client
 
 
@@ -112,9 +106,9 @@ def all_pages(api: TestClient, url: str, **params: Any) -> list[list[dict[str, A
 
 
 def test_run_records_page_through_every_row_in_order(
-    api: TestClient, seeded: dict[str, Any]
+    api: TestClient, stocked: dict[str, Any]
 ) -> None:
-    run = seeded["big"]
+    run = stocked["big"]
     pages = all_pages(api, f"/api/runs/{run.run_id}/records", limit=100)
     assert [len(p) for p in pages[:3]] == [100, 100, 50]
     assert all(p == [] for p in pages[3:])  # at most one empty page after an exact boundary
@@ -131,14 +125,14 @@ def test_run_records_page_through_every_row_in_order(
     assert first["Class"] == first["Actual"] == "setosa"
 
 
-def test_unknown_run_is_an_empty_page(api: TestClient, seeded: dict[str, Any]) -> None:
+def test_unknown_run_is_an_empty_page(api: TestClient, stocked: dict[str, Any]) -> None:
     resp = api.get("/api/runs/20000101T000000000Z-0000/records")
     assert resp.status_code == 200
     assert resp.json() == {"items": [], "next_cursor": None}
 
 
-def test_retrain_by_run_by_model_and_all(api: TestClient, seeded: dict[str, Any]) -> None:
-    big, small = seeded["big"], seeded["small"]
+def test_retrain_by_run_by_model_and_all(api: TestClient, stocked: dict[str, Any]) -> None:
+    big, small = stocked["big"], stocked["small"]
     by_run = [i for p in all_pages(api, "/api/retrain", run_id=big.run_id, limit=3) for i in p]
     assert [i["position"] for i in by_run] == list(range(7))
     assert by_run[0]["reasons"] == ["low_confidence", "misclassified"]
@@ -161,16 +155,16 @@ def test_retrain_by_run_by_model_and_all(api: TestClient, seeded: dict[str, Any]
         base64.urlsafe_b64encode(b'{"partition_key": {"S": "x"}}').decode(),
     ],
 )
-def test_a_bad_cursor_is_a_400(api: TestClient, seeded: dict[str, Any], cursor: str) -> None:
-    resp = api.get(f"/api/runs/{seeded['big'].run_id}/records", params={"cursor": cursor})
+def test_a_bad_cursor_is_a_400(api: TestClient, stocked: dict[str, Any], cursor: str) -> None:
+    resp = api.get(f"/api/runs/{stocked['big'].run_id}/records", params={"cursor": cursor})
     assert resp.status_code == 400
     assert resp.json()["error"]["code"] == "invalid_cursor"
 
 
-def test_a_cursor_from_another_run_is_a_400(api: TestClient, seeded: dict[str, Any]) -> None:
-    first = api.get(f"/api/runs/{seeded['big'].run_id}/records", params={"limit": 5}).json()
+def test_a_cursor_from_another_run_is_a_400(api: TestClient, stocked: dict[str, Any]) -> None:
+    first = api.get(f"/api/runs/{stocked['big'].run_id}/records", params={"limit": 5}).json()
     resp = api.get(
-        f"/api/runs/{seeded['small'].run_id}/records", params={"cursor": first["next_cursor"]}
+        f"/api/runs/{stocked['small'].run_id}/records", params={"cursor": first["next_cursor"]}
     )
     assert resp.status_code == 400
     assert resp.json()["error"]["code"] == "invalid_cursor"
@@ -178,39 +172,33 @@ def test_a_cursor_from_another_run_is_a_400(api: TestClient, seeded: dict[str, A
 
 @pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 5000}, {"model_id": -1}])
 def test_bad_query_parameters_are_a_422(
-    api: TestClient, seeded: dict[str, Any], params: dict[str, Any]
+    api: TestClient, stocked: dict[str, Any], params: dict[str, Any]
 ) -> None:
     resp = api.get("/api/retrain", params=params)
     assert resp.status_code == 422
     assert resp.json()["error"]["code"] == "validation_error"
 
 
-def test_a_missing_table_is_a_503(tmp_path: Path, aws_env: Any) -> None:
-    log = ScoreLog(
-        tmp_path / "var",
-        "IrisExtended-missing",
-        retrain_table="IrisExtendedRetrain-missing",
-        endpoint_url=aws_env.url,
-        region=aws_env.region,
-    )
-    with TestClient(make_app(log)) as api:
-        resp = api.get("/api/retrain")
+@pytest.mark.parametrize(
+    ("where", "path", "code"),
+    [
+        ("missing tables", "/api/retrain", "table_not_found"),
+        ("nothing listening", "/api/runs/some-run/records", "aws_unavailable"),
+    ],
+)
+def test_an_aws_side_that_cannot_answer_is_a_503(
+    tmp_path: Path, aws_env: Any, where: str, path: str, code: str
+) -> None:
+    if where == "missing tables":
+        tables = {"score": "IrisExtended-missing", "retrain": "IrisExtendedRetrain-missing"}
+        endpoint = aws_env
+    else:  # the default names, at a port nothing listens on
+        tables = {"score": "IrisExtended", "retrain": "IrisExtendedRetrain"}
+        endpoint = SimpleNamespace(url=f"http://127.0.0.1:{free_port()}", region="us-east-1")
+    with TestClient(make_app(score_log(tmp_path, tables, endpoint))) as api:
+        resp = api.get(path)
     assert resp.status_code == 503
-    assert resp.json()["error"]["code"] == "table_not_found"
-
-
-def test_an_unreachable_endpoint_is_a_503(tmp_path: Path, aws_env: Any) -> None:
-    log = ScoreLog(
-        tmp_path / "var",
-        "IrisExtended",
-        retrain_table="IrisExtendedRetrain",
-        endpoint_url=f"http://127.0.0.1:{free_port()}",  # nothing listens there
-        region="us-east-1",
-    )
-    with TestClient(make_app(log)) as api:
-        resp = api.get("/api/runs/some-run/records")
-    assert resp.status_code == 503
-    assert resp.json()["error"]["code"] == "aws_unavailable"
+    assert resp.json()["error"]["code"] == code
     assert set(resp.json()["error"]) == {"code", "message", "details"}
 
 

@@ -13,7 +13,7 @@ from model_api.scorelog.items import build_items
 from model_api.scorelog.outbox import RunAlreadySubmitted
 from model_api.scorelog.service import ScoreLog
 
-from tests.support.scorelog_kit import Run, count_items, scan_keys, score_log, scored_rows
+from tests.support.scorelog_kit import Run, count_items, running, scan_keys, score_log, scored_rows
 
 pytestmark = pytest.mark.integration
 
@@ -22,8 +22,7 @@ async def test_every_record_arrives_exactly_as_built(
     tmp_path: Path, tables: dict[str, str], aws_env: Any, ddb: Any
 ) -> None:
     log = score_log(tmp_path, tables, aws_env)
-    await log.start()
-    try:
+    async with running(log):
         run = Run(run_id=new_run_id(), model_id=5, dataset_id=2)
         rows = scored_rows(60)
         status = await log.submit(run, rows)
@@ -37,8 +36,6 @@ async def test_every_record_arrives_exactly_as_built(
             "failed": 0,
             "state": "complete",
         }
-    finally:
-        await log.stop()
     expected = dict(build_items(run, rows))
     got = ddb.query(
         TableName=tables["score"],
@@ -55,15 +52,12 @@ async def test_runs_submitted_one_after_another_are_all_written(
     tmp_path: Path, tables: dict[str, str], aws_env: Any, ddb: Any
 ) -> None:
     log = score_log(tmp_path, tables, aws_env)
-    await log.start()
-    try:
+    async with running(log):
         runs = [Run(run_id=new_run_id()) for _ in range(3)]
         for run in runs:  # each after the previous one drained (the outbox is empty between)
             await log.submit(run, scored_rows(40))
             assert await log.wait_idle(run.run_id, timeout=60)
             assert log.status(run.run_id)["state"] == "complete"
-    finally:
-        await log.stop()
     assert count_items(ddb, tables["score"]) == 120
 
 
@@ -75,14 +69,11 @@ async def test_two_runs_in_the_same_millisecond_do_not_collide(
     assert runs[0].run_id != runs[1].run_id
     assert runs[0].run_id[:19] == runs[1].run_id[:19]  # same millisecond stamp
     log = score_log(tmp_path, tables, aws_env)
-    await log.start()
-    try:
+    async with running(log):
         await asyncio.gather(*(log.submit(run, scored_rows(30)) for run in runs))
         assert await log.wait_idle(timeout=60)
         with pytest.raises(RunAlreadySubmitted):
             await log.submit(runs[0], scored_rows(3))
-    finally:
-        await log.stop()
     keys = scan_keys(ddb, tables["score"])
     assert len(keys) == len(set(keys)) == 60
     assert {pk for pk, _ in keys} == {r.run_id for r in runs}
@@ -131,14 +122,11 @@ async def test_rejected_items_are_failed_with_the_reason_and_the_rest_written(
     rows = scored_rows(30)
     rows[7].row["notes"] = "x" * 410_000  # over DynamoDB's 400 KB item limit: never writable
     log = score_log(tmp_path, tables, aws_env)
-    await log.start()
-    try:
+    async with running(log):
         await log.submit(run, rows)
         assert await log.wait_idle(run.run_id, timeout=60)
         status = log.status(run.run_id)
         failures = log.failures(run.run_id)
-    finally:
-        await log.stop()
     assert status == {"total": 30, "written": 29, "pending": 0, "failed": 1, "state": "failed"}
     assert [f["position"] for f in failures] == [7]
     assert "ValidationException" in str(failures[0]["error"])

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,6 +106,16 @@ def score_item(
     return build_item(
         Run(run_id, model_id=0, created_at=created_at), Row(row, features, predicted, probs)
     )
+
+
+@asynccontextmanager
+async def running(log: ScoreLog) -> AsyncIterator[ScoreLog]:
+    """The log's writer started for the block, and stopped however the block ends."""
+    await log.start()
+    try:
+        yield log
+    finally:
+        await log.stop()
 
 
 def score_log(tmp_path: Path, tables: dict[str, str], aws: Any, **kwargs: Any) -> ScoreLog:
