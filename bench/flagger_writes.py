@@ -65,7 +65,7 @@ def _items(event: dict[str, Any]) -> list[dict[str, Any]]:
 def ways(ddb: Any) -> dict[str, Callable[[dict[str, Any]], None]]:
     handler = Flagger(FlaggerConfig(retrain_table=RETRAIN, threshold=0.9), ddb)
 
-    def seed_put(event: dict[str, Any]) -> None:
+    def course_put(event: dict[str, Any]) -> None:
         for item in _items(event):
             ddb.put_item(TableName=RETRAIN, Item=item)
 
@@ -84,7 +84,7 @@ def ways(ddb: Any) -> dict[str, Callable[[dict[str, Any]], None]]:
         assert handler.handle(event, None) == {"batchItemFailures": []}
 
     return {
-        "seed: PutItem per record": seed_put,
+        "course: PutItem per record": course_put,
         "before: BatchWriteItem (wiped reviews)": batch_write,
         "this, new records (1 transaction)": this,
         f"this, redelivered (UpdateItem x {WRITE_THREADS})": this,

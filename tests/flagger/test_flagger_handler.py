@@ -94,8 +94,8 @@ def outcomes(lines: list[dict[str, Any]]) -> Counter[str]:
     return total
 
 
-def test_seed_string_records_flag_misclassified_and_low_confidence(flagger, moto_ddb):
-    event = load_event("insert_seed_strings.json")
+def test_course_string_records_flag_misclassified_and_low_confidence(flagger, moto_ddb):
+    event = load_event("insert_course_strings.json")
     result = flagger.handle(event, None)
     assert result == {"batchItemFailures": []}
     items = retrain_items(moto_ddb)
@@ -106,7 +106,7 @@ def test_seed_string_records_flag_misclassified_and_low_confidence(flagger, moto
 
 
 def test_retrain_item_copies_the_source_and_says_why_and_when(flagger, moto_ddb):
-    event = load_event("insert_seed_strings.json")
+    event = load_event("insert_course_strings.json")
     before = datetime.now(UTC)
     flagger.handle(event, None)
     item = retrain_items(moto_ddb)[row(1)]
@@ -271,7 +271,7 @@ def test_redelivered_batch_rewrites_the_same_items(flagger, moto_ddb):
 
 def test_threshold_comes_from_the_config(moto_ddb):
     lenient = Flagger(FlaggerConfig(retrain_table=RETRAIN_TABLE, threshold=0.5), moto_ddb)
-    lenient.handle(load_event("insert_seed_strings.json"), None)
+    lenient.handle(load_event("insert_course_strings.json"), None)
     items = retrain_items(moto_ddb)
     assert set(items) == {row(1), row(3)}  # 0.62 passes a 0.5 threshold
     assert reasons(items[row(3)]) == ["misclassified"]
@@ -318,7 +318,7 @@ def test_write_error_reports_that_record_only(moto_ddb, flagger_logs):
 
 
 def test_later_records_for_a_failed_key_are_held_back_to_keep_per_key_order(moto_ddb):
-    event = load_event("insert_seed_strings.json")
+    event = load_event("insert_course_strings.json")
     newer = copy.deepcopy(event["Records"][1])  # row 1, misclassified
     newer["eventName"] = "MODIFY"
     newer["dynamodb"]["SequenceNumber"] = "4200000000000000009999"
@@ -371,7 +371,7 @@ def test_lambda_handler_reads_env_and_creates_its_client_once(moto_ddb, monkeypa
     monkeypatch.setenv("CONFIDENCE_THRESHOLD", "0.95")
     handler_module.set_client(None)
     try:
-        result = lambda_handler(load_event("insert_seed_strings.json"), None)
+        result = lambda_handler(load_event("insert_course_strings.json"), None)
         first_client = handler_module.get_client()
         lambda_handler(load_event("modify.json"), None)
         assert handler_module.get_client() is first_client
@@ -390,7 +390,7 @@ def test_lambda_handler_with_a_bad_threshold_raises_instead_of_flagging(moto_ddb
     handler_module.set_client(moto_ddb)
     try:
         with pytest.raises(ConfigError, match="CONFIDENCE_THRESHOLD"):
-            lambda_handler(load_event("insert_seed_strings.json"), None)
+            lambda_handler(load_event("insert_course_strings.json"), None)
     finally:
         handler_module.set_client(None)
     assert retrain_items(moto_ddb) == {}
@@ -398,7 +398,7 @@ def test_lambda_handler_with_a_bad_threshold_raises_instead_of_flagging(moto_ddb
 
 def test_an_attribute_dynamodb_would_refuse_makes_the_record_unreadable_not_stuck(moto_ddb):
     """Copied as is, a number DynamoDB rejects would fail every write of it, forever."""
-    event = load_event("insert_seed_strings.json")
+    event = load_event("insert_course_strings.json")
     event["Records"][2]["dynamodb"]["NewImage"]["size"] = {"N": "not-a-number"}
     flagger = Flagger(FlaggerConfig(retrain_table=RETRAIN_TABLE), moto_ddb)
     result = flagger.handle(event, None)
@@ -413,7 +413,7 @@ def test_an_attribute_dynamodb_would_refuse_makes_the_record_unreadable_not_stuc
 
 
 def test_many_flagged_records_and_repeated_keys_are_written_in_order(moto_ddb, flagger_logs):
-    template = load_event("insert_seed_strings.json")["Records"][1]  # misclassified
+    template = load_event("insert_course_strings.json")["Records"][1]  # misclassified
     records = []
     for n in range(60):
         record = copy.deepcopy(template)

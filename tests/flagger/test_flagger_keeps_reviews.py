@@ -62,6 +62,15 @@ def review(client: Any, sort_key: str) -> None:
     )
 
 
+def flagged_and_reviewed(client: Any) -> dict[str, Any]:
+    """The course event flagged (every record written) and row 000001's candidate reviewed;
+    returns the event, as the flagger saw it."""
+    event = load_event("insert_course_strings.json")
+    assert flagger(client).handle(event, None) == {"batchItemFailures": []}
+    review(client, "000001")
+    return event
+
+
 def item(client: Any, sort_key: str) -> dict[str, Any]:
     return retrain_items_of(client)[(RUN, sort_key)]
 
@@ -87,9 +96,7 @@ def modified(event: dict[str, Any], index: int, **attributes: Any) -> dict[str, 
 
 
 def test_a_redelivered_batch_keeps_the_review_and_leaves_the_item_as_it_was(ddb):
-    event = load_event("insert_seed_strings.json")
-    assert flagger(ddb).handle(event, None) == {"batchItemFailures": []}
-    review(ddb, "000001")
+    event = flagged_and_reviewed(ddb)
     before = item(ddb, "000001")
     assert flagger(ddb).handle(copy.deepcopy(event), None) == {"batchItemFailures": []}
     after = item(ddb, "000001")
@@ -98,9 +105,7 @@ def test_a_redelivered_batch_keeps_the_review_and_leaves_the_item_as_it_was(ddb)
 
 
 def test_a_modify_rewrites_the_copied_attributes_and_keeps_the_review(ddb):
-    event = load_event("insert_seed_strings.json")
-    flagger(ddb).handle(event, None)
-    review(ddb, "000001")
+    event = flagged_and_reviewed(ddb)
     first = item(ddb, "000001")
     change = modified(event, 1, Probability={"S": "0.55"}, Actual={"S": "virginica"})
     assert flagger(ddb).handle(change, None) == {"batchItemFailures": []}
@@ -120,9 +125,7 @@ def test_a_modify_rewrites_the_copied_attributes_and_keeps_the_review(ddb):
 
 
 def test_a_modify_that_no_longer_qualifies_leaves_the_candidate_alone(ddb):
-    event = load_event("insert_seed_strings.json")
-    flagger(ddb).handle(event, None)
-    review(ddb, "000001")
+    event = flagged_and_reviewed(ddb)
     before = item(ddb, "000001")
     passing = modified(event, 1, Class={"S": "setosa"}, Actual={"S": "setosa"})
     passing["Records"][0]["dynamodb"]["NewImage"]["Probability"] = {"S": "0.99"}
@@ -131,9 +134,7 @@ def test_a_modify_that_no_longer_qualifies_leaves_the_candidate_alone(ddb):
 
 
 def test_an_image_turning_unreadable_and_back_keeps_no_stale_attribute_and_the_review(ddb):
-    event = load_event("insert_seed_strings.json")
-    flagger(ddb).handle(event, None)
-    review(ddb, "000001")
+    event = flagged_and_reviewed(ddb)
     broken = modified(event, 1, Probability={"S": "1.7"})
     broken["Records"][0]["dynamodb"]["NewImage"]["Probability"] = "1.7"  # not a typed value
     assert flagger(ddb).handle(broken, None) == {"batchItemFailures": []}
@@ -151,9 +152,7 @@ def test_an_image_turning_unreadable_and_back_keeps_no_stale_attribute_and_the_r
 
 
 def test_a_score_image_holding_review_attributes_never_overwrites_the_review(ddb):
-    event = load_event("insert_seed_strings.json")
-    flagger(ddb).handle(event, None)
-    review(ddb, "000001")
+    event = flagged_and_reviewed(ddb)
     forged = modified(event, 1, review={"S": "overwritten"}, review_history={"L": []})
     assert flagger(ddb).handle(forged, None) == {"batchItemFailures": []}
     after = item(ddb, "000001")
@@ -182,7 +181,7 @@ class FailingKeys:
 
 def batch(count: int, first_sequence: int = 7000) -> dict[str, Any]:
     """``count`` misclassified INSERT records of distinct rows."""
-    template = load_event("insert_seed_strings.json")["Records"][1]
+    template = load_event("insert_course_strings.json")["Records"][1]
     records = []
     for n in range(count):
         record = copy.deepcopy(template)

@@ -134,7 +134,7 @@ def test_the_role_covers_every_call_the_function_makes_and_no_more(aws, caplog):
     handler_module.set_client(None, "sqs")
     try:
         # 1: new candidates, one transaction of conditional puts (PutItem)
-        first = event("insert_seed_strings.json")
+        first = event("insert_course_strings.json")
         assert lambda_handler(first, None) == {"batchItemFailures": []}
         # 2: redelivered: the items exist, so the transaction is cancelled → UpdateItem each
         assert lambda_handler(first, None) == {"batchItemFailures": []}
