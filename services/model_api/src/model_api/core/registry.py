@@ -4,32 +4,28 @@ table, so every replica sees the same service.
 The table (``IRIS_REGISTRY_TABLE``, provisioned by ``iris-provision``) has string keys ``pk`` and
 ``sk``; items are grouped by kind in ``pk`` (``dataset``, ``counter``, ``lease``,
 ``outbox#<run>``…) so a listing is one Query. This wrapper is synchronous (boto3): callers on the
-event loop run it in a thread. It speaks plain Python values: floats go in as ``Decimal`` (which
-DynamoDB needs) and numbers come back as ``int`` when integral, else ``float``; NaN and infinity
-cannot be stored and are refused. Reads are strongly consistent: a replica must see what another
-one has just written (a lease, a job's state).
+event loop run it in a thread. It speaks plain Python values (``registry_wire`` converts them:
+floats go in as ``Decimal``, integral numbers come back as ``int``, NaN and infinity are
+refused). Reads are strongly consistent: a replica must see what another one has just written
+(a lease, a job's state).
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 import boto3
-from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-_ser = TypeSerializer()
-_de = TypeDeserializer()
+from model_api.core.registry_wire import Item, attributes, deserialize, serialize
+
 # Short timeouts, few retries: a registry call sits on a request's path or a heartbeat.
 CLIENT_CONFIG = Config(
     retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=3, read_timeout=10
 )
-Item = dict[str, Any]
 
 
 class ConditionFailed(Exception):
@@ -48,46 +44,6 @@ def registry_client(endpoint_url: str | None, region: str) -> Any:
             region_name=region, aws_access_key_id="local", aws_secret_access_key="local"
         )
     return session.client("dynamodb", endpoint_url=endpoint_url, config=CLIENT_CONFIG)
-
-
-def _to_wire(value: Any) -> Any:
-    if isinstance(value, bool) or value is None or isinstance(value, (str, int, bytes)):
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"the registry cannot store {value!r}")
-        return Decimal(repr(value))
-    if isinstance(value, Mapping):
-        return {str(k): _to_wire(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_to_wire(v) for v in value]
-    if isinstance(value, Decimal):
-        return value
-    raise TypeError(f"the registry cannot store a {type(value).__name__}")
-
-
-def _from_wire(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _from_wire(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_from_wire(v) for v in value]
-    if isinstance(value, set):
-        return {_from_wire(v) for v in value}
-    if isinstance(value, Binary):
-        return bytes(value.value)
-    return value
-
-
-def serialize(item: Mapping[str, Any]) -> dict[str, Any]:
-    """Plain values → DynamoDB's attribute-value shape."""
-    return {k: _ser.serialize(_to_wire(v)) for k, v in item.items()}
-
-
-def deserialize(item: Mapping[str, Any]) -> Item:
-    """DynamoDB's attribute-value shape → plain values."""
-    return {k: _from_wire(_de.deserialize(v)) for k, v in item.items()}
 
 
 def _is_condition_failure(exc: ClientError) -> bool:
@@ -144,10 +100,7 @@ class Registry:
         )
         if "Item" not in response:
             return None
-        item = deserialize(response["Item"])
-        item.pop("pk", None)
-        item.pop("sk", None)
-        return item
+        return attributes(response["Item"])
 
     def put(
         self,
@@ -217,10 +170,7 @@ class Registry:
             ReturnValues="ALL_NEW",
             **self._expr(condition, all_names, all_values),
         )
-        item = deserialize(response.get("Attributes", {}))
-        item.pop("pk", None)
-        item.pop("sk", None)
-        return item
+        return attributes(response.get("Attributes", {}))
 
     def delete(
         self,
