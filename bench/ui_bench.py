@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,8 @@ from typing import Any
 import httpx
 
 from tests.support.browser import chrome
+from tests.support.launcher import start_launcher, stop
+from tests.support.waits import wait_http
 
 REPO = Path(__file__).resolve().parents[1]
 REPEATS = 5
@@ -61,50 +62,17 @@ def _free_port() -> int:
     return free_port()
 
 
-def _wait_http(url: str, timeout: float, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"process for {url} exited with {process.returncode}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        time.sleep(0.5)
-    raise TimeoutError(f"{url} did not answer in {timeout:.0f} s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-
-
 @contextlib.contextmanager
 def _stack(data_dir: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """DynamoDB Local + stream runner + model_api from the launcher (no UI)."""
     ports = {k: str(_free_port()) for k in ("IRIS_AWS_PORT", "IRIS_API_PORT")}
-    env = os.environ | ports | {"IRIS_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
-    env.pop("AWS_ENDPOINT_URL", None)
-    log = open(data_dir / "launcher.log", "wb")  # noqa: SIM115 - closed below
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "infra.local", "run", "--no-ui"],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    launcher, env, log = start_launcher(data_dir, ports, "--no-ui")
     api = f"http://127.0.0.1:{ports['IRIS_API_PORT']}"
     try:
-        _wait_http(f"{api}/health/ready", 240, launcher)
+        wait_http(f"{api}/health/ready", launcher, 240, log, interval=0.5)
         yield api, env
     finally:
-        _stop(launcher)
-        log.close()
+        stop(launcher)
 
 
 def _prepare_data(api: str) -> None:
@@ -147,7 +115,7 @@ def _start_ui(
         cmd, cwd=REPO, env=ui_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
     url = f"http://127.0.0.1:{port}"
-    _wait_http(f"{url}/", 60, process)
+    wait_http(f"{url}/", process, 60, data_dir / f"ui-{kind}.log", interval=0.5)
     return process, url
 
 
@@ -193,7 +161,7 @@ def _profiles(api: str, env: dict[str, str], data_dir: Path) -> list[Any]:
             ]
         finally:
             driver.quit()
-            _stop(process)
+            stop(process)
 
 
 def _measure(driver: Any, url: str) -> dict[str, list[float]]:
@@ -217,7 +185,7 @@ def main() -> None:
                         results[kind] = _measure(driver, url)
                         rss[kind] = _rss_mb(process.pid)
                     finally:
-                        _stop(process)
+                        stop(process)
             finally:
                 driver.quit()
             profiles = _profiles(api, env, data_dir)

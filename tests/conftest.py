@@ -138,6 +138,15 @@ class AwsEndpoint:
             kwargs |= {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
         return kwargs
 
+    def child_env(self) -> dict[str, str]:
+        """The standard AWS variables that point a child process (a service) at this endpoint."""
+        env = {"AWS_DEFAULT_REGION": self.region}
+        if self.url:
+            env["AWS_ENDPOINT_URL"] = self.url
+        if self.is_local_engine:
+            env |= {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+        return env
+
 
 @pytest.fixture(scope="session")
 def aws_endpoint() -> Iterator[AwsEndpoint]:

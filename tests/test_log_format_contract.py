@@ -63,16 +63,6 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env | {"IRIS_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"} | extra
 
 
-def _aws(aws_endpoint: Any) -> dict[str, str]:
-    """The standard AWS variables for a child process on the test endpoint."""
-    env = {"AWS_DEFAULT_REGION": aws_endpoint.region}
-    if aws_endpoint.url:
-        env["AWS_ENDPOINT_URL"] = aws_endpoint.url
-    if aws_endpoint.is_local_engine:
-        env |= {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
-    return env
-
-
 @pytest.mark.parametrize(
     ("module", "service", "port_var", "path"),
     [
@@ -86,7 +76,7 @@ def test_http_services_log_json_with_the_request_id(
     port = free_port()
     env = _env(tmp_path, **{port_var: str(port), "IRIS_SCORELOG_ENABLED": "false"})
     if module == "model_api":  # its state lives in the registry table: give it one
-        env |= _aws(request.getfixturevalue("aws_endpoint"))
+        env |= request.getfixturevalue("aws_endpoint").child_env()
         env["IRIS_REGISTRY_TABLE"] = request.getfixturevalue("provisioned_tables")["registry"]
     text = _run_and_ask(
         [sys.executable, "-m", module], env, f"http://127.0.0.1:{port}{path}", tmp_path
@@ -103,7 +93,7 @@ def test_stream_runner_logs_the_same_format(aws_endpoint, provisioned_tables, tm
         tmp_path,
         IRIS_SCORE_TABLE=provisioned_tables["score"],
         IRIS_RETRAIN_TABLE=provisioned_tables["retrain"],
-        **_aws(aws_endpoint),
+        **aws_endpoint.child_env(),
     )
     out_path = tmp_path / "runner.log"
     with open(out_path, "w") as out:

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -24,6 +21,7 @@ from typing import Any
 import pytest
 
 from tests.support.browser import chrome
+from tests.support.launcher import start_launcher, stop
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
@@ -59,18 +57,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
     data_dir = tmp_path_factory.mktemp("stack")
     ports = {name: str(free_port()) for name in ("IRIS_AWS_PORT", "IRIS_API_PORT", "IRIS_UI_PORT")}
-    env = os.environ | ports | {"IRIS_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
-    env.pop("AWS_ENDPOINT_URL", None)  # the launcher points its children at its own engine
-    log_path = data_dir / "launcher.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "infra.local", "run"],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process, _, log_path = start_launcher(data_dir, ports)
     dashboard = f"http://127.0.0.1:{ports['IRIS_UI_PORT']}"
     api = f"http://127.0.0.1:{ports['IRIS_API_PORT']}"
     try:
@@ -81,14 +68,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             time.sleep(1)
         yield Stack(dashboard, api, data_dir / "logs")
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)  # the launcher stops its children in order
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        stop(process)
 
 
 @pytest.fixture

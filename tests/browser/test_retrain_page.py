@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import random
-import time
 from typing import Any
 
 import httpx
@@ -15,18 +14,10 @@ import pandas as pd
 import pytest
 from model_api.datasets.store import bundled_csv
 
+from tests.support.waits import wait_for
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SPECIES = ("setosa", "versicolor", "virginica")
-
-
-def _wait(predicate: Any, timeout: float, what: str) -> Any:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _set_up(api: httpx.Client) -> dict[str, Any]:
@@ -45,7 +36,7 @@ def _set_up(api: httpx.Client) -> dict[str, Any]:
 
     ids = {"A": upload(train, "rt-A"), "H": upload(hold, "rt-H"), "N": upload(noisy, "rt-noisy")}
     model = api.post("/api/models", json={"dataset_id": ids["A"], "seed": 3}).json()
-    _wait(
+    wait_for(
         lambda: api.get(f"/api/models/{model['id']}").json()["status"] == "ready", 300, "training"
     )
     run = api.post(f"/api/models/{model['id']}/tests", json={"dataset_id": ids["N"]}).json()
@@ -58,7 +49,7 @@ def _set_up(api: httpx.Client) -> dict[str, Any]:
         page = api.get("/api/retrain", params={"run_id": run["run_id"], "limit": 1000}).json()
         return len(page["items"]) >= expected
 
-    _wait(flagged, 180, "the flagger's copies")
+    wait_for(flagged, 180, "the flagger's copies")
     return {"ids": ids, "model_id": model["id"], "run": run}
 
 

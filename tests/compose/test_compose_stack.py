@@ -18,7 +18,8 @@ import boto3
 import httpx
 import pytest
 
-from tests.support.loop_kit import expected_flagged, relabelled_csv, train_model, wait_for
+from tests.support.loop_kit import expected_flagged, relabelled_csv, train_model
+from tests.support.waits import wait_for
 
 pytestmark = [pytest.mark.compose]
 

@@ -11,18 +11,18 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from infra.aws import LOCAL_CREDENTIALS, make_clients
 from infra.config import InfraSettings
 from infra.local.dynamodb_local import free_port
 from infra.provision import provision_down, provision_up
+
+from tests.support.waits import wait_http
 
 
 @dataclass
@@ -64,20 +64,6 @@ class Stack:
                 proc.kill()
 
 
-def _wait_http(url: str, timeout: float, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args} exited: {log.read_text()[-3000:]}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(f"{url} not ready: {log.read_text()[-3000:]}")
-
-
 @pytest.fixture
 def embedded_stack(
     tmp_path: Path, aws_endpoint: Any, table_names: dict[str, str]
@@ -86,18 +72,13 @@ def embedded_stack(
     api_port = free_port()
     env = {
         **os.environ,
-        "AWS_DEFAULT_REGION": aws_endpoint.region,
         "IRIS_SCORE_TABLE": table_names["score"],
         "IRIS_RETRAIN_TABLE": table_names["retrain"],
         "IRIS_REGISTRY_TABLE": table_names["registry"],
         "IRIS_DATA_DIR": str(tmp_path),
         "IRIS_API_PORT": str(api_port),
         "IRIS_ESM_POLL_INTERVAL": "0.1",
-    }
-    if aws_endpoint.url:
-        env["AWS_ENDPOINT_URL"] = aws_endpoint.url
-    if aws_endpoint.is_local_engine:
-        env |= {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+    } | aws_endpoint.child_env()
     settings = InfraSettings(
         aws_endpoint_url=aws_endpoint.url,
         aws_region=aws_endpoint.region,
@@ -110,7 +91,7 @@ def embedded_stack(
     stack = Stack(env=env, api_url=f"http://127.0.0.1:{api_port}", data_dir=tmp_path)
     api = stack.spawn("model_api", "model_api")
     try:
-        _wait_http(f"{stack.api_url}/health/ready", 180, api, tmp_path / "model_api.log")
+        wait_http(f"{stack.api_url}/health/ready", api, 180, tmp_path / "model_api.log")
         yield stack
     finally:
         stack.stop_all()

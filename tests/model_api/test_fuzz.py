@@ -11,12 +11,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -25,6 +23,8 @@ from infra.config import InfraSettings
 from infra.local.dynamodb_local import free_port
 from infra.provision import provision_down, provision_up
 from schemathesis import checks
+
+from tests.support.waits import wait_http
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -50,33 +50,23 @@ def api_url(aws_endpoint, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     clients = make_clients(infra, LOCAL_CREDENTIALS if aws_endpoint.is_local_engine else None)
     provision_up(infra, with_lambda=False, clients=clients)
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IRIS_")} | {
-        "IRIS_API_PORT": str(port),
-        "IRIS_DATA_DIR": str(tmp_path_factory.mktemp("fuzz")),
-        "IRIS_SCORE_TABLE": infra.score_table,
-        "IRIS_RETRAIN_TABLE": infra.retrain_table,
-        "IRIS_REGISTRY_TABLE": infra.registry_table,
-        "IRIS_MAX_EPOCHS": "3",
-        "AWS_DEFAULT_REGION": aws_endpoint.region,
-    }
-    if aws_endpoint.url:
-        env["AWS_ENDPOINT_URL"] = aws_endpoint.url
-    if aws_endpoint.is_local_engine:
-        env |= {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+    env = (
+        {k: v for k, v in os.environ.items() if not k.startswith("IRIS_")}
+        | {
+            "IRIS_API_PORT": str(port),
+            "IRIS_DATA_DIR": str(tmp_path_factory.mktemp("fuzz")),
+            "IRIS_SCORE_TABLE": infra.score_table,
+            "IRIS_RETRAIN_TABLE": infra.retrain_table,
+            "IRIS_REGISTRY_TABLE": infra.registry_table,
+            "IRIS_MAX_EPOCHS": "3",
+        }
+        | aws_endpoint.child_env()
+    )
     log = open(tmp_path_factory.mktemp("fuzzlog") / "model_api.log", "w")  # noqa: SIM115
     proc = subprocess.Popen([sys.executable, "-m", "model_api"], env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/health/ready", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"model_api did not start: {Path(log.name).read_text()}")
-            time.sleep(0.3)
+        wait_http(f"{url}/health/ready", proc, 120, Path(log.name))
         yield url
     finally:
         proc.terminate()

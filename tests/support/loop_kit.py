@@ -9,12 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import random
-import time
 from typing import Any
 
 import httpx
 
 from tests.support.bundled import BUNDLED_CSV
+from tests.support.waits import wait_for
 
 THRESHOLD = 0.9
 SPECIES = ("setosa", "versicolor", "virginica")
@@ -31,16 +31,6 @@ def relabelled_csv(share: float, seed: int) -> tuple[str, set[int]]:
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows([header, *body])
     return out.getvalue(), changed
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.3) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def train_model(api: httpx.Client, dataset_id: int) -> int:

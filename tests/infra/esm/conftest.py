@@ -114,15 +114,11 @@ class EsmTables:
                 "IRIS_SCORE_TABLE": self.score,
                 "IRIS_RETRAIN_TABLE": self.retrain,
                 "IRIS_DATA_DIR": str(data_dir),
-                "AWS_DEFAULT_REGION": self.endpoint.region,
                 "IRIS_ESM_POLL_INTERVAL": "0.05",
                 "IRIS_ESM_DISCOVERY_INTERVAL": "0.2",
             }
+            | self.endpoint.child_env()
         )
-        if self.endpoint.url:
-            env["AWS_ENDPOINT_URL"] = self.endpoint.url
-        if self.endpoint.is_local_engine:
-            env |= {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
         env.update(extra)
         return env
 

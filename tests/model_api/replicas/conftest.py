@@ -7,7 +7,6 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,8 @@ from typing import Any
 import httpx
 import pytest
 from infra.local.dynamodb_local import free_port
+
+from tests.support.waits import wait_http
 
 ROOT = Path(__file__).resolve().parents[3]
 LEASE_SECONDS = 2.0
@@ -49,17 +50,7 @@ class Replica:
                 self.proc.wait(timeout=10)
 
     def wait_ready(self, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited: {self.log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}/health/ready", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise TimeoutError(f"{self.name} not ready: {self.log.read_text()[-3000:]}")
+        wait_http(f"{self.url}/health/ready", self.proc, timeout, self.log)
 
 
 def _uv() -> str:
@@ -73,8 +64,7 @@ Spawn = Callable[[str, Path], Replica]
 def spawn(aws_endpoint: Any, provisioned_tables: dict[str, str], tmp_path: Path) -> Iterator[Spawn]:
     """``spawn(name, data_dir)``: start a replica (not waited for); all stopped afterwards."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("IRIS_", "AWS_"))}
-    base |= {
-        "AWS_DEFAULT_REGION": aws_endpoint.region,
+    base |= aws_endpoint.child_env() | {
         "IRIS_SCORE_TABLE": provisioned_tables["score"],
         "IRIS_RETRAIN_TABLE": provisioned_tables["retrain"],
         "IRIS_REGISTRY_TABLE": provisioned_tables["registry"],
@@ -84,10 +74,6 @@ def spawn(aws_endpoint: Any, provisioned_tables: dict[str, str], tmp_path: Path)
         "IRIS_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "PYTHONUNBUFFERED": "1",
     }
-    if aws_endpoint.url:
-        base["AWS_ENDPOINT_URL"] = aws_endpoint.url
-    if aws_endpoint.is_local_engine:
-        base |= {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
     started: list[Replica] = []
 
     def start(name: str, data_dir: Path) -> Replica:

@@ -17,14 +17,17 @@ import pytest
 from infra.local.dynamodb_local import free_port
 from model_api.datasets.store import bundled_csv
 
+from tests.support.waits import wait_http
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 UV = shutil.which("uv") or str(Path.home() / ".local/bin/uv")
 REPO = Path(__file__).resolve().parents[3]
 
 
-def start_replica(env: dict[str, str], data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_replica(env: dict[str, str], data_dir: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
     port = free_port()
-    log = open(data_dir.parent / f"{data_dir.name}.log", "wb")  # noqa: SIM115
+    log_path = data_dir.parent / f"{data_dir.name}.log"
+    log = open(log_path, "wb")  # noqa: SIM115
     proc = subprocess.Popen(
         [UV, "run", "--frozen", "model-api"],
         cwd=REPO,
@@ -32,21 +35,7 @@ def start_replica(env: dict[str, str], data_dir: Path) -> tuple[subprocess.Popen
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    return proc, f"http://127.0.0.1:{port}"
-
-
-def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"model_api at {url} exited with {proc.returncode}")
-        try:
-            if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"model_api at {url} not ready within {timeout:.0f}s")
+    return proc, f"http://127.0.0.1:{port}", log_path
 
 
 @pytest.fixture(scope="module")
@@ -55,31 +44,30 @@ def replicas(
 ) -> Iterator[tuple[httpx.Client, httpx.Client]]:
     registry = make_registry(aws_endpoint.url, aws_endpoint.region)
     shared = tmp_path_factory.mktemp("objects")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IRIS_")} | {
-        "IRIS_REGISTRY_TABLE": registry.table,
-        "IRIS_OBJECT_STORE": shared.as_uri(),
-        "IRIS_SCORELOG_ENABLED": "false",
-        "IRIS_MAX_EPOCHS": "3",
-        "AWS_DEFAULT_REGION": aws_endpoint.region,
-    }
-    if aws_endpoint.url:
-        env["AWS_ENDPOINT_URL"] = aws_endpoint.url
-    if aws_endpoint.is_local_engine:
-        env |= {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+    env = (
+        {k: v for k, v in os.environ.items() if not k.startswith("IRIS_")}
+        | {
+            "IRIS_REGISTRY_TABLE": registry.table,
+            "IRIS_OBJECT_STORE": shared.as_uri(),
+            "IRIS_SCORELOG_ENABLED": "false",
+            "IRIS_MAX_EPOCHS": "3",
+        }
+        | aws_endpoint.child_env()
+    )
     started = [
         start_replica(env, tmp_path_factory.mktemp(name)) for name in ("replica_a", "replica_b")
     ]
     try:
-        for proc, url in started:
-            wait_ready(url, proc)
-        clients = [httpx.Client(base_url=url, timeout=60) for _, url in started]
+        for proc, url, log in started:
+            wait_http(f"{url}/health/ready", proc, 180, log)
+        clients = [httpx.Client(base_url=url, timeout=60) for _, url, _ in started]
         yield clients[0], clients[1]
         for client in clients:
             client.close()
     finally:
-        for proc, _ in started:
+        for proc, _, _ in started:
             proc.terminate()
-        for proc, _ in started:
+        for proc, _, _ in started:
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.support.bundled import BUNDLED_CSV
+from tests.support.waits import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -29,16 +30,6 @@ def csv_of(rows: int) -> str:
     writer.writerow(header)
     writer.writerows(body[i % len(body)] for i in range(rows))
     return out.getvalue()
-
-
-def wait_for(predicate: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def train(api: httpx.Client) -> int:
@@ -86,7 +77,7 @@ def test_a_killed_replicas_batch_test_is_finished_by_the_other(
 
     ddb = boto3.client("dynamodb", **aws_endpoint.client_kwargs())
     table = provisioned_tables["score"]
-    wait_for(lambda: len(run_keys(ddb, table, run_id)) >= ROWS, 150, "every record")
+    wait_for(lambda: len(run_keys(ddb, table, run_id)) >= ROWS, 150, "every record", interval=0.5)
     registry = provisioned_tables["registry"]
     header = {"pk": {"S": "outbox"}, "sk": {"S": run_id}}
     wait_for(

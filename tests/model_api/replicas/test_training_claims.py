@@ -3,23 +3,14 @@ again (once its lease expires) and completes; it is never left ``failed`` by the
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.waits import wait_for
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-def wait_for(predicate: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def test_a_job_killed_mid_training_is_claimed_again_and_completes(
