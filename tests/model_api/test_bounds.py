@@ -3,6 +3,7 @@ shape, and nothing half-created — no model without its queued job, no run with
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import threading
 from collections.abc import Iterator
@@ -34,12 +35,25 @@ def run_ids(client: TestClient) -> list[str]:
     return [r["run_id"] for r in client.get("/api/runs").json()["items"]]
 
 
-@pytest.fixture
-def offline(tmp_path: Path) -> Iterator[TestClient]:
+@contextlib.contextmanager
+def undrained_client(data_dir: Path, name: str, **extra: Any) -> Iterator[TestClient]:
+    """The app with a started score log on tables that do not exist: nothing drains, and it
+    stops at once (no drain wait)."""
     settings = ApiSettings(
-        data_dir=tmp_path, scorelog_enabled=False, max_epochs=50, max_queued_training_jobs=2
+        data_dir=data_dir,
+        score_table=f"NoSuchTable-{name}",
+        retrain_table=f"NoSuchTable-{name}-retrain",
+        scorelog_drain_seconds=0,
+        max_epochs=50,
+        **extra,
     )
     with TestClient(create_app(settings)) as client:
+        yield client
+
+
+@pytest.fixture
+def offline(tmp_path: Path) -> Iterator[TestClient]:
+    with model_api_kit.offline_client(tmp_path, max_queued_training_jobs=2) as client:
         yield client
 
 
@@ -78,15 +92,8 @@ def test_the_training_queue_is_bounded(offline: TestClient) -> None:
 def test_waiting_retrain_flow_jobs_count_in_the_training_queue_bound(
     aws_env: Any, tmp_path: Path
 ) -> None:
-    settings = ApiSettings(
-        data_dir=tmp_path,
-        score_table="NoSuchTable-flowbound",  # the versions route needs a started score log
-        retrain_table="NoSuchTable-flowbound-retrain",
-        scorelog_drain_seconds=0,
-        max_epochs=50,
-        max_queued_training_jobs=2,
-    )
-    with TestClient(create_app(settings)) as client:
+    # the versions route needs a started score log
+    with undrained_client(tmp_path, "flowbound", max_queued_training_jobs=2) as client:
         services = client.app.state.services
         ds = client.post("/api/datasets", data={"csv": bundled.sample_csv(10, seed=2)}).json()
         ready = train(client, ds["id"])
@@ -152,15 +159,8 @@ def test_a_full_disk_elsewhere_is_a_507_in_the_error_shape(
 def test_pending_records_are_bounded_and_a_full_disk_creates_no_run(
     aws_env: Any, tmp_path: Path
 ) -> None:
-    settings = ApiSettings(
-        data_dir=tmp_path,
-        score_table="NoSuchTable-bounds",  # the writer cannot drain: records stay pending
-        retrain_table="NoSuchTable-bounds-retrain",
-        scorelog_max_pending=100,
-        scorelog_drain_seconds=0,  # nothing can drain; stop at once
-        max_epochs=50,
-    )
-    with TestClient(create_app(settings)) as client:
+    # the writer cannot drain: records stay pending
+    with undrained_client(tmp_path, "bounds", scorelog_max_pending=100) as client:
         ds = client.post("/api/datasets", data={"csv": bundled.sample_csv(20, seed=6)}).json()
         model = train(client, ds["id"])
         tests = f"/api/models/{model['id']}/tests"

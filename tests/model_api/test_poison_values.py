@@ -12,8 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from model_api.app import create_app
-from model_api.config import ApiSettings
 from model_api.core.errors import ApiError
 from model_api.models import network
 from model_api.models.finite import finite_probabilities
@@ -141,10 +139,7 @@ def test_a_nan_loss_stops_training_and_says_where() -> None:
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    settings = ApiSettings(
-        data_dir=tmp_path_factory.mktemp("poison"), scorelog_enabled=False, max_epochs=50
-    )
-    with TestClient(create_app(settings)) as c:
+    with model_api_kit.offline_client(tmp_path_factory.mktemp("poison")) as c:
         yield c
 
 

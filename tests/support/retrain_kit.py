@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,8 +12,8 @@ from fastapi.testclient import TestClient
 from flagger.config import FlaggerConfig
 from flagger.handler import Flagger
 from model_api.app import create_app
-from model_api.config import ApiSettings
 
+from tests.support import model_api_kit
 from tests.support.stream_kit import stream_record
 
 
@@ -23,23 +22,10 @@ def api_on_tables(
     aws_env: Any, tables: dict[str, str], data_dir: Path
 ) -> Iterator[tuple[TestClient, Any]]:
     """The real model_api on the provisioned tables, and a DynamoDB client."""
-    settings = ApiSettings(
-        data_dir=data_dir,
-        score_table=tables["score"],
-        retrain_table=tables["retrain"],
-        registry_table=tables["registry"],
-    )
+    settings = model_api_kit.settings_on(tables, data_dir)
     ddb = boto3.client("dynamodb", **aws_env.client_kwargs())
     with TestClient(create_app(settings)) as api:
         yield api, ddb
-
-
-def wait_logged(client: Any, run_id: str, deadline_s: float = 120.0) -> None:
-    end = time.monotonic() + deadline_s
-    while client.get(f"/api/runs/{run_id}").json()["logging"]["pending"]:
-        if time.monotonic() > end:
-            raise AssertionError(f"run {run_id} still logging after {deadline_s}s")
-        time.sleep(0.2)
 
 
 def flag_run(ddb: Any, score_table: str, retrain_table: str, run_id: str) -> int:
@@ -67,13 +53,4 @@ def flag_run(ddb: Any, score_table: str, retrain_table: str, run_id: str) -> int
 
 
 def all_candidates(client: Any, **params: Any) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        query = {**params, "limit": 1000, **({"cursor": cursor} if cursor else {})}
-        page = client.get("/api/retrain", params=query)
-        assert page.status_code == 200, page.text
-        items += page.json()["items"]
-        cursor = page.json()["next_cursor"]
-        if cursor is None:
-            return items
+    return model_api_kit.all_pages(client, "/api/retrain", {**params, "limit": 1000})

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from model_api.app import create_app
-from model_api.config import ApiSettings
 from prometheus_client.parser import text_string_to_metric_families
+
+from tests.support import model_api_kit
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -30,13 +31,7 @@ def _metrics(client: TestClient) -> dict[tuple[str, tuple], float]:
 
 @pytest.fixture
 def api(aws_env: Any, provisioned_tables: dict[str, str], tmp_path: Path) -> Iterator[TestClient]:
-    settings = ApiSettings(
-        data_dir=tmp_path,
-        score_table=provisioned_tables["score"],
-        retrain_table=provisioned_tables["retrain"],
-        registry_table=provisioned_tables["registry"],
-    )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(model_api_kit.settings_on(provisioned_tables, tmp_path))) as client:
         yield client
 
 
@@ -46,10 +41,7 @@ def test_metrics_follow_a_batch_test(api: TestClient) -> None:
     r = api.post("/api/models", json={"dataset_id": 0, "epochs": 3, "seed": 3})
     assert r.status_code == 202, r.text
     model_id = r.json()["id"]
-    deadline = time.monotonic() + 300
-    while api.get(f"/api/models/{model_id}").json()["status"] in ("queued", "training"):
-        assert time.monotonic() < deadline, "training did not finish"
-        time.sleep(0.2)
+    model_api_kit.wait_for_model(api, model_id)
     r = api.post(f"/api/models/{model_id}/tests", json={"dataset_id": 0})
     assert r.status_code == 201, r.text
     rows = r.json()["logging"]["total"]

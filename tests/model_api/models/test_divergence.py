@@ -12,8 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from model_api.app import create_app
-from model_api.config import ApiSettings
 from model_api.schema.features import FEATURE_NAMES
 
 from tests.support import bundled, model_api_kit
@@ -34,10 +32,7 @@ def diverging_csv() -> str:
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    settings = ApiSettings(
-        data_dir=tmp_path_factory.mktemp("diverge"), scorelog_enabled=False, max_epochs=50
-    )
-    with TestClient(create_app(settings)) as c:
+    with model_api_kit.offline_client(tmp_path_factory.mktemp("diverge")) as c:
         yield c
 
 

@@ -18,22 +18,13 @@ from flagger.config import FlaggerConfig
 from flagger.handler import Flagger
 
 from tests.support import model_api_kit, retrain_kit
+from tests.support.scorelog_kit import score_item
 from tests.support.stream_kit import stream_record
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-SCORE_ATTRIBUTES = {
-    "partition_key",
-    "sort_key",
-    "Features",
-    "Class",
-    "Actual",
-    "Probability",
-    "model_id",
-    "dataset_id",
-    "probabilities",
-    "created_at",
-}
+# What a score item holds, as model_api's own builder writes it (docs/contract.md)
+SCORE_ATTRIBUTES = set(score_item("run", 0, "setosa", "setosa", "0.95"))
 FLAGGER_ATTRIBUTES = {"reasons", "flagged_at", "threshold"}
 REVIEW_ATTRIBUTES = {"review", "review_history"}
 
@@ -51,7 +42,7 @@ def flagged(
             f"/api/models/{model['id']}/tests",
             json={"dataset_id": 0, "flip_fraction": 0.1, "seed": 11},
         ).json()
-        retrain_kit.wait_logged(api, run["run_id"])
+        model_api_kit.wait_logged(api, run["run_id"])
         retrain_kit.flag_run(
             ddb, provisioned_tables["score"], provisioned_tables["retrain"], run["run_id"]
         )

@@ -43,7 +43,7 @@ def loop(
         json={"dataset_id": 0, "flip_fraction": 0.1, "seed": 11},
     )
     run = r.json()
-    retrain_kit.wait_logged(api, run["run_id"])
+    model_api_kit.wait_logged(api, run["run_id"])
     seen = retrain_kit.flag_run(
         ddb, module_aws_tables["score"], module_aws_tables["retrain"], run["run_id"]
     )

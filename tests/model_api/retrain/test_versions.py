@@ -72,7 +72,7 @@ def reviewed(
             json={"dataset_id": a["id"], "flip_fraction": 0.1, "seed": 5},
         ).json()
         assert run["model_version"] == 1
-        retrain_kit.wait_logged(api, run["run_id"])
+        model_api_kit.wait_logged(api, run["run_id"])
         retrain_kit.flag_run(
             ddb, provisioned_tables["score"], provisioned_tables["retrain"], run["run_id"]
         )

@@ -5,7 +5,6 @@ contract's format, and the read routes page through both tables."""
 from __future__ import annotations
 
 import ast
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,38 +23,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 @pytest.fixture
 def api(aws_env: Any, provisioned_tables: dict[str, str], tmp_path: Path) -> Iterator[TestClient]:
-    table_names = provisioned_tables
-    settings = ApiSettings(
-        data_dir=tmp_path,
-        score_table=table_names["score"],
-        retrain_table=table_names["retrain"],
-        registry_table=table_names["registry"],
-    )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(model_api_kit.settings_on(provisioned_tables, tmp_path))) as client:
         yield client
-
-
-def wait_logged(client: TestClient, run_id: str, deadline_s: float = 120.0) -> dict[str, Any]:
-    end = time.monotonic() + deadline_s
-    while True:
-        logging = client.get(f"/api/runs/{run_id}").json()["logging"]
-        if logging["pending"] == 0:
-            return logging
-        if time.monotonic() > end:
-            raise AssertionError(f"run {run_id} still logging after {deadline_s}s: {logging}")
-        time.sleep(0.2)
-
-
-def all_pages(client: TestClient, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    cursor = None
-    for _ in range(1000):
-        page = client.get(path, params={**params, **({"cursor": cursor} if cursor else {})}).json()
-        items += page["items"]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return items
-    raise AssertionError("pagination did not end")
 
 
 def test_ready_checks_the_tables(api: TestClient, aws_env: Any, tmp_path: Path) -> None:
@@ -88,10 +57,10 @@ def test_batch_test_records_reach_the_score_table(api: TestClient) -> None:
     assert r.status_code == 201, r.text
     run = r.json()
     assert run["logging"]["total"] == 90
-    logging = wait_logged(api, run["run_id"])
+    logging = model_api_kit.wait_logged(api, run["run_id"])
     assert logging == {"total": 90, "written": 90, "pending": 0, "failed": 0, "state": "complete"}
 
-    records = all_pages(api, f"/api/runs/{run['run_id']}/records", {"limit": 40})
+    records = model_api_kit.all_pages(api, f"/api/runs/{run['run_id']}/records", {"limit": 40})
     assert [r["sort_key"] for r in records] == [f"{i:06d}" for i in range(90)]
     rows = api.get(f"/api/datasets/{ds['id']}/rows", params={"limit": 90}).json()["rows"]
     for i, rec in enumerate(records):
@@ -140,12 +109,14 @@ def test_retrain_candidates_are_read_by_run_and_by_model(
                     "threshold": {"S": "0.9"},
                 },
             )
-    by_run = all_pages(api, "/api/retrain", {"run_id": "20261125T000000000Z-aaaa", "limit": 3})
+    by_run = model_api_kit.all_pages(
+        api, "/api/retrain", {"run_id": "20261125T000000000Z-aaaa", "limit": 3}
+    )
     assert [r["sort_key"] for r in by_run] == [f"{i:06d}" for i in range(7)]
     assert by_run[0]["reasons"] == ["low_confidence", "misclassified"]
-    by_model = all_pages(api, "/api/retrain", {"model_id": 2, "limit": 4})
+    by_model = model_api_kit.all_pages(api, "/api/retrain", {"model_id": 2, "limit": 4})
     assert len(by_model) == 5 and {r["model_id"] for r in by_model} == {2}
-    assert len(all_pages(api, "/api/retrain", {"limit": 5})) == 12
+    assert len(model_api_kit.all_pages(api, "/api/retrain", {"limit": 5})) == 12
     none = api.get("/api/retrain", params={"run_id": "20261125T000000000Z-aaaa", "model_id": 2})
     assert none.json()["items"] == []
 
@@ -156,13 +127,7 @@ def test_runs_keep_seed_and_flip_and_count_flagged_records(
     """A run stores the seed it flipped with (drawn when none was sent), so a re-test with the
     run's ``seed`` and ``flip_fraction`` flips the same rows; ``flagged`` is counted from the
     retrain table and cached once the run is written and the count is stable."""
-    settings = ApiSettings(
-        data_dir=tmp_path,
-        score_table=provisioned_tables["score"],
-        retrain_table=provisioned_tables["retrain"],
-        registry_table=provisioned_tables["registry"],
-        flagged_settle_seconds=10,
-    )
+    settings = model_api_kit.settings_on(provisioned_tables, tmp_path, flagged_settle_seconds=10)
     ddb = boto3.client("dynamodb", **aws_env.client_kwargs())
     now = [0.0]
     app = create_app(settings)
@@ -184,7 +149,7 @@ def test_runs_keep_seed_and_flip_and_count_flagged_records(
         assert other["seed"] != first["seed"]  # drawn from 2**31 values
 
         run_id = first["run_id"]
-        wait_logged(api, run_id)
+        model_api_kit.wait_logged(api, run_id)
         summary = api.get(f"/api/runs/{run_id}").json()
         assert summary["seed"] == first["seed"] and summary["flip_fraction"] == 0.3
         assert summary["flagged"] == 0 and summary["flagged_share"] == 0.0
@@ -204,5 +169,5 @@ def test_runs_keep_seed_and_flip_and_count_flagged_records(
         now[0] = 10.0  # unchanged for settle_seconds after the run was written: final
         assert api.get(f"/api/runs/{run_id}").json()["flagged"] == 3
         flag(29)
-        assert len(all_pages(api, "/api/retrain", {"run_id": run_id})) == 4
+        assert len(model_api_kit.all_pages(api, "/api/retrain", {"run_id": run_id})) == 4
         assert api.get(f"/api/runs/{run_id}").json()["flagged"] == 3  # cached, not re-queried
