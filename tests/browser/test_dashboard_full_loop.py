@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 
@@ -33,6 +34,12 @@ def score_input(name: str) -> str:
     return json.dumps({"name": name, "type": "score-in"}, separators=(",", ":"))
 
 
+def page_done(ui: Any, name: str) -> None:
+    """A page's step is done: its screenshot kept, and no severe error in the browser console."""
+    ui.screenshot(name)
+    assert not ui.severe_console_errors(), "the page raised errors in the browser"
+
+
 def test_full_loop_in_the_browser(ui) -> None:
     from selenium.webdriver.common.by import By
 
@@ -40,8 +47,7 @@ def test_full_loop_in_the_browser(ui) -> None:
     d.get(ui.base_url + "/")
     ui.wait_text("api-status", lambda t: "API ready" in t, what="navbar shows the API ready")
     ui.wait_text("home-kpis", lambda t: "DATA SETS" in t.upper())
-    ui.screenshot("00-overview")
-    assert not ui.severe_console_errors(), "the page raised errors in the browser"
+    page_done(ui, "00-overview")
 
     # --- Data: upload the bundled CSV through the drop zone's file input ---------------------
     ui.go("/data")
@@ -107,8 +113,7 @@ def test_full_loop_in_the_browser(ui) -> None:
         what="page 2 continues the sorted order",
     )
     assert len(elevations(d)) == 15
-    ui.screenshot("01-data")
-    assert not ui.severe_console_errors(), "the page raised errors in the browser"
+    page_done(ui, "01-data")
 
     # --- Models: create and train on the uploaded data set ---------------------------------
     ui.go("/models")
@@ -138,8 +143,7 @@ def test_full_loop_in_the_browser(ui) -> None:
         what="loss/accuracy curves drawn",
     )
     assert "epoch 8/8" in ui.text("model-progress")
-    ui.screenshot("02-models")
-    assert not ui.severe_console_errors(), "the page raised errors in the browser"
+    page_done(ui, "02-models")
 
     # --- Score: prefilled from a row, derived features shown, then a pasted CSV line -------
     ui.go("/score")
@@ -164,8 +168,7 @@ def test_full_loop_in_the_browser(ui) -> None:
     ui.type_into("score-csv", line)
     ui.click("score-csv-submit")
     ui.wait_text("score-result", lambda t: "pasted CSV line" in t, what="CSV line scored")
-    ui.screenshot("03-score")
-    assert not ui.severe_console_errors(), "the page raised errors in the browser"
+    page_done(ui, "03-score")
 
     # a bad line is an alert, and the page stays usable
     ui.type_into("score-csv", "1,2,3")
@@ -192,8 +195,7 @@ def test_full_loop_in_the_browser(ui) -> None:
         timeout=120,
         what="all records written to the score table",
     )
-    ui.screenshot("04-test")
-    assert not ui.severe_console_errors(), "the page raised errors in the browser"
+    page_done(ui, "04-test")
 
     # --- Monitoring: the flagger's candidates arrive while the page refreshes itself --------
     ui.go("/monitoring")
@@ -218,8 +220,7 @@ def test_full_loop_in_the_browser(ui) -> None:
         lambda d: d.find_elements(By.CSS_SELECTOR, "#mon-runs-graph .scatterlayer .trace"),
         what="runs over time drawn",
     )
-    ui.screenshot("05-monitoring")
-    assert not ui.severe_console_errors(), "the page raised errors in the browser"
+    page_done(ui, "05-monitoring")
 
     # --- Close the loop: the run opens on the Retrain page, its candidates triaged ----------
     ui.click("mon-retrain-link")
@@ -230,5 +231,4 @@ def test_full_loop_in_the_browser(ui) -> None:
     ui.wait_for(lambda _d: run_id in ui.dropdown_value("rt-run"), what="the run carried over")
     summary = ui.wait_text("rt-summary-text", lambda t: "candidates" in t, STREAM_TIMEOUT_S)
     assert "label error" in summary
-    ui.screenshot("06-retrain-from-monitoring")
-    assert not ui.severe_console_errors(), "the page raised errors in the browser"
+    page_done(ui, "06-retrain-from-monitoring")

@@ -36,6 +36,19 @@ def _error(status: int, code: str, message: str, details: Any = None) -> httpx.R
     return httpx.Response(status, json=body)
 
 
+def _listing_or_id(
+    store: dict[int, Any], rest: list[str], code: str, noun: str
+) -> httpx.Response | int:
+    """A GET on a collection: the listing (no id) or a 404 (unknown id) as the answer, else the
+    id of the item for the caller to serve."""
+    if not rest:
+        return httpx.Response(200, json=list(store.values()))
+    ident = int(rest[0])
+    if ident not in store:
+        return _error(404, code, f"{noun} {ident} does not exist")
+    return ident
+
+
 @dataclass
 class FakeApi:
     """Enough of model_api for the pages' logic; ``fail`` makes a route answer an error."""
@@ -115,11 +128,9 @@ class FakeApi:
         return httpx.Response(200, json={"status": "ready", "checks": {"tables": "ok"}})
 
     def _get_datasets(self, request: httpx.Request, rest: list[str]) -> httpx.Response:
-        if not rest:
-            return httpx.Response(200, json=list(self.datasets.values()))
-        ident = int(rest[0])
-        if ident not in self.datasets:
-            return _error(404, "dataset_not_found", f"data set {ident} does not exist")
+        ident = _listing_or_id(self.datasets, rest, "dataset_not_found", "data set")
+        if isinstance(ident, httpx.Response):
+            return ident
         if len(rest) == 1:
             return httpx.Response(200, json=self.datasets[ident])
         if rest[1] in ("histogram", "columns") or request.url.params.get_list("sort"):
@@ -185,11 +196,9 @@ class FakeApi:
             model["error"] = "training diverged"
 
     def _get_models(self, request: httpx.Request, rest: list[str]) -> httpx.Response:
-        if not rest:
-            return httpx.Response(200, json=list(self.models.values()))
-        ident = int(rest[0])
-        if ident not in self.models:
-            return _error(404, "model_not_found", f"model {ident} does not exist")
+        ident = _listing_or_id(self.models, rest, "model_not_found", "model")
+        if isinstance(ident, httpx.Response):
+            return ident
         return httpx.Response(200, json=self.models[ident])
 
     def _post_models(self, request: httpx.Request, rest: list[str]) -> httpx.Response:

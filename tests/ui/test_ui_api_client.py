@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 from dashboard.api import ApiClient, ApiError
+
+from tests.support.http_kit import JsonHandler, serving
 
 
 def test_the_api_error_shape_becomes_api_error_with_its_fields(client, fake_api) -> None:
@@ -63,41 +63,24 @@ def test_a_refused_connection_is_an_api_error_naming_the_url() -> None:
 def test_against_a_real_http_server_errors_and_json_both_arrive() -> None:
     """A tiny real HTTP peer (not a mock transport): success JSON and the error shape."""
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def do_GET(self) -> None:
             if self.path == "/api/models":
-                status, body = 200, [{"id": 0, "status": "ready"}]
+                self.send_json(200, [{"id": 0, "status": "ready"}])
             else:
-                status = 404
-                body = {
-                    "error": {
-                        "code": "run_not_found",
-                        "message": "no such run",
-                        "details": {"run_id": "x"},
-                    }
+                error = {
+                    "code": "run_not_found",
+                    "message": "no such run",
+                    "details": {"run_id": "x"},
                 }
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+                self.send_json(404, {"error": error})
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        api = ApiClient(f"http://127.0.0.1:{server.server_address[1]}")
+    with serving(Handler) as url:
+        api = ApiClient(url)
         assert api.list_models() == [{"id": 0, "status": "ready"}]
         with pytest.raises(ApiError, match=r"no such run \(HTTP 404, run_not_found\): run_id: x"):
             api.get_run("x")
         api.close()
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_all_rows_follows_the_paging_of_the_api(client, fake_api, bundled) -> None:

@@ -17,24 +17,20 @@ from infra.provision.cli import main as cli_main
 
 pytestmark = pytest.mark.integration
 
+
+def _key_schema(hash_key: str, range_key: str) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """A HASH + RANGE key of two strings: its KeySchema and AttributeDefinitions."""
+    keys = [
+        {"AttributeName": hash_key, "KeyType": "HASH"},
+        {"AttributeName": range_key, "KeyType": "RANGE"},
+    ]
+    return keys, [{"AttributeName": name, "AttributeType": "S"} for name in (hash_key, range_key)]
+
+
 # Written from docs/contract.md, not imported from infra.provision: the check must not be circular.
-CONTRACT_KEYS = [
-    {"AttributeName": "partition_key", "KeyType": "HASH"},
-    {"AttributeName": "sort_key", "KeyType": "RANGE"},
-]
-CONTRACT_ATTRS = [
-    {"AttributeName": "partition_key", "AttributeType": "S"},
-    {"AttributeName": "sort_key", "AttributeType": "S"},
-]
+CONTRACT_KEYS, CONTRACT_ATTRS = _key_schema("partition_key", "sort_key")
 # model_api's registry (architecture: items grouped by kind in pk, so a listing is one Query).
-REGISTRY_KEYS = [
-    {"AttributeName": "pk", "KeyType": "HASH"},
-    {"AttributeName": "sk", "KeyType": "RANGE"},
-]
-REGISTRY_ATTRS = [
-    {"AttributeName": "pk", "AttributeType": "S"},
-    {"AttributeName": "sk", "AttributeType": "S"},
-]
+REGISTRY_KEYS, REGISTRY_ATTRS = _key_schema("pk", "sk")
 TABLES = ("score_table", "retrain_table", "registry_table")
 
 

@@ -12,7 +12,7 @@ from tests.support.ui_kit import is_error, text_of
 RUN = "20261125T031509123Z-7f3a"
 
 
-def _seed_run(fake_api, make, flagged: int) -> None:
+def _add_run(fake_api, make, flagged: int) -> None:
     fake_api.runs[RUN] = make.run(0, 0)
     fake_api.records[RUN] = [
         make.score_item(RUN, i, "setosa", "versicolor" if i < flagged else "setosa", 0.97)
@@ -25,7 +25,7 @@ def _seed_run(fake_api, make, flagged: int) -> None:
 
 
 def test_overview_plots_accuracy_and_flagged_share_per_run(client, fake_api, make) -> None:
-    _seed_run(fake_api, make, flagged=3)
+    _add_run(fake_api, make, flagged=3)
     figure, table, alert, options, value, summary, shown = mon.overview(client, None, None, None)
     assert alert is None and value == RUN and [o["value"] for o in options] == [RUN]
     # a new selection is drawn from its summary in the list, with no second round trip
@@ -41,7 +41,7 @@ def test_overview_plots_accuracy_and_flagged_share_per_run(client, fake_api, mak
 
 
 def test_the_first_view_draws_the_newest_run_and_survives_a_failure(client, fake_api, make):
-    _seed_run(fake_api, make, flagged=3)
+    _add_run(fake_api, make, flagged=3)
     figure, table, alert, options, value, summary, shown, first, cands, reasons = mon.first_view(
         client
     )
@@ -79,7 +79,7 @@ def test_the_run_picker_prefers_the_users_run_then_the_tabs_then_the_newest(clie
 def test_run_detail_counts_from_the_summary_and_changes_only_when_a_count_did(
     client, fake_api, make
 ) -> None:
-    _seed_run(fake_api, make, flagged=2)
+    _add_run(fake_api, make, flagged=2)
     summary, shown, alert = mon.run_detail(client, RUN, None)
     assert alert is None and shown == {"run_id": RUN, "records": 4, "candidates": 2}
     assert "4/10" in text_of(summary) and "20.0%" in text_of(summary)
@@ -87,7 +87,7 @@ def test_run_detail_counts_from_the_summary_and_changes_only_when_a_count_did(
     assert [r.url.path for r in fake_api.requests] == [f"/api/runs/{RUN}"]
     _, unchanged, _ = mon.run_detail(client, RUN, shown)
     assert unchanged is no_update
-    _seed_run(fake_api, make, flagged=5)  # the stream caught up
+    _add_run(fake_api, make, flagged=5)  # the stream caught up
     _, shown, _ = mon.run_detail(client, RUN, shown)
     assert shown["candidates"] == 5
 
@@ -99,7 +99,7 @@ def test_an_unknown_flagged_count_is_shown_as_unknown(make) -> None:
 
 
 def test_candidates_are_listed_with_their_reasons(client, fake_api, make) -> None:
-    _seed_run(fake_api, make, flagged=2)
+    _add_run(fake_api, make, flagged=2)
     rows, reasons = mon.candidates_view(client, {"run_id": RUN, "records": 4, "candidates": 2})
     assert rows[0] == {
         "row": 0,
@@ -123,7 +123,7 @@ def test_candidates_are_listed_with_their_reasons(client, fake_api, make) -> Non
 
 
 def test_records_are_paged_and_sorted_on_the_server(client, fake_api, make) -> None:
-    _seed_run(fake_api, make, flagged=3)
+    _add_run(fake_api, make, flagged=3)
     fake_api.records[RUN] += [
         make.score_item(RUN, i, "virginica", "virginica", 0.5 + i / 100) for i in range(10, 25)
     ]
@@ -151,7 +151,7 @@ def test_run_detail_failure_keeps_the_tables(client, fake_api) -> None:
 
 
 def test_a_fully_written_run_is_never_reread_from_the_score_table(client, fake_api, make) -> None:
-    _seed_run(fake_api, make, flagged=2)
+    _add_run(fake_api, make, flagged=2)
     fake_api.runs[RUN]["logging"] |= {"written": 10, "pending": 0, "state": "complete"}
     summary, shown, _ = mon.run_detail(client, RUN, None)
     assert shown["records"] == 10 and "10/10" in text_of(summary)
