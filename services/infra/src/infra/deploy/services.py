@@ -12,6 +12,8 @@ IPs), not through the public load balancer, whose security group admits only ``a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
@@ -87,34 +89,24 @@ class WebServices(Construct):
         )
         token = ecs.Secret.from_secrets_manager(self.token)
 
-        self.api_role = iam.Role(
-            self,
-            "ApiTaskRole",
-            assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
-            description="model_api: exactly the DynamoDB and S3 calls its code makes.",
+        self.api_role = self._role(
+            "ApiTaskRole", "model_api: exactly the DynamoDB and S3 calls its code makes."
         )
         for statement in model_api_statements(data, options.object_prefix):
             self.api_role.add_to_policy(statement)
         # The dashboard calls nothing in AWS (it talks HTTP to model_api): a role with no policy.
-        self.ui_role = iam.Role(
-            self,
-            "UiTaskRole",
-            assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
-            description="Iris dashboard: no AWS permissions (HTTP to model_api only).",
+        self.ui_role = self._role(
+            "UiTaskRole", "Iris dashboard: no AWS permissions (HTTP to model_api only)."
         )
-
-        api_task = ecs.FargateTaskDefinition(
-            self,
-            "ApiTask",
-            cpu=options.api_cpu,
-            memory_limit_mib=options.api_memory_mib,
-            task_role=self.api_role,
-            runtime_platform=_linux_x86(),
-        )
-        api_task.add_container(
+        container = _ContainerParts(token, _health_check(health_command), log_retention)
+        api_task = self._task(
+            "Api",
             "model_api",
             image=api_image,
-            port_mappings=[ecs.PortMapping(container_port=API_PORT)],
+            cpu=options.api_cpu,
+            memory_mib=options.api_memory_mib,
+            role=self.api_role,
+            port=API_PORT,
             environment={
                 "AWS_DEFAULT_REGION": region,
                 "IRIS_SCORE_TABLE": data.score_table.table_name,
@@ -128,35 +120,23 @@ class WebServices(Construct):
                 # sends): reachability is the security groups' job here, access the token's.
                 "IRIS_ALLOWED_HOSTS": "*",
             },
-            secrets={"IRIS_API_TOKEN": token},
-            health_check=_health_check(health_command),
-            logging=ecs.LogDrivers.aws_logs(
-                stream_prefix="model_api", log_group=self._logs("ApiLogs", log_retention)
-            ),
+            parts=container,
         )
-        ui_task = ecs.FargateTaskDefinition(
-            self,
-            "UiTask",
-            cpu=options.ui_cpu,
-            memory_limit_mib=options.ui_memory_mib,
-            task_role=self.ui_role,
-            runtime_platform=_linux_x86(),
-        )
-        ui_task.add_container(
+        ui_task = self._task(
+            "Ui",
             "ui",
             image=ui_image,
-            port_mappings=[ecs.PortMapping(container_port=UI_PORT)],
+            cpu=options.ui_cpu,
+            memory_mib=options.ui_memory_mib,
+            role=self.ui_role,
+            port=UI_PORT,
             environment={
                 "IRIS_API_URL": f"http://{API_DNS_NAME}.{NAMESPACE}:{API_PORT}",
                 "IRIS_HOST": "0.0.0.0",
                 "IRIS_UI_PORT": str(UI_PORT),
                 "IRIS_ALLOWED_HOSTS": "*",
             },
-            secrets={"IRIS_API_TOKEN": token},
-            health_check=_health_check(health_command),
-            logging=ecs.LogDrivers.aws_logs(
-                stream_prefix="ui", log_group=self._logs("UiLogs", log_retention)
-            ),
+            parts=container,
         )
 
         self.api_service = self._service(
@@ -211,8 +191,49 @@ class WebServices(Construct):
             )
             self.listeners[name] = listener
 
-    def _logs(self, id: str, retention: logs.RetentionDays) -> logs.LogGroup:
-        return logs.LogGroup(self, id, retention=retention, removal_policy=RemovalPolicy.DESTROY)
+    def _role(self, id: str, description: str) -> iam.Role:
+        return iam.Role(
+            self,
+            id,
+            assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            description=description,
+        )
+
+    def _task(
+        self,
+        id: str,
+        container: str,
+        *,
+        image: ecs.ContainerImage,
+        cpu: int,
+        memory_mib: int,
+        role: iam.Role,
+        port: int,
+        environment: dict[str, str],
+        parts: _ContainerParts,
+    ) -> ecs.FargateTaskDefinition:
+        """A one-container task: its port, settings, the token secret, health check and logs."""
+        task = ecs.FargateTaskDefinition(
+            self,
+            f"{id}Task",
+            cpu=cpu,
+            memory_limit_mib=memory_mib,
+            task_role=role,
+            runtime_platform=_linux_x86(),
+        )
+        log_group = logs.LogGroup(
+            self, f"{id}Logs", retention=parts.log_retention, removal_policy=RemovalPolicy.DESTROY
+        )
+        task.add_container(
+            container,
+            image=image,
+            port_mappings=[ecs.PortMapping(container_port=port)],
+            environment=environment,
+            secrets={"IRIS_API_TOKEN": parts.token},
+            health_check=parts.health_check,
+            logging=ecs.LogDrivers.aws_logs(stream_prefix=container, log_group=log_group),
+        )
+        return task
 
     def _service(
         self, id: str, task: ecs.FargateTaskDefinition, count: int, *, grace: Duration
@@ -235,6 +256,15 @@ class WebServices(Construct):
             max_healthy_percent=200,
             health_check_grace_period=grace,
         )
+
+
+@dataclass(frozen=True)
+class _ContainerParts:
+    """What both containers share: the token secret, the health check and log retention."""
+
+    token: ecs.Secret
+    health_check: ecs.HealthCheck
+    log_retention: logs.RetentionDays
 
 
 def _health_check(command: list[str]) -> ecs.HealthCheck:
