@@ -21,6 +21,9 @@ COPY services/lambda/pyproject.toml services/lambda/
 COPY services/infra/pyproject.toml services/infra/
 COPY services/common/pyproject.toml services/common/
 
+# One build stage per target, alike on purpose: a Dockerfile cannot instantiate one stage with
+# different ARGs in one build, and copying every service's sources into a shared stage would
+# rebuild all images whenever any service changes. Each stage: locked dependencies, then sources.
 FROM uv AS build-model-api
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-install-workspace --package model-api
