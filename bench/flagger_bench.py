@@ -37,10 +37,10 @@ from bench.flagger_kit import (
     pct,
     scan,
     ts,
-    wait_for,
 )
 from bench.flagger_report import WINDOW_S
 from bench.flagger_report import report as report_flagger
+from tests.support.waits import wait_for
 
 LATENCY_RECORDS = 300
 KEEPUP_RECORDS = 10_000
@@ -55,7 +55,7 @@ def latency_phase(
         now = time.time()
         ddb.put_item(TableName=score, Item=item(run, row, True, now))
     write_s = time.time() - start
-    wait_for(lambda: len(scan(ddb, run, retrain)) >= records, 120)
+    wait_for(lambda: len(scan(ddb, run, retrain)) >= records, 120, "every copy")
     items = scan(ddb, run, retrain)
     lat = [ts(i["flagged_at"]["S"]) - ts(i["created_at"]["S"]) for i in items]
     return {
@@ -110,8 +110,12 @@ def keepup_phase(ddb: Any, runner: RunnerProcess, seen_before: int) -> dict[str,
     ddb.put_item(TableName=SCORE, Item=item(run, KEEPUP_RECORDS, True, writes_done))
     total = KEEPUP_RECORDS + 1
     expected = KEEPUP_RECORDS // 10 + 1
-    wait_for(lambda: int(runner.latest().get("records_seen", 0)) - seen_before >= total, 600)
-    wait_for(lambda: len(scan(ddb, run)) >= expected, 120)
+    wait_for(
+        lambda: int(runner.latest().get("records_seen", 0)) - seen_before >= total,
+        600,
+        "the runner to see every record",
+    )
+    wait_for(lambda: len(scan(ddb, run)) >= expected, 120, "every copy")
     done.set()
     sampler.join()
     items = scan(ddb, run)
@@ -161,9 +165,13 @@ def main() -> None:
             runner = RunnerProcess(env)
             runner.start()
             try:
-                wait_for(lambda: bool(runner.metrics), 60)
+                wait_for(lambda: bool(runner.metrics), 60, "the runner's first metrics")
                 lat = latency_phase(ddb)
-                wait_for(lambda: int(runner.latest().get("records_seen", 0)) >= LATENCY_RECORDS, 60)
+                wait_for(
+                    lambda: int(runner.latest().get("records_seen", 0)) >= LATENCY_RECORDS,
+                    60,
+                    "the runner",
+                )
                 # Before the 10k run: DynamoDB Local slows down as stream data accumulates, and
                 # the two handlers should meet the same, fresh-ish server.
                 compare = compare_handlers(env, ddb)

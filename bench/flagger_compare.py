@@ -14,7 +14,8 @@ from typing import Any
 from iris_common.clock import utc_now
 
 from bench._common import provision_tables
-from bench.flagger_kit import WRITER_THREADS, RunnerProcess, item, pct, scan, ts, wait_for
+from bench.flagger_kit import WRITER_THREADS, RunnerProcess, item, pct, scan, ts
+from tests.support.waits import wait_for
 
 COMPARE_RECORDS = 1000
 
@@ -58,7 +59,7 @@ def bulk_phase(ddb: Any, score: str, retrain: str, records: int) -> dict[str, fl
     with ThreadPoolExecutor(WRITER_THREADS) as pool:
         list(pool.map(write, chunks))
     writes_done = time.time()
-    wait_for(lambda: len(scan(ddb, run, retrain)) >= records, 300)
+    wait_for(lambda: len(scan(ddb, run, retrain)) >= records, 300, "every copy")
     items = scan(ddb, run, retrain)
     lat = [ts(i["flagged_at"]["S"]) - ts(i["created_at"]["S"]) for i in items]
     last = max(ts(i["flagged_at"]["S"]) for i in items)
@@ -88,7 +89,7 @@ def compare_handlers(env: dict[str, str], ddb: Any) -> dict[str, dict[str, float
         runner = RunnerProcess(run_env)
         runner.start()
         try:
-            wait_for(lambda r=runner: bool(r.metrics), 60)
+            wait_for(lambda r=runner: bool(r.metrics), 60, "the runner's first metrics")
             results[name] = bulk_phase(ddb, score, retrain, COMPARE_RECORDS)
         finally:
             runner.stop()

@@ -18,7 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bench._common import provision_tables
-from bench.flagger_kit import WRITER_THREADS, RunnerProcess, item, pct, scan, ts, wait_for
+from bench.flagger_kit import WRITER_THREADS, RunnerProcess, item, pct, scan, ts
+from tests.support.waits import wait_for
 
 UNREADABLE_RECORDS = 1200
 NORMAL_RECORDS = 300  # every 3rd misclassified: 100 candidates
@@ -49,7 +50,7 @@ def unreadable_phase(env: dict[str, str], ddb: Any, readable: bool = False) -> d
     runner.start()
     load_before = os.getloadavg()[0]
     try:
-        wait_for(lambda: bool(runner.metrics), 60)
+        wait_for(lambda: bool(runner.metrics), 60, "the runner's first metrics")
         bad_run, good_run = "bench-unreadable", "bench-after-unreadable"
         bad = []
         for row in range(UNREADABLE_RECORDS):
@@ -63,13 +64,19 @@ def unreadable_phase(env: dict[str, str], ddb: Any, readable: bool = False) -> d
         _write(ddb, score, good)
         last_write = time.time()
         wanted = len([r for r in range(NORMAL_RECORDS) if r % 3 == 0])
-        wait_for(lambda: len(scan(ddb, good_run, retrain)) >= wanted, 300)
+        wait_for(lambda: len(scan(ddb, good_run, retrain)) >= wanted, 300, "the good copies")
         flagged = [ts(i["flagged_at"]["S"]) for i in scan(ddb, good_run, retrain)]
         # 0 = copied before the run's last write returned: the runner kept up with the writers
         after_last = [max(0.0, f - last_write) for f in flagged]
         after_first = [f - now for f in flagged]
-        wait_for(lambda: len(scan(ddb, bad_run, retrain)) >= UNREADABLE_RECORDS, 300)
-        wait_for(lambda: int(runner.latest().get("records_seen", 0)) >= len(bad) + len(good), 60)
+        wait_for(
+            lambda: len(scan(ddb, bad_run, retrain)) >= UNREADABLE_RECORDS, 300, "the bad copies"
+        )
+        wait_for(
+            lambda: int(runner.latest().get("records_seen", 0)) >= len(bad) + len(good),
+            60,
+            "the runner",
+        )
         time.sleep(1.0)  # one more metrics line after the last batch
         metrics = runner.latest()
     finally:

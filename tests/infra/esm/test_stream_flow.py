@@ -17,6 +17,8 @@ from flagger.config import FlaggerConfig
 from flagger.handler import Flagger
 from infra.esm import EsmRunner, RunnerLocked
 
+from tests.support.waits import wait_for
+
 pytestmark = pytest.mark.integration
 
 RUN = "20261125T031509123Z-7f3a"
@@ -54,15 +56,6 @@ def test_checkpoint_resumes_after_the_last_batch(esm_tables, make_items, tmp_pat
     assert Counter(esm_tables.retrain_keys()) == Counter(expected_first | expected_second)
 
 
-def _wait_for(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_sigkill_mid_stream_then_restart_is_still_exact(esm_tables, make_items, tmp_path):
     before, expected_before = make_items(RUN, 300)
     during, expected_during = make_items(RUN, 300, start=300)
@@ -77,9 +70,9 @@ def test_sigkill_mid_stream_then_restart_is_still_exact(esm_tables, make_items, 
     )
     try:
         checkpoint = tmp_path / "esm" / "checkpoints.json"
-        assert _wait_for(checkpoint.exists, 60), "runner never checkpointed"
+        wait_for(checkpoint.exists, 60, "the first checkpoint", interval=0.05)
         esm_tables.put(during[:100])  # the runner is busy with the stream while we write
-        assert _wait_for(lambda: len(esm_tables.retrain_keys()) >= 20, 60)
+        wait_for(lambda: len(esm_tables.retrain_keys()) >= 20, 60, "20 copies", interval=0.05)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         flagged_at_kill = len(esm_tables.retrain_keys())
@@ -106,7 +99,12 @@ def test_sigterm_stops_cleanly(esm_tables, make_items, tmp_path):
         text=True,
     )
     try:
-        assert _wait_for(lambda: Counter(esm_tables.retrain_keys()) == Counter(expected), 60)
+        wait_for(
+            lambda: Counter(esm_tables.retrain_keys()) == Counter(expected),
+            60,
+            "exactly the expected copies",
+            interval=0.05,
+        )
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=30)
     finally:
@@ -203,7 +201,12 @@ def test_runner_waits_for_the_retrain_table_instead_of_failing_records(
         time.sleep(1.0)  # several discovery rounds with no retrain table
         assert runner.snapshot().records_seen == 0
         esm_tables.create_retrain_table()
-        assert _wait_for(lambda: Counter(esm_tables.retrain_keys()) == Counter(expected), 60)
+        wait_for(
+            lambda: Counter(esm_tables.retrain_keys()) == Counter(expected),
+            60,
+            "exactly the expected copies",
+            interval=0.05,
+        )
     finally:
         runner.stop()
         thread.join(timeout=30)
@@ -307,7 +310,9 @@ def test_a_second_runner_on_the_same_data_dir_refuses_to_start(esm_tables, tmp_p
         stderr=subprocess.DEVNULL,
     )
     try:
-        assert _wait_for(lambda: _is_locked(tmp_path / "esm" / "runner.lock"), 60)
+        wait_for(
+            lambda: _is_locked(tmp_path / "esm" / "runner.lock"), 60, "the lock", interval=0.05
+        )
         with pytest.raises(RunnerLocked):
             EsmRunner(esm_tables.settings(tmp_path)).run_until_idle(timeout=30)
         second = subprocess.run(
