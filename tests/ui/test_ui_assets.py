@@ -30,5 +30,5 @@ def test_the_bundle_has_every_trace_type_the_figures_draw() -> None:
 
     header = pointed_plotly_bundle(ASSETS).read_text(encoding="utf-8")[:200]
     listed = header.split("plotly.js (iris: core + ", 1)[1].split(" - minified)", 1)[0].split()
-    drawn = set(figures._LAYOUT["template"]["data"]) - {"scatter"}
+    drawn = set(figures.LAYOUT["template"]["data"]) - {"scatter"}
     assert drawn <= set(listed), f"add {drawn - set(listed)} to TRACES in scripts/vendor-plotly.sh"

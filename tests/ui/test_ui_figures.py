@@ -9,6 +9,7 @@ import json
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
+from dashboard.components import data_figures, model_figures, run_figures
 from dashboard.components import figures as fg
 
 BINS = {
@@ -35,13 +36,13 @@ RUNS = [
 ]
 CASES = [
     fg.empty_figure("nothing yet"),
-    fg.histogram_figure(BINS),
-    fg.scatter_figure(COLUMNS | {"labels": ["setosa", "virginica", "setosa"]}, "a", "b"),
-    fg.scatter_figure(COLUMNS, "a", "b"),
-    fg.history_figure(HISTORY),
-    fg.confusion_figure(["a", "b"], [[3, 1], [0, 4]]),
-    fg.probability_figure({"setosa": 0.9, "virginica": 0.1}, "setosa"),
-    fg.runs_figure(RUNS),
+    data_figures.histogram_figure(BINS),
+    data_figures.scatter_figure(COLUMNS | {"labels": ["setosa", "virginica", "setosa"]}, "a", "b"),
+    data_figures.scatter_figure(COLUMNS, "a", "b"),
+    model_figures.history_figure(HISTORY),
+    model_figures.confusion_figure(["a", "b"], [[3, 1], [0, 4]]),
+    model_figures.probability_figure({"setosa": 0.9, "virginica": 0.1}, "setosa"),
+    run_figures.runs_figure(RUNS),
 ]
 
 
@@ -53,11 +54,11 @@ def test_every_figure_is_valid_plotly_and_validation_changes_nothing(figure: go.
 
 
 def test_the_figures_keep_the_products_look() -> None:
-    hist = fg.histogram_figure(BINS)
+    hist = data_figures.histogram_figure(BINS)
     assert [t.marker.color for t in hist.data] == ["#2c7fb8", "#f39c12", "#8e44ad"]
     assert hist.layout.barmode == "stack" and hist.layout.font.family.startswith("Lato")
     assert sorted(hist.layout.template.data.to_plotly_json()) == ["bar", "heatmap", "scatter"]
-    history = fg.history_figure(HISTORY)
+    history = model_figures.history_figure(HISTORY)
     assert [a.text for a in history.layout.annotations] == ["Loss", "Accuracy"]
     assert {t.xaxis for t in history.data} == {"x", "x2"} and history.layout.yaxis2.range == (
         0,

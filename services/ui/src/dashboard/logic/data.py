@@ -14,7 +14,8 @@ from dash import html, no_update
 
 from dashboard import ids
 from dashboard.api import ApiClient, ApiError
-from dashboard.components.figures import empty_figure, histogram_figure, scatter_figure
+from dashboard.components.data_figures import histogram_figure, scatter_figure
+from dashboard.components.figures import empty_figure
 from dashboard.components.grid import block_request, block_response
 from dashboard.components.layout import error_alert, fmt_time, success_alert
 from dashboard.components.pickers import Option, dataset_options, pick_value

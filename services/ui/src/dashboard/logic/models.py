@@ -11,7 +11,7 @@ from dash import html, no_update
 
 from dashboard import ids
 from dashboard.api import ApiClient, ApiError
-from dashboard.components.figures import empty_figure, history_figure
+from dashboard.components.figures import empty_figure
 from dashboard.components.layout import (
     ACTIVE_STATUSES,
     error_alert,
@@ -20,6 +20,7 @@ from dashboard.components.layout import (
     fmt_time,
     status_badge,
 )
+from dashboard.components.model_figures import history_figure
 from dashboard.components.pickers import Option
 from dashboard.logic.models_forms import form_options
 

@@ -17,9 +17,10 @@ from dash import dcc, html, no_update
 
 from dashboard import ids
 from dashboard.api import ApiClient, ApiError
-from dashboard.components.figures import empty_figure, runs_figure
+from dashboard.components.figures import empty_figure
 from dashboard.components.grid import block_request, block_response
 from dashboard.components.layout import error_alert, fmt_pct, kpi
+from dashboard.components.run_figures import runs_figure
 from dashboard.logic.monitoring_rows import (
     RECORD_COLUMNS,
     candidate_row,

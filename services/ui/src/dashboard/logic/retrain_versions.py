@@ -13,9 +13,9 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.api import ApiClient, ApiError
-from dashboard.components.figures import confusion_figure
 from dashboard.components.grid import grid
 from dashboard.components.layout import error_alert, fmt_pct, fmt_time, info_alert, success_alert
+from dashboard.components.model_figures import confusion_figure
 from dashboard.components.pickers import Option
 
 Row = dict[str, Any]

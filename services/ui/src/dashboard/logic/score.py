@@ -13,8 +13,9 @@ from dash import dcc, html, no_update
 from dashboard import features as ft
 from dashboard import ids
 from dashboard.api import ApiClient, ApiError
-from dashboard.components.figures import colour_map, probability_figure
+from dashboard.components.figures import colour_map
 from dashboard.components.layout import error_alert, fmt_pct
+from dashboard.components.model_figures import probability_figure
 from dashboard.components.pickers import Option, pickers
 
 input_id = ids.Score.input

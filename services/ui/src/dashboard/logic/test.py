@@ -10,9 +10,9 @@ from dash import dcc, html, no_update
 
 from dashboard import ids
 from dashboard.api import ApiClient, ApiError
-from dashboard.components.figures import confusion_figure
 from dashboard.components.grid import grid
 from dashboard.components.layout import error_alert, fmt_pct, fmt_time, kpi
+from dashboard.components.model_figures import confusion_figure
 
 PER_CLASS_COLUMNS = ("class", "precision", "recall", "f1", "support")
 

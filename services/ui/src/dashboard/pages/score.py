@@ -12,8 +12,8 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 from dash.exceptions import PreventUpdate
 from dashboard import ids
 from dashboard.api import get_client
-from dashboard.components.figures import probability_figure
 from dashboard.components.layout import card, labelled, page_header
+from dashboard.components.model_figures import probability_figure
 from dashboard.logic import score as logic
 
 dash.register_page(__name__, path="/score", name="Score", title="Score · Iris monitor", order=3)
