@@ -1,5 +1,6 @@
-"""Every setting a service reads from its environment is documented: each field of the settings
-classes, by its variable name, appears in README.md's Configuration table or docs/configuration.md."""
+"""Every setting a service reads from its environment is documented: each field of the
+settings classes, by its variable name, is in README.md's Configuration table or in
+docs/configuration.md."""
 
 from __future__ import annotations
 
