@@ -108,5 +108,11 @@ def labelled(label: str, *controls: Any, html_for: str | None = None, **col: Any
     return dbc.Col([dbc.Label(label, className="small fw-bold mb-1", **target), *controls], **col)
 
 
+def bottom_aligned(child: Any, **col: Any) -> dbc.Col:
+    """A form column whose control (a button, a switch) sits level with the labelled inputs
+    beside it (``col``: the column's widths)."""
+    return dbc.Col(child, className="d-flex align-items-end", **col)
+
+
 def page_header(title: str, lead: str) -> html.Div:
     return html.Div([html.H2(title, className="mb-1"), html.P(lead, className="text-muted mb-4")])

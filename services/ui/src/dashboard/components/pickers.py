@@ -1,10 +1,13 @@
 """The data set and model pickers every page shares: labels, options (newest first), which
-value to preselect, and both pickers filled from the API for the Score and Test pages."""
+value to preselect, both pickers filled from the API for the Score and Test pages, and the tab
+remembering the choice (:func:`remember_in_tab`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
+
+from dash import Input, Output, State, clientside_callback
 
 from dashboard.api import ApiClient, ApiError
 from dashboard.components.layout import error_alert
@@ -79,4 +82,36 @@ def pickers(
         datasets,
         pick_value(datasets, remembered_dataset),
         None,
+    )
+
+
+_REMEMBER_JS = """function (shown, remembered, listed, opened) {
+      const nothing = window.dash_clientside.no_update;
+      shown = %(shown)s;
+      const known = (listed || []).some(o => o.%(key)s === remembered);
+      if (!opened && known && remembered !== shown) { return [remembered, nothing, true]; }
+      return [nothing, shown == null || shown === remembered ? nothing : shown, true];
+    }"""
+
+
+def remember_in_tab(
+    pick: Output, tab_store: str, opened: str, shown: Input, listed: State, *, id_of: str, key: str
+) -> None:
+    """Keep the tab's choice (``tab_store``, which other pages read) and the page's in step, in
+    the browser: a server callback with an output outside the page fires on every page load.
+
+    The first time the page opens (``opened`` not yet set), a remembered choice that ``listed``
+    holds (its items' ``key``) is picked through ``pick``; afterwards the one ``shown`` (its id:
+    the JS expression ``id_of`` of ``shown``) is written to the tab's store.
+    """
+    clientside_callback(
+        _REMEMBER_JS % {"shown": id_of, "key": key},
+        pick,
+        Output(tab_store, "data"),
+        Output(opened, "data"),
+        shown,
+        State(tab_store, "data"),
+        listed,
+        State(opened, "data"),
+        prevent_initial_call="initial_duplicate",
     )

@@ -175,49 +175,35 @@ def per_class_figure(result: Mapping[str, Any]) -> go.Figure:
     return fig
 
 
+_BOLD = "me-3 fw-bold"
+
+
+def _line(*spans: html.Span, muted: str) -> html.Div:
+    """One line of the comparison: its figures, then a muted note on what they mean."""
+    return html.Div([*spans, html.Span(muted, className="text-muted")], className="mb-2")
+
+
 def comparison_view(result: Mapping[str, Any]) -> Any:
     a, b = (str(v) for v in result["versions"])
     ra, rb = result["results"][a], result["results"][b]
     flagged = result["flagged"]
     note = info_alert(result["note"]) if result.get("note") else None
-    head = html.Div(
-        [
-            html.Span(
-                f"v{a}: {fmt_pct(ra['accuracy'], 2)}",
-                id=ids.Retrain.COMPARE_A,
-                className="me-3 fw-bold",
-            ),
-            html.Span(
-                f"v{b}: {fmt_pct(rb['accuracy'], 2)}",
-                id=ids.Retrain.COMPARE_B,
-                className="me-3 fw-bold",
-            ),
-            html.Span(
-                f"on {result['rows']} rows of data set {result['dataset_id']} neither trained on",
-                className="text-muted",
-            ),
-        ],
-        className="mb-2",
+    head = _line(
+        html.Span(f"v{a}: {fmt_pct(ra['accuracy'], 2)}", id=ids.Retrain.COMPARE_A, className=_BOLD),
+        html.Span(f"v{b}: {fmt_pct(rb['accuracy'], 2)}", id=ids.Retrain.COMPARE_B, className=_BOLD),
+        muted=f"on {result['rows']} rows of data set {result['dataset_id']} neither trained on",
     )
-    fixed = html.Div(
-        [
-            html.Span(f"Flagged records: {flagged['records']} · ", className="me-1"),
-            html.Span(
-                f"fixed {flagged['fixed_count']}",
-                id=ids.Retrain.FIXED,
-                className="text-success me-2",
-            ),
-            html.Span(
-                f"newly broken {flagged['newly_broken_count']}",
-                id=ids.Retrain.BROKEN,
-                className="text-danger me-2",
-            ),
-            html.Span(
-                f"(v{a} right on {flagged['a_right']}, v{b} on {flagged['b_right']})",
-                className="text-muted",
-            ),
-        ],
-        className="mb-2",
+    fixed = _line(
+        html.Span(f"Flagged records: {flagged['records']} · ", className="me-1"),
+        html.Span(
+            f"fixed {flagged['fixed_count']}", id=ids.Retrain.FIXED, className="text-success me-2"
+        ),
+        html.Span(
+            f"newly broken {flagged['newly_broken_count']}",
+            id=ids.Retrain.BROKEN,
+            className="text-danger me-2",
+        ),
+        muted=f"(v{a} right on {flagged['a_right']}, v{b} on {flagged['b_right']})",
     )
     labels = result["labels"]
     return html.Div(

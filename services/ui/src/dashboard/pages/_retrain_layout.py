@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from dashboard import ids
 from dashboard.components.grid import grid
-from dashboard.components.layout import card, labelled
+from dashboard.components.layout import bottom_aligned, card, labelled
 from dashboard.config import get_settings
 from dashboard.logic import retrain as logic
 
@@ -110,11 +110,7 @@ def retrain_card() -> dbc.Card:
                 dbc.Input(id=ID.EPOCHS, type="number", min=1, placeholder="parent's"),
                 lg=2,
             ),
-            dbc.Col(
-                dbc.Button("Retrain a new version", id=ID.TRAIN, color="primary"),
-                lg=2,
-                className="d-flex align-items-end",
-            ),
+            bottom_aligned(dbc.Button("Retrain a new version", id=ID.TRAIN, color="primary"), lg=2),
         ],
         className="g-2 mb-2",
     )
@@ -137,16 +133,10 @@ def versions_card() -> dbc.Card:
             labelled("Version A", dcc.Dropdown(id=ID.VERSION_A, options=[], clearable=False), lg=2),
             labelled("Version B", dcc.Dropdown(id=ID.VERSION_B, options=[], clearable=False), lg=2),
             labelled("Comparison data set", dcc.Dropdown(id=ID.COMPARE_DATASET, options=[]), lg=4),
-            dbc.Col(
-                dbc.Switch(id=ID.EXCLUDE_TRAINED, label="leave out trained rows", value=False),
-                lg=2,
-                className="d-flex align-items-end",
+            bottom_aligned(
+                dbc.Switch(id=ID.EXCLUDE_TRAINED, label="leave out trained rows", value=False), lg=2
             ),
-            dbc.Col(
-                dbc.Button("Compare", id=ID.COMPARE, color="primary"),
-                lg=2,
-                className="d-flex align-items-end",
-            ),
+            bottom_aligned(dbc.Button("Compare", id=ID.COMPARE, color="primary"), lg=2),
         ],
         className="g-2 mb-2",
     )
@@ -157,17 +147,9 @@ def versions_card() -> dbc.Card:
                 dcc.Dropdown(id=ID.PROMOTE_VERSION, options=[], clearable=False),
                 lg=2,
             ),
-            dbc.Col(
-                dbc.Switch(id=ID.FORCE, label="force (recorded)", value=False),
-                lg=2,
-                className="d-flex align-items-end",
-            ),
-            dbc.Col(
-                dbc.Button("Promote", id=ID.PROMOTE, color="success"),
-                lg=2,
-                className="d-flex align-items-end",
-            ),
-            dbc.Col(html.Div(id=ID.PROMOTED), lg=6, className="d-flex align-items-end"),
+            bottom_aligned(dbc.Switch(id=ID.FORCE, label="force (recorded)", value=False), lg=2),
+            bottom_aligned(dbc.Button("Promote", id=ID.PROMOTE, color="success"), lg=2),
+            bottom_aligned(html.Div(id=ID.PROMOTED), lg=6),
         ],
         className="g-2 mb-3",
     )

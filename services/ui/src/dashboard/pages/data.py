@@ -12,11 +12,12 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html
+from dash import Input, Output, State, callback, ctx, dcc, html
 from dashboard import ids
 from dashboard.api import get_client
 from dashboard.components.grid import block_stores, grid, serve_blocks
 from dashboard.components.layout import card, page_header
+from dashboard.components.pickers import remember_in_tab
 from dashboard.logic import data as logic
 
 dash.register_page(
@@ -179,22 +180,14 @@ def pick_dataset(contents, _clicks, chosen, filename, remembered, hist, x, y):
 # pick_dataset: a callback with an output outside the page fires on every page load whatever its
 # prevent_initial_call says. When the page opens it shows the newest data set; a tab that
 # remembers another one switches to it (the switch redraws through pick_dataset).
-clientside_callback(
-    """function (current, remembered, options, opened) {
-      const nothing = window.dash_clientside.no_update;
-      const shown = current ? current.id : null;
-      const known = (options || []).some(o => o.value === remembered);
-      if (!opened && known && remembered !== shown) { return [remembered, nothing, true]; }
-      return [nothing, shown == null || shown === remembered ? nothing : shown, true];
-    }""",
+remember_in_tab(
     Output(ID.DATASET, "value", allow_duplicate=True),
-    Output(ids.Tab.DATASET, "data"),
-    Output(ID.OPENED, "data"),
+    ids.Tab.DATASET,
+    ID.OPENED,
     Input(ID.CURRENT, "data"),
-    State(ids.Tab.DATASET, "data"),
     State(ID.DATASET, "options"),
-    State(ID.OPENED, "data"),
-    prevent_initial_call="initial_duplicate",
+    id_of="shown ? shown.id : null",
+    key="value",
 )
 
 

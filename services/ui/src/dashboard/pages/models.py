@@ -16,6 +16,7 @@ from dashboard import ids
 from dashboard.api import get_client
 from dashboard.components.grid import grid
 from dashboard.components.layout import card, page_header
+from dashboard.components.pickers import remember_in_tab
 from dashboard.config import get_settings
 from dashboard.logic import models as logic
 from dashboard.logic import models_forms as forms
@@ -209,21 +210,14 @@ def select_model(selected_rows, current):
 # its prevent_initial_call says (a round trip for nothing on two busy cores). When the page
 # opens it shows the newest model; a tab that remembers another one switches to it (through
 # ``models-want``: refresh_models selects it and the detail follows).
-clientside_callback(
-    """function (shown, remembered, rows, opened) {
-      const nothing = window.dash_clientside.no_update;
-      const known = (rows || []).some(r => r.id === remembered);
-      if (!opened && known && remembered !== shown) { return [remembered, nothing, true]; }
-      return [nothing, shown == null || shown === remembered ? nothing : shown, true];
-    }""",
+remember_in_tab(
     Output(ID.WANT, "data", allow_duplicate=True),
-    Output(ids.Tab.MODEL, "data"),
-    Output(ID.OPENED, "data"),
+    ids.Tab.MODEL,
+    ID.OPENED,
     Input(ID.SELECTED, "data"),
-    State(ids.Tab.MODEL, "data"),
     State(ID.TABLE, "rowData"),
-    State(ID.OPENED, "data"),
-    prevent_initial_call="initial_duplicate",
+    id_of="shown",
+    key="id",
 )
 
 
