@@ -64,3 +64,9 @@ def test_the_figures_keep_the_products_look() -> None:
         0,
         1.02,
     )
+
+
+def test_every_graph_shows_the_mode_bar_without_the_plotly_logo() -> None:
+    shown = fg.graph(fg.empty_figure("nothing"), id="g")
+    assert shown.config == {"displaylogo": False}
+    assert shown.id == "g" and shown.figure.layout.annotations[0].text == "nothing"

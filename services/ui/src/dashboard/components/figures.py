@@ -15,6 +15,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 import plotly.io as pio
+from dash import dcc
 
 SPECIES_COLOURS: dict[str, str] = {
     "setosa": "#2c7fb8",
@@ -71,3 +72,8 @@ def empty_figure(message: str, height: int = 320) -> go.Figure:
     note |= {"x": 0.5, "xref": "paper", "y": 0.5, "yref": "paper"}
     hidden = {"visible": False}
     return figure([], {"annotations": [note], "xaxis": hidden, "yaxis": hidden, "height": height})
+
+
+def graph(figure: go.Figure, **props: Any) -> dcc.Graph:
+    """A Dash graph of one figure, with the product's mode bar (no Plotly logo)."""
+    return dcc.Graph(figure=figure, config={"displaylogo": False}, **props)

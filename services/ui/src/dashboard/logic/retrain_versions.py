@@ -9,10 +9,11 @@ from typing import Any, NamedTuple
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import dcc, html
+from dash import html
 
 from dashboard import ids
 from dashboard.api import ApiClient, ApiError
+from dashboard.components.figures import graph
 from dashboard.components.grid import grid
 from dashboard.components.layout import error_alert, fmt_pct, fmt_time, info_alert, success_alert
 from dashboard.components.model_figures import confusion_figure
@@ -214,18 +215,17 @@ def comparison_view(result: Mapping[str, Any]) -> Any:
             dbc.Row(
                 [
                     dbc.Col(
-                        dcc.Graph(
+                        graph(
                             figure=confusion_figure(labels, res["confusion_matrix"]).update_layout(
                                 title_text=f"v{version} confusion"
                             ),
-                            config={"displaylogo": False},
                         ),
                         md=6,
                     )
                     for version, res in ((a, ra), (b, rb))
                 ]
             ),
-            dcc.Graph(figure=per_class_figure(result), config={"displaylogo": False}),
+            graph(figure=per_class_figure(result)),
         ],
         id=ids.Retrain.COMPARISON_RESULT,
     )

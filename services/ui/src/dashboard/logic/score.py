@@ -8,12 +8,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, TypedDict
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html, no_update
+from dash import html, no_update
 
 from dashboard import features as ft
 from dashboard import ids
 from dashboard.api import ApiClient, ApiError
-from dashboard.components.figures import colour_map
+from dashboard.components.figures import colour_map, graph
 from dashboard.components.layout import error_alert, fmt_pct
 from dashboard.components.model_figures import probability_figure
 from dashboard.components.pickers import Option, pickers
@@ -209,9 +209,8 @@ def result_view(
         )
     return [
         html.Div(head, className="mb-2"),
-        dcc.Graph(
+        graph(
             figure=probability_figure(probabilities, predicted),
-            config={"displaylogo": False},
             id=ids.Score.PROB_GRAPH,
         ),
     ]

@@ -6,10 +6,11 @@ from collections.abc import Collection, Mapping
 from typing import Any, NamedTuple
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html, no_update
+from dash import html, no_update
 
 from dashboard import ids
 from dashboard.api import ApiClient, ApiError
+from dashboard.components.figures import graph
 from dashboard.components.grid import grid
 from dashboard.components.layout import error_alert, fmt_pct, fmt_time, kpi
 from dashboard.components.model_figures import confusion_figure
@@ -141,11 +142,10 @@ def result_view(run: Mapping[str, Any]) -> list[Any]:
         dbc.Row(
             [
                 dbc.Col(
-                    dcc.Graph(
+                    graph(
                         figure=confusion_figure(
                             run.get("labels") or [], run.get("confusion_matrix") or []
                         ),
-                        config={"displaylogo": False},
                         id=ids.Test.CONFUSION,
                     ),
                     lg=6,

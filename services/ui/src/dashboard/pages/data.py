@@ -15,6 +15,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html
 from dashboard import ids
 from dashboard.api import get_client
+from dashboard.components.figures import graph
 from dashboard.components.grid import block_stores, grid, serve_blocks
 from dashboard.components.layout import card, page_header
 from dashboard.components.pickers import remember_in_tab
@@ -73,10 +74,9 @@ def layout(**_: Any) -> html.Div:
                             clearable=False,
                             className="mb-2",
                         ),
-                        dcc.Graph(
+                        graph(
                             id=ID.HIST,
                             figure=view["hist"],
-                            config={"displaylogo": False},
                         ),
                     ],
                 ),
@@ -103,10 +103,9 @@ def layout(**_: Any) -> html.Div:
                             ],
                             className="g-2 mb-2",
                         ),
-                        dcc.Graph(
+                        graph(
                             id=ID.SCATTER,
                             figure=view["scatter"],
-                            config={"displaylogo": False},
                         ),
                     ],
                 ),

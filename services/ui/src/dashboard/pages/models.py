@@ -14,6 +14,7 @@ from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, 
 from dash.exceptions import PreventUpdate
 from dashboard import ids
 from dashboard.api import get_client
+from dashboard.components.figures import graph
 from dashboard.components.grid import grid
 from dashboard.components.layout import card, page_header
 from dashboard.components.pickers import remember_in_tab
@@ -80,10 +81,9 @@ def layout(**_: Any) -> html.Div:
                             dcc.Loading(
                                 [
                                     html.Div(view["detail"], id=ID.DETAIL),
-                                    dcc.Graph(
+                                    graph(
                                         id=ID.HISTORY,
                                         figure=view["figure"],
-                                        config={"displaylogo": False},
                                     ),
                                 ],
                                 delay_show=400,

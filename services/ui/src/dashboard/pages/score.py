@@ -12,6 +12,7 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 from dash.exceptions import PreventUpdate
 from dashboard import ids
 from dashboard.api import get_client
+from dashboard.components.figures import graph
 from dashboard.components.layout import card, labelled, page_header
 from dashboard.components.model_figures import probability_figure
 from dashboard.logic import score as logic
@@ -102,7 +103,7 @@ def layout(**_: Any) -> html.Div:
         "Prediction",
         dcc.Loading(
             html.Div(
-                dcc.Graph(figure=probability_figure({}, None), config={"displaylogo": False}),
+                graph(figure=probability_figure({}, None)),
                 id=ID.RESULT,
             )
         ),
