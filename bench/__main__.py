@@ -15,6 +15,7 @@ BENCHMARKS = {
     "scorelog": "bench.scorelog_bench",
     "flagger": "bench.flagger_bench",
     "ui": "bench.ui_bench",
+    "replicas": "bench.replicas_bench",
 }
 
 

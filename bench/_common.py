@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from infra.aws import LOCAL_CREDENTIALS, local_client, make_clients
 from infra.config import InfraSettings
@@ -44,3 +45,19 @@ def dynamodb_local_with_tables(
     with DynamoDBLocal(port=free_port(), data_dir=data_dir) as server:
         provision_tables(server.endpoint_url, score, retrain)
         yield server
+
+
+def course_score_app(course: Any) -> Any:
+    """The course's scoring route as a FastAPI app: parse ``fields``, ``model.predict`` per
+    request (``course`` is a Keras model of the course's shape)."""
+    import numpy as np
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.get("/iris/model/{n}/score")
+    def score(n: int, fields: str) -> str:
+        row = np.array([[float(v) for v in fields.split(",")]], dtype=np.float32)
+        return ["setosa", "versicolor", "virginica"][int(course.predict(row, verbose=0).argmax())]
+
+    return app

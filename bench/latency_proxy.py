@@ -1,14 +1,17 @@
 """A TCP proxy on loopback that adds a fixed delay per request round trip, like a distant region.
 
 Half the delay each way, and chunks are scheduled rather than queued behind each other, so
-requests in flight overlap as they would over a real long link.
+requests in flight overlap as they would over a real long link. Given several upstream ports it
+is also a round-robin balancer: each new connection goes to the next one (delay 0 for none).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import threading
+from collections.abc import Sequence
 
 from infra.local.dynamodb_local import free_port
 
@@ -17,8 +20,10 @@ class LatencyProxy:
     """TCP proxy on 127.0.0.1 adding ``delay / 2`` to each direction (so ``delay`` per round
     trip), without serialising requests: chunks are scheduled, not queued behind each other."""
 
-    def __init__(self, upstream_port: int, delay: float) -> None:
-        self.upstream_port = upstream_port
+    def __init__(self, upstream_port: int | Sequence[int], delay: float = 0.0) -> None:
+        ports = [upstream_port] if isinstance(upstream_port, int) else list(upstream_port)
+        self.upstream_port = ports[0]
+        self._upstreams = itertools.cycle(ports)  # round robin, one pick per connection
         self.one_way = delay / 2
         self.port = free_port()
         self._loop = asyncio.new_event_loop()
@@ -75,7 +80,7 @@ class LatencyProxy:
 
     async def _handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         try:
-            up_r, up_w = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+            up_r, up_w = await asyncio.open_connection("127.0.0.1", next(self._upstreams))
         except OSError:
             client_w.close()
             return

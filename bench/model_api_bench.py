@@ -37,17 +37,11 @@ def _ms(samples: list[float]) -> str:
 
 def _course_http_scorer(course: object, fields: str) -> Callable[[], object]:
     """The course's scoring route: parse ``fields`` and call ``model.predict`` per request."""
-    from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
-    app = FastAPI()
+    from bench._common import course_score_app
 
-    @app.get("/iris/model/{n}/score")
-    def score(n: int, fields: str) -> str:
-        row = np.array([[float(v) for v in fields.split(",")]], dtype=np.float32)
-        return ["setosa", "versicolor", "virginica"][int(course.predict(row, verbose=0).argmax())]
-
-    client = TestClient(app)
+    client = TestClient(course_score_app(course))
     return lambda: client.get("/iris/model/0/score", params={"fields": fields})
 
 

@@ -35,3 +35,15 @@ def sample_csv(rows_per_class: int, seed: int = 0) -> str:
     df = bundled_frame()
     parts = [g.sample(rows_per_class, random_state=seed) for _, g in df.groupby("species")]
     return pd.concat(parts).to_csv(index=False)
+
+
+def cycled_csv(rows: int) -> str:
+    """The bundled data set's rows, cycled to ``rows`` rows, as CSV text."""
+    with BUNDLED_CSV.open(newline="") as fh:
+        data = list(csv.reader(fh))
+    header, body = data[0], data[1:]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(body[i % len(body)] for i in range(rows))
+    return out.getvalue()

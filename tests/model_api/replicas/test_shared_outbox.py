@@ -3,8 +3,6 @@ replica finishes it, and every one of its 10,000 records is in the score table e
 
 from __future__ import annotations
 
-import csv
-import io
 import time
 from typing import Any
 
@@ -12,24 +10,12 @@ import boto3
 import httpx
 import pytest
 
-from tests.support.bundled import BUNDLED_CSV
+from tests.support.bundled import cycled_csv as csv_of
 from tests.support.waits import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROWS = 10_000
-
-
-def csv_of(rows: int) -> str:
-    """The bundled data set's rows, cycled to ``rows`` rows."""
-    with BUNDLED_CSV.open(newline="") as fh:
-        data = list(csv.reader(fh))
-    header, body = data[0], data[1:]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(body[i % len(body)] for i in range(rows))
-    return out.getvalue()
 
 
 def train(api: httpx.Client) -> int:
