@@ -161,7 +161,7 @@ def _logged(endpoint: str, jobs: list[tuple[Replica, int, int, int]]) -> float:
         runs = list(pool.map(post, jobs))
     for run_id, job in zip(runs, jobs, strict=True):
         wait_for(lambda r=run_id, n=job[3]: _run_count(ddb, r) >= n, 600, f"run {run_id} logged",
-                 interval=0.2)  # fmt: skip
+                 interval=0.5)  # fmt: skip
     return time.perf_counter() - start
 
 
@@ -175,7 +175,9 @@ def logged(endpoint: str, reps: list[Replica], model_id: int) -> list[tuple[str,
             up.raise_for_status()
             ids[rows] = int(up.json()["id"])
     one = _logged(endpoint, [(a, model_id, ids[ROWS], ROWS)])
+    print(f"  .. {ROWS:,} rows logged, 1 writer: {one:.1f} s", flush=True)
     two = _logged(endpoint, [(r, model_id, ids[ROWS // 2], ROWS // 2) for r in reps])
+    print(f"  .. {ROWS:,} rows logged, 2 writers: {two:.1f} s", flush=True)
     sample = scored(COURSE_SAMPLE, bundled_rows())
     course = course_way(endpoint, SCORE, new_run(), sample) * ROWS / COURSE_SAMPLE
     return [
