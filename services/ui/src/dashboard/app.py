@@ -92,9 +92,16 @@ def create_app() -> Dash:
 def _renderer_with_early_plotly() -> str:
     """Dash's renderer with a ``request_pre`` hook (Dash's documented way to extend it): on a
     page whose first view draws a graph (``graphs=True`` in its ``register_page``), plotly.js
-    starts loading while the server builds the page (``assets/05-plotly-bundle.js``)."""
-    pages = sorted(p["relative_path"] for p in dash.page_registry.values() if p.get("graphs"))
-    hook = f"function (payload) {{ window.irisEarlyPlotly(payload, {json.dumps(pages)}); }}"
+    starts loading while the server builds the page (``assets/05-plotly-bundle.js``); on one
+    that shows a grid (``grids=True``), AG Grid's async chunk does (``assets/06-grid-early.js``)."""
+    graphs, grids = (
+        json.dumps(sorted(p["relative_path"] for p in dash.page_registry.values() if p.get(key)))
+        for key in ("graphs", "grids")
+    )
+    hook = (
+        f"function (payload) {{ window.irisEarlyPlotly(payload, {graphs}); "
+        f"window.irisEarlyGrid(payload, {grids}); }}"
+    )
     return f"var renderer = new DashRenderer({{request_pre: {hook}}});"
 
 

@@ -22,7 +22,13 @@ from dashboard.components.pickers import remember_in_tab
 from dashboard.logic import data as logic
 
 dash.register_page(
-    __name__, path="/data", name="Data", title="Data · Iris monitor", order=1, graphs=True
+    __name__,
+    path="/data",
+    name="Data",
+    title="Data · Iris monitor",
+    order=1,
+    graphs=True,
+    grids=True,
 )
 
 ID = ids.Data

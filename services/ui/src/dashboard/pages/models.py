@@ -24,7 +24,13 @@ from dashboard.logic import models_forms as forms
 from dashboard.pages import _models_layout as lay
 
 dash.register_page(
-    __name__, path="/models", name="Models", title="Models · Iris monitor", order=2, graphs=True
+    __name__,
+    path="/models",
+    name="Models",
+    title="Models · Iris monitor",
+    order=2,
+    graphs=True,
+    grids=True,
 )
 
 ID = ids.Models

@@ -22,6 +22,7 @@ dash.register_page(
     title="Monitoring · Iris monitor",
     order=5,
     graphs=True,  # drawn in the first view: plotly.js starts early (app.py)
+    grids=True,  # likewise AG Grid's code
 )
 
 ID = ids.Monitoring

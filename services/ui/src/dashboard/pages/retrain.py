@@ -22,7 +22,7 @@ from dashboard.logic import retrain_versions as versions
 from dashboard.pages import _retrain_layout as lay
 
 dash.register_page(
-    __name__, path="/retrain", name="Retrain", title="Retrain · Iris monitor", order=6
+    __name__, path="/retrain", name="Retrain", title="Retrain · Iris monitor", order=6, grids=True
 )
 
 ID = ids.Retrain
