@@ -80,6 +80,12 @@ def test_full_loop_in_the_browser(ui) -> None:
     # loaded once, though the page starts it early and dcc.Graph asks for it too
     assert sum("vendor/plotly-iris-" in s for s in scripts) == 1, scripts
     assert not any("plotly.min.js" in s for s in scripts), scripts
+    # AG Grid's async chunk: once, though the page starts it early and the grid asks for it too
+    chunks = d.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+        ".filter(n => n.includes('dash_ag_grid/async-'))"
+    )
+    assert len(chunks) == 1 and chunks[0].endswith("/async-community.js"), chunks
     # the grid pages through 1,200 rows, 15 a page, and sorts by a clicked header (server side)
     ui.wait_for(
         lambda d: "Page 1 of 80" in ui.text_of_css("#data-table .ag-paging-panel"),
