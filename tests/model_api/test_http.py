@@ -64,7 +64,12 @@ def test_health(client: TestClient) -> None:
     assert r.status_code == 200
     assert r.json() == {
         "status": "ready",
-        "checks": {"storage": "ok", "object_store": "ok", "score_log": "disabled"},
+        "checks": {
+            "storage": "ok",
+            "object_store": "ok",
+            "registry_table": "ok",
+            "score_log": "disabled",
+        },
     }
 
 

@@ -14,12 +14,13 @@ from tests.support.replicas import Replica, clean_env, start_replica
 LEASE_SECONDS = 2.0
 
 
-Spawn = Callable[[str, Path], Replica]
+Spawn = Callable[..., Replica]  # spawn(name, data_dir, **extra IRIS_* variables)
 
 
 @pytest.fixture
 def spawn(aws_endpoint: Any, provisioned_tables: dict[str, str], tmp_path: Path) -> Iterator[Spawn]:
-    """``spawn(name, data_dir)``: start a replica (not waited for); all stopped afterwards."""
+    """``spawn(name, data_dir, **env)``: start a replica (not waited for), ``env`` added to its
+    environment (e.g. ``IRIS_REPLICA_ID``); all stopped afterwards."""
     base = (
         clean_env()
         | aws_endpoint.child_env()
@@ -36,8 +37,8 @@ def spawn(aws_endpoint: Any, provisioned_tables: dict[str, str], tmp_path: Path)
     )
     started: list[Replica] = []
 
-    def start(name: str, data_dir: Path) -> Replica:
-        replica = start_replica(name, data_dir, tmp_path / f"{name}.log", base)
+    def start(name: str, data_dir: Path, **extra: str) -> Replica:
+        replica = start_replica(name, data_dir, tmp_path / f"{name}.log", base | extra)
         started.append(replica)
         return replica
 

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from model_api.app import create_app
 from model_api.config import ApiSettings
+from model_api.core.registry import Registry
 from model_api.runs.flagged import FlaggedCounter
 
 from tests.support import bundled, model_api_kit
@@ -33,6 +34,7 @@ def test_ready_checks_the_tables(api: TestClient, aws_env: Any, tmp_path: Path) 
     assert r.json()["checks"] == {
         "storage": "ok",
         "object_store": "ok",
+        "registry_table": "ok",
         "score_table": "ok",
         "retrain_table": "ok",
     }
@@ -44,6 +46,26 @@ def test_ready_checks_the_tables(api: TestClient, aws_env: Any, tmp_path: Path) 
         assert r.json()["checks"]["score_table"].startswith("error")
         r = other.get("/api/retrain", params={"run_id": "r"})
         assert r.status_code == 503 and r.json()["error"]["code"] == "table_not_found"
+
+
+def test_ready_says_when_the_registry_table_is_gone(api: TestClient) -> None:
+    # the registry table disappears after the start (deleted, another account): not ready,
+    # naming the table and DynamoDB's reason; the other checks still answer
+    services = api.app.state.services
+    kept = services.registry
+    services.registry = Registry(kept.client, "NoSuchRegistry-x1")
+    try:
+        r = api.get("/health/ready")
+    finally:
+        services.registry = kept
+    assert r.status_code == 503
+    body = r.json()
+    assert body["status"] == "not_ready"
+    assert body["checks"]["registry_table"] == (
+        "error: ResourceNotFoundException (NoSuchRegistry-x1)"
+    )
+    assert body["checks"]["score_table"] == "ok"
+    assert api.get("/health/ready").status_code == 200
 
 
 def test_batch_test_records_reach_the_score_table(api: TestClient) -> None:

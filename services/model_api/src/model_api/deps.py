@@ -65,7 +65,6 @@ class Services:
 
     @classmethod
     def build(cls, settings: ApiSettings) -> Services:
-        root = settings.store_dir
         objects = ObjectStore(
             settings.object_store_url, settings.aws_endpoint_url, settings.aws_region
         )
@@ -95,7 +94,14 @@ class Services:
         trainer.on_trained = versions.record_training
         retrain = RetrainService(runs, models, settings.retrain_table)
         flow = RetrainFlow(
-            root / "jobs", models, training, versions, datasets, runs, retrain, settings.max_epochs
+            (registry, objects, leases, settings.heartbeat_seconds),
+            models,
+            training,
+            versions,
+            datasets,
+            runs,
+            retrain,
+            settings.max_epochs,
         )
         trainer.before_training = flow.refuse_if_running
         tests = RunService(

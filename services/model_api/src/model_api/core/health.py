@@ -1,5 +1,5 @@
-"""Liveness (the process answers) and readiness (storage writable, object store and tables
-reachable)."""
+"""Liveness (the process answers) and readiness (storage writable, object store, registry and
+tables reachable)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ async def ready(services: ServicesDep) -> JSONResponse:
     checks: dict[str, Any] = {
         "storage": _storage_check(services),
         "object_store": await asyncio.to_thread(services.objects.check),
+        "registry_table": await asyncio.to_thread(_registry_check, services),
     }
     if services.settings.scorelog_enabled:
         for key, table in (
@@ -56,6 +57,16 @@ def _storage_check(services: ServicesDep) -> str:
             return "ok"
     except OSError as exc:
         return f"error: {exc}"
+
+
+def _registry_check(services: ServicesDep) -> str:
+    """The registry table (every replica's shared state) answers and is active."""
+    try:
+        status = services.registry.describe().get("TableStatus", "ACTIVE")
+    except Exception as exc:  # a missing or unreachable table: say which
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+        return f"error: {code} ({services.registry.table})"
+    return "ok" if status in ("ACTIVE", "UPDATING") else f"error: table {status}"
 
 
 async def _table_check(services: ServicesDep, table: str) -> str:

@@ -1,174 +1,125 @@
-"""Persisted background jobs (a retraining flow): one JSON file each, progress included.
+"""Background jobs (a retraining flow) shared by every replica, progress included.
 
-A job that was queued or running when the service stopped — killed, or shut down mid-epoch —
-is re-queued when the service starts again (``attempts`` and ``events`` say so), never marked
-failed: its handler works from the job's own persisted plan, so running it again is safe.
-Jobs run on the single training worker, ``models.queue`` (two fits at once would only slow both).
+Each job is a registry document (``pk="job"``, ``sk=<job_id>``, sorted by time) and its plan
+(the frozen training input, too big for an item) an object ``jobs/<job_id>.json``, written
+first. Any replica lists and reads every job; the replica that holds the job's lease
+(``models.job_runner``) is the only one that writes it while it runs. A job that was queued or
+running when its replica stopped is claimed and run again by another replica (or the next start),
+``attempts`` and ``events`` say so; it is never marked failed by a restart: its handler works
+from the job's own persisted plan, so running it again is safe.
 """
 
 from __future__ import annotations
 
 import copy
-import logging
+import json
 import secrets
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from pathlib import Path
 from typing import Any
 
 from iris_common.clock import utc_now
 
-from model_api.core.errors import ApiError, not_found
-from model_api.core.files import atomic_write_json, read_json
-
-log = logging.getLogger(__name__)
+from model_api.core.documents import get_doc, put_doc, query_docs
+from model_api.core.errors import not_found
+from model_api.core.objects import ObjectMissing, ObjectStore, missing_blob
+from model_api.core.registry import ConditionFailed, Registry
 
 ACTIVE = ("queued", "running")
+KIND = "job"
 Progress = Callable[..., bool]  # progress(**fields) -> False once the job must stop
 Handler = Callable[[dict[str, Any], Progress], dict[str, Any]]
 Submit = Callable[..., Future[None]]
 
 
 class Interrupted(Exception):
-    """The service is stopping: leave the job queued for the next start."""
+    """The service is stopping (or the job's lease was lost): leave the job for a replica."""
+
+
+def _plan_key(job_id: str) -> str:
+    return f"jobs/{job_id}.json"
 
 
 class JobStore:
-    """Jobs on disk and in memory; every change is written before it is visible."""
+    """Jobs in the registry (their plans in the object store); every read is current."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._jobs: dict[str, dict[str, Any]] = {}
-        for path in sorted(self.root.glob("*.json")):
-            job = read_json(path)
-            if job["status"] in ACTIVE:
-                was = job["status"]
-                job["status"] = "queued"
-                job["events"].append(
-                    {"at": utc_now(), "event": f"re-queued after a restart ({was})"}
-                )
-                atomic_write_json(path, job)
-            self._jobs[job["job_id"]] = job
+    def __init__(self, registry: Registry, objects: ObjectStore) -> None:
+        self.registry = registry
+        self.objects = objects
 
     def create(self, kind: str, model_id: int, payload: dict[str, Any]) -> dict[str, Any]:
-        now = utc_now()
-        job = {
-            "job_id": f"{''.join(ch for ch in now if ch.isalnum())}-{secrets.token_hex(3)}",
-            "kind": kind,
-            "model_id": model_id,
-            "status": "queued",
-            "progress": {"stage": "queued"},
-            "attempts": 0,
-            "result": None,
-            "error": None,
-            "events": [{"at": now, "event": "queued"}],
-            "created_at": now,
-            "updated_at": now,
-            "payload": payload,
-        }
-        with self._lock:
-            self._write(job)
-        return self.public(job)
+        """A new queued job; its id is sortable by time and unique across replicas (a
+        conditional put: a clash draws a new suffix)."""
+        while True:
+            now = utc_now()
+            job_id = f"{''.join(ch for ch in now if ch.isalnum())}-{secrets.token_hex(3)}"
+            job = {
+                "job_id": job_id,
+                "kind": kind,
+                "model_id": model_id,
+                "status": "queued",
+                "progress": {"stage": "queued"},
+                "attempts": 0,
+                "result": None,
+                "error": None,
+                "events": [{"at": now, "event": "queued"}],
+                "created_at": now,
+                "updated_at": now,
+                "request": copy.deepcopy(payload.get("request")),
+            }
+            self.objects.put(_plan_key(job_id), json.dumps(payload).encode())
+            try:
+                put_doc(self.registry, KIND, job_id, job, new=True)
+            except ConditionFailed:
+                continue
+            return copy.deepcopy(job)
 
-    def _write(self, job: dict[str, Any]) -> None:
+    def update(self, job_id: str, event: str | None = None, **changes: Any) -> dict[str, Any]:
+        """Apply ``changes`` (and log ``event``); only the job's lease holder calls this."""
+        job = self._doc(job_id)
+        job.update(changes)
+        if event:
+            job["events"].append({"at": utc_now(), "event": event})
         job["updated_at"] = utc_now()
-        atomic_write_json(self.root / f"{job['job_id']}.json", job)
-        self._jobs[job["job_id"]] = job
+        put_doc(self.registry, KIND, job_id, job)
+        return job
 
-    def update(self, job_id: str, event: str | None = None, **changes: Any) -> None:
-        with self._lock:
-            job = copy.deepcopy(self._jobs[job_id])
-            job.update(changes)
-            if event:
-                job["events"].append({"at": utc_now(), "event": event})
-            self._write(job)
+    def _doc(self, job_id: str) -> dict[str, Any]:
+        job = get_doc(self.registry, KIND, job_id)
+        if job is None:
+            raise not_found("job", job_id)
+        return job
 
     def raw(self, job_id: str) -> dict[str, Any]:
-        with self._lock:
-            if job_id not in self._jobs:
-                raise not_found("job", job_id)
-            return copy.deepcopy(self._jobs[job_id])
+        """The job with its plan (``payload``), as its handler needs it."""
+        job = self._doc(job_id)
+        try:
+            job["payload"] = json.loads(self.objects.get(_plan_key(job_id)))
+        except ObjectMissing as exc:
+            raise missing_blob(f"job {job_id}", _plan_key(job_id)) from exc
+        return job
 
     @staticmethod
     def public(job: dict[str, Any]) -> dict[str, Any]:
-        """The job without its (large) plan; the plan's summary stays."""
-        out = {k: copy.deepcopy(v) for k, v in job.items() if k != "payload"}
-        out["request"] = copy.deepcopy(job["payload"].get("request"))
-        return out
+        """The job without its (large) plan; the plan's request stays."""
+        return {k: copy.deepcopy(v) for k, v in job.items() if k != "payload"}
 
     def get(self, job_id: str) -> dict[str, Any]:
-        return self.public(self.raw(job_id))
+        return self.public(self._doc(job_id))
 
     def list(self, model_id: int | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            jobs = [j for j in self._jobs.values() if model_id is None or j["model_id"] == model_id]
-        return [self.public(j) for j in sorted(jobs, key=lambda j: j["job_id"], reverse=True)]
+        return [
+            self.public(j)
+            for _, j in query_docs(self.registry, KIND, descending=True)
+            if model_id is None or j["model_id"] == model_id
+        ]
 
     def active_for(self, model_id: int, kind: str) -> dict[str, Any] | None:
-        with self._lock:
-            for job in self._jobs.values():
-                if job["model_id"] == model_id and job["kind"] == kind and job["status"] in ACTIVE:
-                    return self.public(job)
+        for job in self.list(model_id):
+            if job["kind"] == kind and job["status"] in ACTIVE:
+                return job
         return None
 
-    def queued(self) -> list[str]:
-        with self._lock:
-            return sorted(j for j, job in self._jobs.items() if job["status"] == "queued")
-
-
-class JobRunner:
-    """Runs queued jobs with their kind's handler on the training worker."""
-
-    def __init__(self, store: JobStore, submit: Submit, handlers: dict[str, Handler]) -> None:
-        self.store = store
-        self._submit = submit
-        self._handlers = handlers
-        self._stopping = threading.Event()
-
-    def start(self) -> None:
-        """Queue every job left queued (new, or re-queued after a restart)."""
-        for job_id in self.store.queued():
-            self.enqueue(job_id)
-
-    def enqueue(self, job_id: str) -> None:
-        self._submit(self._run, job_id)
-
-    def stop(self) -> None:
-        self._stopping.set()
-
-    def _run(self, job_id: str) -> None:
-        job = self.store.raw(job_id)
-        if job["status"] != "queued" or self._stopping.is_set():
-            return
-        self.store.update(
-            job_id,
-            event="started",
-            status="running",
-            attempts=job["attempts"] + 1,
-            progress={"stage": "starting"},
-        )
-
-        def progress(**fields: Any) -> bool:
-            self.store.update(job_id, progress=fields)
-            return not self._stopping.is_set()
-
-        try:
-            result = self._handlers[job["kind"]](self.store.raw(job_id), progress)
-        except Interrupted:
-            self.store.update(job_id, event="interrupted by a shutdown; re-queued", status="queued")
-            return
-        except Exception as exc:  # a job records its failure; it never dies silently
-            log.exception("job %s failed", job_id)
-            message = exc.message if isinstance(exc, ApiError) else f"{type(exc).__name__}: {exc}"
-            self.store.update(job_id, event=f"failed: {message}", status="failed", error=message)
-            return
-        self.store.update(
-            job_id,
-            event="succeeded",
-            status="succeeded",
-            result=result,
-            progress={"stage": "done"},
-        )
+    def active(self) -> list[dict[str, Any]]:
+        """Every queued or running job, oldest first."""
+        return [j for j in reversed(self.list()) if j["status"] in ACTIVE]

@@ -8,16 +8,19 @@ so the job needs no table and a re-run after a restart trains on exactly the sam
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from model_api.core.errors import ApiError, conflict, invalid, not_found
+from model_api.core.lease import Leases
+from model_api.core.objects import ObjectStore
+from model_api.core.registry import Registry
 from model_api.datasets.store import DatasetStore
 from model_api.models import network
-from model_api.models.jobs import Interrupted, JobRunner, JobStore, Progress
+from model_api.models.job_runner import JobRunner
+from model_api.models.jobs import Interrupted, JobStore, Progress
 from model_api.models.queue import TrainingQueue
 from model_api.models.service import VersionService
 from model_api.models.store import ACTIVE, KERAS, PREDICTOR, ModelStore
@@ -88,7 +91,7 @@ class RetrainFlow:
 
     def __init__(
         self,
-        jobs_root: Path,
+        jobs: tuple[Registry, ObjectStore, Leases, float],
         models: ModelStore,
         queue: TrainingQueue,
         versions: VersionService,
@@ -99,9 +102,10 @@ class RetrainFlow:
     ) -> None:
         self.models, self.versions, self.datasets = models, versions, datasets
         self.runs, self.retrain, self.max_epochs = runs, retrain, max_epochs
-        self.jobs = JobStore(jobs_root)
+        registry, objects, leases, heartbeat_s = jobs  # where jobs live, how they are claimed
+        self.jobs = JobStore(registry, objects)
         self.queue = queue
-        self.runner = JobRunner(self.jobs, queue.submit, {KIND: self.run})
+        self.runner = JobRunner(self.jobs, queue.submit, {KIND: self.run}, leases, heartbeat_s)
 
     def refuse_if_running(self, model_id: int) -> None:
         """409 ``retrain_running`` while a retraining job of the model is queued or running:

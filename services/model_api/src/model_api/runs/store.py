@@ -18,11 +18,12 @@ from typing import Any
 from model_api.core.documents import get_doc, put_doc, query_docs
 from model_api.core.errors import not_found
 from model_api.core.objects import ObjectMissing, ObjectStore, missing_blob
-from model_api.core.registry import Registry
+from model_api.core.registry import ConditionFailed, Registry
 from model_api.models.store import finite
 
 ROW_LISTS = ("actual", "predicted", "probability", "flipped")
 KIND = "run"
+ID_KIND = "run_id"  # ids handed out, whether or not their run was saved
 LogStatus = Callable[[str], dict[str, Any]]
 
 
@@ -36,9 +37,8 @@ def new_run_id(now: datetime | None = None) -> str:
 
     The suffix is random, and within one process a suffix is never reused in the same
     millisecond, so two runs created in the same millisecond never share a partition key (the
-    seed keyed by time of day and lost records that way). Across processes the chance is
-    1 in 65,536 per pair of runs created in the very same millisecond; the outbox refuses a
-    run id it already holds (``RunAlreadySubmitted``), so such a clash is loud, not silent.
+    seed keyed by time of day and lost records that way). Across replicas, ids are minted by
+    :meth:`RunStore.new_id` (a conditional put in the registry), never handed out twice.
     """
     global _run_id_stamp
     moment = (now or datetime.now(UTC)).astimezone(UTC)
@@ -71,11 +71,18 @@ class RunStore:
         self._status = status
 
     def new_id(self) -> str:
-        """A fresh run id (``new_run_id``) that no stored run has."""
-        run_id = new_run_id()
-        while self.exists(run_id):
+        """A fresh run id (``new_run_id``) minted in the registry: a conditional put of
+        ``pk="run_id"``, ``sk=<id>`` (attribute_not_exists), so no two replicas ever hand out
+        the same id (a clash, or an id a stored run has, draws another)."""
+        while True:
             run_id = new_run_id()
-        return run_id
+            if self.exists(run_id):
+                continue
+            try:
+                self.registry.put_new(ID_KIND, run_id, {"minted_at": _now()})
+            except ConditionFailed:
+                continue
+            return run_id
 
     def exists(self, run_id: str) -> bool:
         return self.registry.get(KIND, run_id) is not None
@@ -114,6 +121,10 @@ class RunStore:
             if model_id is None or s["model_id"] == model_id
         ]
         return {"items": [self._live(s) for s in runs[offset : offset + limit]], "total": len(runs)}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
 
 
 def _key(run_id: str) -> str:
