@@ -84,7 +84,7 @@ class ApiSettings(GuardSettingsMixin, BaseSettings):
 
     @property
     def store_dir(self) -> Path:
-        """Where model_api keeps its own files (datasets, models, runs)."""
+        """model_api's local folder (the default object store lives under it)."""
         return self.data_dir / "model_api"
 
     @property

@@ -65,6 +65,9 @@ class Services:
 
     @classmethod
     def build(cls, settings: ApiSettings) -> Services:
+        # the local working folder (readiness checks it is writable), even when every record
+        # lives in the registry and the object store elsewhere
+        settings.store_dir.mkdir(parents=True, exist_ok=True)
         objects = ObjectStore(
             settings.object_store_url, settings.aws_endpoint_url, settings.aws_region
         )
