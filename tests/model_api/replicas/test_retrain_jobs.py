@@ -86,5 +86,7 @@ def test_a_retrain_job_is_seen_everywhere_and_survives_its_replica(
         version = job["result"]["version"]
         assert version == 2
         listing = api.get(f"/api/models/{mid}/versions").json()
-        made = [v for v in listing["items"] if v["version"] == version]
-        assert len(made) == 1 and len(listing["items"]) == 2, listing
+        # one new version (not two), made by this job, not promoted
+        assert [v["version"] for v in listing["versions"]] == [1, 2], listing
+        assert listing["versions"][1]["job_id"] == job_id
+        assert listing["promoted_version"] == 1

@@ -172,3 +172,4 @@ class Job(Open):
     created_at: str
     updated_at: str
     request: dict[str, Any] | None
+    replica: str | None = None  # the replica that last started it (none before the first start)
