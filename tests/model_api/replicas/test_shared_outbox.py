@@ -76,3 +76,34 @@ def test_a_killed_replicas_batch_test_is_finished_by_the_other(
     assert len(keys) == ROWS
     assert sorted(keys) == [f"{i:06d}" for i in range(ROWS)]
     assert f"adopted run {run_id}" in b.log.read_text()
+
+
+def test_a_runs_final_logging_is_answered_by_every_replica(replicas: list[Any]) -> None:
+    """The replica that wrote a run records its final counts on the run's item: the other
+    one, whose outbox never held the run, answers them too (not the counts at submission)."""
+    a, b = replicas
+    with a.client() as api_a, b.client() as api_b:
+        model_id = train(api_a)
+        response = api_a.post(f"/api/models/{model_id}/tests", json={"dataset_id": 0})
+        assert response.status_code == 201, response.text
+        run_id = response.json()["run_id"]
+        done = wait_for(
+            lambda: (
+                (s := api_a.get(f"/api/runs/{run_id}").json()["logging"])["state"] == "complete"
+                and s
+            ),
+            60,
+            "a to write the run",
+        )
+        seen = wait_for(
+            lambda: (
+                (s := api_b.get(f"/api/runs/{run_id}").json()["logging"])["state"] != "writing"
+                and s
+            ),
+            30,
+            "b to answer the run's final logging",
+        )
+        assert seen == done
+        assert seen["written"] == seen["total"] == 1200
+        listed = api_b.get("/api/runs", params={"model_id": model_id}).json()["items"]
+        assert [r["logging"] for r in listed if r["run_id"] == run_id] == [done]

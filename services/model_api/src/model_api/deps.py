@@ -93,6 +93,8 @@ class Services:
         trainer = Trainer(models, training, datasets, settings.max_epochs)
         trainer.claims = JobClaims(models, leases, settings.heartbeat_seconds)
         runs = RunStore(registry, objects, status=scorelog.status if scorelog else None)
+        if scorelog is not None:
+            scorelog.on_run_finished(runs.record_logging)
         versions = VersionService(registry, models, datasets, objects)
         trainer.on_trained = versions.record_training
         retrain = RetrainService(runs, models, settings.retrain_table)

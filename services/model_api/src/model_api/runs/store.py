@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from model_api.core.documents import get_doc, put_doc, query_docs
+from model_api.core.documents import put_doc
 from model_api.core.errors import not_found
 from model_api.core.objects import ObjectMissing, ObjectStore, missing_blob
 from model_api.core.registry import ConditionFailed, Registry
 from model_api.models.store import finite
+from model_api.scorelog.service import COMPLETE, FAILED
 
+log = logging.getLogger(__name__)
+
+FINAL = (COMPLETE, FAILED)  # the score log's states once no record is pending
 ROW_LISTS = ("actual", "predicted", "probability", "flipped")
 KIND = "run"
 ID_KIND = "run_id"  # ids handed out, whether or not their run was saved
@@ -91,20 +96,43 @@ class RunStore:
         body = json.dumps(run, separators=(",", ":")).encode()
         self.objects.put(_key(run["run_id"]), body)
         put_doc(self.registry, KIND, run["run_id"], finite(summary(run)))
+        if self._status is not None:  # written to the end before the summary was saved
+            self.record_logging(run["run_id"], self._status(run["run_id"]))
 
-    def _live(self, s: dict[str, Any]) -> dict[str, Any]:
-        out = copy.deepcopy(s)
-        if self._status is not None and s.get("logging", {}).get("state") != "disabled":
-            status = self._status(s["run_id"])
-            if status.get("state") != "unknown":
-                out["logging"] = status
+    def record_logging(self, run_id: str, status: dict[str, Any]) -> None:
+        """Keep a run's final ``logging`` on its item (attribute ``logging``, beside ``doc``):
+        the replica that wrote the run calls this when done, so a replica whose outbox never
+        held the run answers the final counts instead of the ones at submission."""
+        if status.get("state") not in FINAL:
+            return
+        try:
+            self.registry.update(
+                KIND,
+                run_id,
+                set={"logging": json.dumps(status, separators=(",", ":"))},
+                condition="attribute_exists(pk)",
+            )
+        except ConditionFailed:  # not saved yet: save() records it
+            pass
+        except Exception as exc:  # the writer's replica still answers it live
+            log.warning("could not record the final logging of run %s: %s", run_id, exc)
+
+    def _live(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        out = json.loads(item["doc"])
+        if out.get("logging", {}).get("state") == "disabled":
+            return out
+        status = self._status(out["run_id"]) if self._status is not None else None
+        if status is not None and status.get("state") != "unknown":
+            out["logging"] = status
+        elif item.get("logging"):
+            out["logging"] = json.loads(item["logging"])
         return out
 
     def get(self, run_id: str) -> dict[str, Any]:
-        s = get_doc(self.registry, KIND, run_id)
-        if s is None:
+        item = self.registry.get(KIND, run_id)
+        if item is None:
             raise not_found("run", run_id)
-        return self._live(s)
+        return self._live(item)
 
     def full(self, run_id: str) -> dict[str, Any]:
         """The run with its per-row lists (read from its object)."""
@@ -116,11 +144,12 @@ class RunStore:
 
     def list(self, model_id: int | None, limit: int, offset: int) -> dict[str, Any]:
         runs = [
-            s
-            for _, s in query_docs(self.registry, KIND, descending=True)
-            if model_id is None or s["model_id"] == model_id
+            item
+            for _, item in self.registry.query(KIND, descending=True)
+            if model_id is None or json.loads(item["doc"])["model_id"] == model_id
         ]
-        return {"items": [self._live(s) for s in runs[offset : offset + limit]], "total": len(runs)}
+        page = runs[offset : offset + limit]
+        return {"items": [self._live(item) for item in page], "total": len(runs)}
 
 
 def _now() -> str:

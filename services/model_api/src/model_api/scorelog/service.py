@@ -206,6 +206,11 @@ class ScoreLog:
         if self._steward is not None:  # staged for every replica before the response
             self._steward.accepted(run_id, encoded)
 
+    def on_run_finished(self, record: Callable[[str, dict[str, Any]], None]) -> None:
+        """``record(run_id, status)`` once this replica has written a shared run to the end."""
+        if self._steward is not None:
+            self._steward.on_finished = lambda run_id: record(run_id, self.status(run_id))
+
     def status(self, run_id: str) -> dict[str, Any]:
         """``{total, written, pending, failed, state}`` of a run (state: see the constants)."""
         counts = self._outbox.counts(run_id) if not self._closed else None

@@ -18,7 +18,7 @@ import contextlib
 import json
 import logging
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from iris_common.clock import utc_now
@@ -143,6 +143,9 @@ class Steward:
         self.outbox = outbox
         self.held: dict[str, Lease] = {}
         self.unshared: set[str] = set()
+        # called with a run id once this replica has written all of it (the run store records
+        # the final counts, so replicas whose outbox never held the run answer them too)
+        self.on_finished: Callable[[str], None] | None = None
 
     def resume(self) -> None:
         """At start: runs left pending in the local outbox are shared (or found held) next."""
@@ -197,6 +200,8 @@ class Steward:
             if self._done(run_id):
                 self.shared.drop(run_id, lease)
                 del self.held[run_id]
+                if self.on_finished is not None:
+                    self.on_finished(run_id)
             else:
                 self.held[run_id] = self.shared.leases.renew(lease)
         except LeaseLost:
