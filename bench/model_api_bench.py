@@ -109,7 +109,8 @@ def main() -> None:
             data_dir=Path(tmp), scorelog_enabled=False, aws_endpoint_url=server.endpoint_url
         )
         app = create_app(settings)
-        with TestClient(app) as client:
+        # the Host guard serves loopback names only (TestClient sends "testserver")
+        with TestClient(app, base_url="http://127.0.0.1") as client:
             m = client.post("/api/models", json={"dataset_id": 0, "epochs": 5, "seed": 0}).json()
             while client.get(f"/api/models/{m['id']}").json()["status"] in ("queued", "training"):
                 time.sleep(0.2)
