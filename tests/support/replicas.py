@@ -7,13 +7,15 @@ import os
 import shutil
 import signal
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import httpx
 from infra.local.dynamodb_local import free_port
 
-from tests.support.waits import wait_http
+from tests.support.waits import wait_for, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,3 +74,34 @@ def start_replica(name: str, data_dir: Path, log: Path, env: dict[str, str]) -> 
         start_new_session=True,
     )
     return Replica(name, f"http://127.0.0.1:{port}", data_dir, log, proc)
+
+
+class Takeover(NamedTuple):
+    """What the replica left standing did with a job after the kill."""
+
+    replica: Replica  # the one that finished it
+    final: dict[str, Any]  # the job's last document (its status one of the final ones)
+    seen: list[str]  # every status read on the way, so a test can assert none was ``failed``
+
+
+def kill_and_follow(
+    victim: Replica, survivor: Replica | Callable[[], Replica], path: str, done: str, timeout: float
+) -> Takeover:
+    """SIGKILL ``victim`` mid-work (no lease released, nothing written), then poll ``path`` on
+    the survivor until its ``status`` is ``done`` or ``failed``: the replica tests' take-over.
+
+    ``survivor`` is a running replica, or a callable starting one after the kill (a new
+    replica on the victim's state); either is waited ready first."""
+    victim.kill()
+    replica = survivor if isinstance(survivor, Replica) else survivor()
+    replica.wait_ready()
+    seen: list[str] = []
+    with replica.client() as api:
+
+        def finished() -> dict[str, Any] | None:
+            doc = api.get(path).json()
+            seen.append(doc["status"])
+            return doc if doc["status"] in (done, "failed") else None
+
+        final = wait_for(finished, timeout, f"{path} to be {done} after the kill")
+    return Takeover(replica, final, seen)

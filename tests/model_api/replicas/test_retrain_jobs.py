@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from tests.support import model_api_kit, retrain_kit
+from tests.support.replicas import kill_and_follow
 from tests.support.waits import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -66,19 +67,11 @@ def test_a_retrain_job_is_seen_everywhere_and_survives_its_replica(
         holder = wait_for(training, 180, "the retraining to get going")["replica"]
     victim = by_id.pop(holder)
     (survivor,) = by_id.values()
-    victim.kill()  # mid-training: no lease released, no job written
-
+    # mid-training: no lease released, no job written
+    survivor, job, seen = kill_and_follow(victim, survivor, f"/api/jobs/{job_id}", "succeeded", 300)
+    assert job["status"] == "succeeded", job
+    assert "failed" not in seen
     with survivor.client() as api:
-        seen: list[str] = []
-
-        def done() -> dict[str, Any] | None:
-            job = api.get(f"/api/jobs/{job_id}").json()
-            seen.append(job["status"])
-            return job if job["status"] in ("succeeded", "failed") else None
-
-        job = wait_for(done, 300, "the claimed retraining to finish")
-        assert job["status"] == "succeeded", job
-        assert "failed" not in seen
         assert job["attempts"] == 2 and job["replica"] != holder
         events = [e["event"] for e in job["events"]]
         assert "re-queued after a restart (running)" in events

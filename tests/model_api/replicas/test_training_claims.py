@@ -3,11 +3,13 @@ again (once its lease expires) and completes; it is never left ``failed`` by the
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.replicas import kill_and_follow
 from tests.support.waits import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -27,19 +29,9 @@ def test_a_job_killed_mid_training_is_claimed_again_and_completes(
             120,
             "training to get going",
         )
-    first.kill()  # mid-training: no chance to say anything
-
-    second = spawn("second", tmp_path / "data")  # a new replica (new id) on the same state
-    second.wait_ready()
-    with second.client() as api:
-        seen: list[str] = []
-
-        def done() -> dict[str, Any] | None:
-            model = api.get(f"/api/models/{ident}").json()
-            seen.append(model["status"])
-            return model if model["status"] in ("ready", "failed") else None
-
-        model = wait_for(done, 150, "the claimed job to finish")
+    # killed mid-training (no chance to say anything); then a new replica (new id), same state
+    restart = partial(spawn, "second", tmp_path / "data")
+    second, model, seen = kill_and_follow(first, restart, f"/api/models/{ident}", "ready", 150)
     assert model["status"] == "ready", model
     assert "failed" not in seen
     assert model["version"] == 1 and model["progress"]["epoch"] == 60
