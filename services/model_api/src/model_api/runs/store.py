@@ -117,8 +117,10 @@ class RunStore:
         except Exception as exc:  # the writer's replica still answers it live
             log.warning("could not record the final logging of run %s: %s", run_id, exc)
 
-    def _live(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        out = json.loads(item["doc"])
+    def _live(self, item: Mapping[str, Any], doc: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The item's run with its current ``logging``; ``doc``: the item's ``doc`` if already
+        parsed (a listing filtered by model parses every item's to filter them)."""
+        out = json.loads(item["doc"]) if doc is None else doc
         if out.get("logging", {}).get("state") == "disabled":
             return out
         status = self._status(out["run_id"]) if self._status is not None else None
@@ -143,13 +145,17 @@ class RunStore:
             raise missing_blob(f"run {run_id}", _key(run_id)) from exc
 
     def list(self, model_id: int | None, limit: int, offset: int) -> dict[str, Any]:
-        runs = [
-            item
-            for _, item in self.registry.query(KIND, descending=True)
-            if model_id is None or json.loads(item["doc"])["model_id"] == model_id
-        ]
+        """Newest first; filtered by model, each item's ``doc`` is parsed once (the filter's
+        parse is the one ``_live`` uses), unfiltered only the page's are."""
+        items = [item for _, item in self.registry.query(KIND, descending=True)]
+        runs: list[tuple[Mapping[str, Any], dict[str, Any] | None]]
+        if model_id is None:
+            runs = [(item, None) for item in items]
+        else:
+            parsed = ((item, json.loads(item["doc"])) for item in items)
+            runs = [(item, doc) for item, doc in parsed if doc["model_id"] == model_id]
         page = runs[offset : offset + limit]
-        return {"items": [self._live(item) for item in page], "total": len(runs)}
+        return {"items": [self._live(item, doc) for item, doc in page], "total": len(runs)}
 
 
 def _now() -> str:
