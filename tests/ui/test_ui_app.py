@@ -146,3 +146,37 @@ def test_the_dashboard_never_loads_tensorflow_or_model_api() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _block(app, grid_id: str, request: dict, state_id: str, shown) -> dict:
+    """The block a server-side grid's ``getRowsRequest`` (relayed to its ``-request`` store in
+    the browser) gets from the server, with ``shown`` in the trigger's store."""
+    payload = {
+        "output": f"{grid_id}.getRowsResponse",
+        "outputs": {"id": grid_id, "property": "getRowsResponse"},
+        "inputs": [{"id": f"{grid_id}-request", "property": "data", "value": request}],
+        "changedPropIds": [f"{grid_id}-request.data"],
+        "state": [{"id": state_id, "property": "data", "value": shown}],
+    }
+    response = app.server.test_client().post("/_dash-update-component", json=payload)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["response"][grid_id]["getRowsResponse"]
+
+
+def test_server_side_grids_fetch_blocks_of_what_their_trigger_shows(
+    app, client, fake_api, bundled, monkeypatch
+) -> None:
+    """``serve_blocks`` answers each page's block requests with its fetch function: the request
+    and what the trigger's store holds reach it; before anything is shown: no rows."""
+    from dashboard.components import grid
+    from dashboard.logic import data as dv
+
+    monkeypatch.setattr(grid, "get_client", lambda: client)
+    current, _, _ = dv.load_dataset(client, fake_api.add_dataset(bundled))
+    request = {"startRow": 15, "endRow": 30, "sortModel": []}
+    data, mon = ids.Data, ids.Monitoring
+    block = _block(app, data.TABLE, request, data.CURRENT, current)
+    assert block == {"rowData": bundled[15:30], "rowCount": 1200}
+    assert _block(app, data.TABLE, request, data.CURRENT, None) == {"rowData": [], "rowCount": 0}
+    no_run = _block(app, mon.RECORDS, request, mon.SHOWN, None)
+    assert no_run == {"rowData": [], "rowCount": 0}

@@ -9,20 +9,25 @@ one number format, a pager), and a style change is made once. Two row models:
   a time through ``getRowsRequest`` (start row, end row, sort model) and a callback answers with
   ``getRowsResponse``; the browser only ever holds one page — for data sets and score records.
   :func:`block_request` reads such a request, :func:`block_response` answers it, and
-  :func:`serve_blocks` wires the requests to the page's callback and makes the grid ask again
-  (page 1) when what it shows changed. The layout may carry the first page (in
+  :func:`serve_blocks` answers the requests with the page's fetch function and makes the grid
+  ask again (page 1) when what it shows changed. The layout may carry the first page (in
   :func:`block_stores`): the grid's first request is answered from it in the browser, with no
-  round trip (the page's callback is not asked for it); later pages and sorts come from the
+  round trip (the fetch function is not asked for it); later pages and sorts come from the
   server.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import dash_ag_grid as dag
-from dash import ClientsideFunction, Input, Output, State, clientside_callback, dcc
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc
+
+from dashboard.api import ApiClient, get_client
+
+# one block for the grid: (client, what the trigger holds, the grid's request or None)
+FetchBlock = Callable[[ApiClient, Any, Mapping[str, Any] | None], dict[str, Any]]
 
 ROW_HEIGHT = 32
 HEADER_HEIGHT = 36
@@ -192,8 +197,10 @@ def block_stores(grid_id: str, first_block: Mapping[str, Any] | None) -> list[dc
     ]
 
 
-def serve_blocks(grid_id: str, trigger: Input) -> Input:
-    """Wire a server-side grid: returns the input its block callback listens to.
+def serve_blocks(grid_id: str, trigger: Input, fetch: FetchBlock) -> None:
+    """Serve a server-side grid: each block it asks for is ``fetch(client, shown, request)``,
+    ``shown`` what ``trigger`` holds (a block request is always answered: AG Grid would wait
+    for an unanswered one forever, so ``fetch`` answers "no rows" before there is anything).
 
     The grid's requests pass through the browser (a clientside callback): the first one is
     answered there when the layout holds the first block. When ``trigger`` changes, the grid
@@ -215,4 +222,12 @@ def serve_blocks(grid_id: str, trigger: Input) -> Input:
         Input(grid_id, "id"),
         prevent_initial_call=True,
     )
-    return Input(f"{grid_id}-request", "data")
+
+    @callback(
+        Output(grid_id, "getRowsResponse"),
+        Input(f"{grid_id}-request", "data"),
+        State(trigger.component_id, trigger.component_property),
+        prevent_initial_call=True,
+    )
+    def answer_block(request: Mapping[str, Any] | None, shown: Any) -> dict[str, Any]:
+        return fetch(get_client(), shown, request)

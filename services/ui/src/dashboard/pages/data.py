@@ -217,18 +217,6 @@ def draw_scatter(x, y, current):
     return logic.scatter_for(get_client(), current, x, y)
 
 
-# a new data set: the grid forgets its blocks and asks for page 1 (the layout has the first)
-_BLOCKS = serve_blocks(ID.TABLE, Input(ID.CURRENT, "data"))
-
-
-@callback(
-    Output(ID.TABLE, "getRowsResponse"),
-    _BLOCKS,
-    State(ID.CURRENT, "data"),
-    prevent_initial_call=True,
-)
-def table_rows(request, current):
-    """Server-side paging and sorting: the grid asks for one block (15 rows) at a time."""
-    # before the data set is loaded: no rows yet (the grid asks again, reset below; never leave
-    # a block request unanswered: AG Grid would wait for it forever)
-    return logic.table_block(get_client(), current, request)
+# one block (15 rows) at a time, paged and sorted by model_api; a new data set: the grid forgets
+# its blocks and asks for page 1 (the layout has the first)
+serve_blocks(ID.TABLE, Input(ID.CURRENT, "data"), logic.table_block)

@@ -231,20 +231,9 @@ def refresh_candidates(shown):
     return logic.candidates_view(get_client(), shown)._asdict()
 
 
-# the run or its number of records changed: the records grid asks for page 1 again
-_BLOCKS = serve_blocks(ID.RECORDS, Input(ID.SHOWN, "data"))
-
-
-@callback(
-    Output(ID.RECORDS, "getRowsResponse"),
-    _BLOCKS,
-    State(ID.SHOWN, "data"),
-    prevent_initial_call=True,
-)
-def records_block(request, shown):
-    """Server-side paging and sorting of the run's score records, one block at a time."""
-    # no run shown yet: no rows (asked again, reset below; a block request is always answered)
-    return logic.records_block(get_client(), shown, request)
+# the run's score records, one block at a time; the run or its number of records changed: the
+# records grid asks for page 1 again
+serve_blocks(ID.RECORDS, Input(ID.SHOWN, "data"), logic.records_block)
 
 
 # this tab's last run (the Test page remembers it), if the layout shows another one
