@@ -87,7 +87,7 @@ def pickers(
 
 _REMEMBER_JS = """function (shown, remembered, listed, opened) {
       const nothing = window.dash_clientside.no_update;
-      shown = %(shown)s;
+      shown = shown != null && typeof shown === "object" ? shown.id : shown;
       const known = (listed || []).some(o => o.%(key)s === remembered);
       if (!opened && known && remembered !== shown) { return [remembered, nothing, true]; }
       return [nothing, shown == null || shown === remembered ? nothing : shown, true];
@@ -95,21 +95,27 @@ _REMEMBER_JS = """function (shown, remembered, listed, opened) {
 
 
 def remember_in_tab(
-    pick: Output, tab_store: str, opened: str, shown: Input, listed: State, *, id_of: str, key: str
+    tab_store: str, opened: str, *, pick: str, shown: str, grid: str | None = None
 ) -> None:
     """Keep the tab's choice (``tab_store``, which other pages read) and the page's in step, in
     the browser: a server callback with an output outside the page fires on every page load.
 
-    The first time the page opens (``opened`` not yet set), a remembered choice that ``listed``
-    holds (its items' ``key``) is picked through ``pick``; afterwards the one ``shown`` (its id:
-    the JS expression ``id_of`` of ``shown``) is written to the tab's store.
+    The first time the page opens (store ``opened`` not yet set), a remembered choice that is
+    listed is picked; afterwards the one in store ``shown`` (its id, or a summary with an
+    ``id``) is written to the tab's store. ``pick`` is the page's dropdown (its options list
+    the choices), or, with ``grid``, the store the page selects from (the grid's rows, by
+    ``id``, list the choices).
     """
+    if grid is None:  # a dropdown: picked through its value, its options list the choices
+        prop, listed, key = "value", State(pick, "options"), "value"
+    else:  # a store the page selects from: the grid's rows list the choices
+        prop, listed, key = "data", State(grid, "rowData"), "id"
     clientside_callback(
-        _REMEMBER_JS % {"shown": id_of, "key": key},
-        pick,
+        _REMEMBER_JS % {"key": key},
+        Output(pick, prop, allow_duplicate=True),
         Output(tab_store, "data"),
         Output(opened, "data"),
-        shown,
+        Input(shown, "data"),
         State(tab_store, "data"),
         listed,
         State(opened, "data"),

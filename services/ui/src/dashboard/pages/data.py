@@ -185,15 +185,7 @@ def pick_dataset(contents, _clicks, chosen, filename, remembered, hist, x, y):
 # pick_dataset: a callback with an output outside the page fires on every page load whatever its
 # prevent_initial_call says. When the page opens it shows the newest data set; a tab that
 # remembers another one switches to it (the switch redraws through pick_dataset).
-remember_in_tab(
-    Output(ID.DATASET, "value", allow_duplicate=True),
-    ids.Tab.DATASET,
-    ID.OPENED,
-    Input(ID.CURRENT, "data"),
-    State(ID.DATASET, "options"),
-    id_of="shown ? shown.id : null",
-    key="value",
-)
+remember_in_tab(ids.Tab.DATASET, ID.OPENED, pick=ID.DATASET, shown=ID.CURRENT)
 
 
 @callback(

@@ -216,15 +216,7 @@ def select_model(selected_rows, current):
 # its prevent_initial_call says (a round trip for nothing on two busy cores). When the page
 # opens it shows the newest model; a tab that remembers another one switches to it (through
 # ``models-want``: refresh_models selects it and the detail follows).
-remember_in_tab(
-    Output(ID.WANT, "data", allow_duplicate=True),
-    ids.Tab.MODEL,
-    ID.OPENED,
-    Input(ID.SELECTED, "data"),
-    State(ID.TABLE, "rowData"),
-    id_of="shown",
-    key="id",
-)
+remember_in_tab(ids.Tab.MODEL, ID.OPENED, pick=ID.WANT, shown=ID.SELECTED, grid=ID.TABLE)
 
 
 @callback(
