@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -16,10 +17,15 @@ from dashboard.components import pickers
 
 @pytest.fixture(scope="module")
 def dependencies() -> list[dict[str, Any]]:
-    """The callbacks as the browser gets them (page modules register theirs on import)."""
-    from dashboard.app import create_app
-
-    return create_app().server.test_client().get("/_dash-dependencies").get_json()
+    """The callbacks as the browser gets them, from an app built in a fresh process (the first
+    app built in a process takes the callbacks the page modules registered on import)."""
+    code = (
+        "import json; from dashboard.app import create_app; "
+        "print(json.dumps(create_app().server.test_client().get('/_dash-dependencies').get_json()))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 def _memory(dependencies: list[dict[str, Any]], tab_store: str) -> dict[str, Any]:
