@@ -28,36 +28,39 @@ def dependencies() -> list[dict[str, Any]]:
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def _memory(dependencies: list[dict[str, Any]], tab_store: str) -> dict[str, Any]:
-    """The callback that writes ``tab_store``: its outputs' ids and properties, what it reads."""
+def _memory(dependencies: list[dict[str, Any]], tab_store: str) -> list[list[str]]:
+    """The callback that writes ``tab_store``: its outputs and what it reads, as ``id.prop``."""
     (found,) = [c for c in dependencies if f"...{tab_store}.data..." in c["output"]]
     outputs = [o.split("@", 1)[0] for o in found["output"].strip(".").split("...")]
-    listens = [f"{i['id']}.{i['property']}" for i in found["inputs"] + found["state"]]
-    return {"outputs": outputs, "listens": listens}
+    return [outputs, [f"{i['id']}.{i['property']}" for i in found["inputs"] + found["state"]]]
 
 
+# the tab's store: (the page's opened store, what is picked, shown, listed) where it is remembered
+MEMORIES = {
+    ids.Tab.DATASET: (
+        ids.Data.OPENED,
+        "data-dataset.value",
+        "data-current",
+        "data-dataset.options",
+    ),
+    ids.Tab.MODEL: (
+        ids.Models.OPENED,
+        "models-want.data",
+        "models-selected",
+        "models-table.rowData",
+    ),
+}
+
+
+@pytest.mark.parametrize("tab_store", MEMORIES)
 def test_the_data_page_remembers_through_its_dropdown_and_the_models_page_its_grid(
-    dependencies: list[dict[str, Any]],
+    dependencies: list[dict[str, Any]], tab_store: str
 ) -> None:
-    data, models = ids.Data, ids.Models
-    assert _memory(dependencies, ids.Tab.DATASET) == {
-        "outputs": [f"{data.DATASET}.value", f"{ids.Tab.DATASET}.data", f"{data.OPENED}.data"],
-        "listens": [
-            f"{data.CURRENT}.data",
-            f"{ids.Tab.DATASET}.data",
-            f"{data.DATASET}.options",
-            f"{data.OPENED}.data",
-        ],
-    }
-    assert _memory(dependencies, ids.Tab.MODEL) == {
-        "outputs": [f"{models.WANT}.data", f"{ids.Tab.MODEL}.data", f"{models.OPENED}.data"],
-        "listens": [
-            f"{models.SELECTED}.data",
-            f"{ids.Tab.MODEL}.data",
-            f"{models.TABLE}.rowData",
-            f"{models.OPENED}.data",
-        ],
-    }
+    opened, picked, shown, listed = MEMORIES[tab_store]
+    assert _memory(dependencies, tab_store) == [
+        [picked, f"{tab_store}.data", f"{opened}.data"],
+        [f"{shown}.data", f"{tab_store}.data", listed, f"{opened}.data"],
+    ]
 
 
 def _run_js(key: str, cases: list[list[Any]]) -> list[Any]:
