@@ -300,3 +300,39 @@ def test_an_unexpected_error_is_a_500_in_the_error_shape(
     with TestClient(app, raise_server_exceptions=False) as c:
         err = assert_error(c.get("/api/datasets"), 500, "internal_error")
         assert "disk on fire" not in err["message"]  # internals stay in the log
+
+
+def test_a_warm_score_reads_nothing_from_the_registry_and_changes_apply_at_once(
+    client: TestClient,
+) -> None:
+    """The single-score path keeps the model and its promotion a moment; this replica's own
+    training, promotion and delete still reach it at once."""
+    r = client.post("/api/models", json={"dataset_id": 0, "epochs": 2, "seed": 3})
+    mid = model_api_kit.wait_for_model(client, r.json()["id"])["id"]
+    reads: list[str] = []
+
+    def count(params: dict[str, Any], **_: Any) -> None:
+        reads.append(params["Key"]["pk"]["S"])
+
+    events = client.app.state.services.registry.client.meta.events
+    events.register("provide-client-params.dynamodb.GetItem", count)
+    try:
+        score = lambda: client.post(f"/api/models/{mid}/score", json={"values": FIRST_ROW})  # noqa: E731
+        assert score().json()["version"] == 1
+        cold = len(reads)
+        assert {"model", "promotion"} <= set(reads)
+        assert [score().json()["version"] for _ in range(5)] == [1] * 5
+        assert len(reads) == cold  # warm: no registry read
+
+        again = client.post(f"/api/models/{mid}/train", json={"dataset_id": 0, "epochs": 2})
+        assert again.status_code == 202, again.text
+        assert model_api_kit.wait_for_model(client, mid)["version"] == 2
+        assert score().json()["version"] == 2  # the new promotion, not the cached one
+
+        back = {"version": 1, "force": True, "reviewer": "t"}
+        assert client.post(f"/api/models/{mid}/promote", json=back).status_code == 200
+        assert score().json()["version"] == 1
+        assert client.delete(f"/api/models/{mid}").status_code == 204
+        assert_error(score(), 404)
+    finally:
+        events.unregister("provide-client-params.dynamodb.GetItem", count)

@@ -1,6 +1,7 @@
 """Two model_api processes (``uv run --frozen model-api``) with their own data directories but
 the same AWS endpoint, registry table and object store behave as one service: what one is
-told, the other answers at once (data sets, models, versions, promotion)."""
+told, the other answers at once (data sets, models, versions, promotion); scoring, which keeps
+the model and its promotion a moment, within ``IRIS_SCORING_CACHE_SECONDS``."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from typing import Any
 import httpx
 import pytest
 from infra.local.dynamodb_local import free_port
+from model_api.config import ApiSettings
 from model_api.datasets.store import bundled_csv
 
-from tests.support.waits import wait_http
+from tests.support.waits import wait_for, wait_http
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 UV = shutil.which("uv") or str(Path.home() / ".local/bin/uv")
@@ -141,3 +143,34 @@ def test_versions_and_promotion_are_seen_by_both_at_once(
     assert b.delete(f"/api/models/{mid}").status_code == 204
     assert a.get(f"/api/models/{mid}").status_code == 404
     assert a.post(f"/api/models/{mid}/score", json=row).status_code == 404
+
+
+def test_another_replicas_promotion_and_delete_reach_scoring_within_the_cache_window(
+    replicas: tuple[httpx.Client, httpx.Client],
+) -> None:
+    """A warm score reads no registry item (``IRIS_SCORING_CACHE_SECONDS``), so a promotion or
+    delete made on b reaches a's scoring within that window, and a's other reads at once."""
+    a, b = replicas
+    window = ApiSettings.model_fields["scoring_cache_seconds"].default
+    mid = a.post("/api/models", json={"dataset_id": 0, "epochs": 1, "seed": 2}).json()["id"]
+    wait_trained(a, mid, 1)
+    assert a.post(f"/api/models/{mid}/train", json={"dataset_id": 0, "epochs": 1}).is_success
+    wait_trained(a, mid, 2)
+    first_row = bundled_csv().decode().splitlines()[1].split(",")[1:]
+    row = {"values": [float(v) for v in first_row]}
+
+    def a_scores() -> httpx.Response:
+        return a.post(f"/api/models/{mid}/score", json=row)
+
+    assert a_scores().json()["version"] == 2  # now kept on a
+    back = {"version": 1, "force": True, "reviewer": "t"}
+    promoted_at = time.monotonic()
+    assert b.post(f"/api/models/{mid}/promote", json=back).status_code == 200
+    assert a.get(f"/api/models/{mid}").json()["promoted_version"] == 1  # at once
+    wait_for(lambda: a_scores().json()["version"] == 1, window + 5, "a scoring version 1")
+    assert time.monotonic() - promoted_at < window + 5
+
+    assert a_scores().json()["version"] == 1
+    assert b.delete(f"/api/models/{mid}").status_code == 204
+    assert a.get(f"/api/models/{mid}").status_code == 404  # at once
+    wait_for(lambda: a_scores().status_code == 404, window + 5, "a refusing the deleted model")

@@ -52,6 +52,11 @@ class ApiSettings(GuardSettingsMixin, BaseSettings):
     replica_id: str = Field(default_factory=_replica_id, min_length=1, max_length=200)
     lease_seconds: float = Field(default=30.0, gt=0, le=3600)
 
+    # --- scoring: a single score reuses the model record and its promotion this long (this
+    # replica's own promotions and deletes apply at once, another replica's this late); 0 = read
+    # the registry on every score
+    scoring_cache_seconds: float = Field(default=2.0, ge=0, le=60)
+
     # --- score log writer ---
     scorelog_enabled: bool = True
     scorelog_concurrency: int = Field(default=8, ge=1, le=32)

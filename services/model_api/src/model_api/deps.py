@@ -95,7 +95,9 @@ class Services:
         runs = RunStore(registry, objects, status=scorelog.status if scorelog else None)
         if scorelog is not None:
             scorelog.on_run_finished(runs.record_logging)
-        versions = VersionService(registry, models, datasets, objects)
+        versions = VersionService(
+            registry, models, datasets, objects, settings.scoring_cache_seconds
+        )
         trainer.on_trained = versions.record_training
         retrain = RetrainService(runs, models, settings.retrain_table)
         flow = RetrainFlow(

@@ -38,7 +38,7 @@ def get_model(services: ServicesDep, model_id: int) -> dict[str, Any]:
 @router.delete("/{model_id}", status_code=204, responses=error_responses(404, 409, 422))
 def delete_model(services: ServicesDep, model_id: int) -> Response:
     services.trainer.delete(model_id)
-    services.versions.store.forget(model_id)
+    services.versions.forget(model_id)
     return Response(status_code=204)
 
 

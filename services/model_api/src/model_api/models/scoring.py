@@ -61,7 +61,7 @@ def score(
     versions: VersionService, model_id: int, row: np.ndarray, version: int | None = None
 ) -> dict[str, Any]:
     """Predict one row with the promoted version unless one is named."""
-    predictor, classes, version = versions.predictor(model_id, version)
+    predictor, classes, version = versions.predictor(model_id, version, cached=True)
     probs = finite_probabilities(predictor, row)[0]
     best = int(probs.argmax())
     SCORES.inc()

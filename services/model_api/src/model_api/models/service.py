@@ -11,6 +11,7 @@ from model_api.core.documents import put_doc, query_docs
 from model_api.core.errors import ApiError, conflict, invalid
 from model_api.core.objects import ObjectStore
 from model_api.core.registry import Registry
+from model_api.core.ttl_cache import TtlCache
 from model_api.datasets.store import DatasetStore
 from model_api.models.compare import evaluate, flagged_outcome
 from model_api.models.network import Predictor
@@ -26,12 +27,20 @@ class VersionService:
     """One place for everything about versions (the training job only adds them)."""
 
     def __init__(
-        self, registry: Registry, models: ModelStore, datasets: DatasetStore, objects: ObjectStore
+        self,
+        registry: Registry,
+        models: ModelStore,
+        datasets: DatasetStore,
+        objects: ObjectStore,
+        scoring_cache_seconds: float = 0.0,
     ) -> None:
         self.store = VersionStore(registry, objects)
         self.registry = registry
         self.models = models
         self.datasets = datasets
+        # what a single score needs from the registry (the model, its promoted version), kept
+        # a moment so a warm score makes no registry read; dropped here on promotion and delete
+        self._serving: TtlCache[tuple[dict[str, Any], int | None]] = TtlCache(scoring_cache_seconds)
 
     def describe(self, rec: dict[str, Any]) -> dict[str, Any]:
         """The model with which version scores (``promoted_version``) and how many it has."""
@@ -65,25 +74,59 @@ class VersionService:
             "trained_rows": len(rows),
         }
         made = self.store.add(model_id, blobs, lineage, rows)
-        self.store.set_promoted(
+        self._set_promoted(
             model_id,
             {"version": made["version"], "forced": False, "reason": f"trained ({source})"},
         )
         return int(made["version"])
 
+    def _set_promoted(self, model_id: int, entry: dict[str, Any]) -> None:
+        try:
+            self.store.set_promoted(model_id, entry)
+        finally:
+            self._serving.drop(model_id)
+
+    def forget(self, model_id: int) -> None:
+        """Remove a deleted model's versions and promotion; this replica stops scoring it at
+        once (another within ``IRIS_SCORING_CACHE_SECONDS``)."""
+        try:
+            self.store.forget(model_id)
+        finally:
+            self._serving.drop(model_id)
+
     # ----- reads -----
-    def predictor(self, model_id: int, version: int | None) -> tuple[Predictor, list[str], int]:
-        rec = self.models.get(model_id)  # 404 for an unknown model
-        if version is None and self.store.promoted(model_id) is None:
-            why = f": {rec['error']}" if rec.get("error") else ""  # e.g. training diverged
-            raise conflict(
-                "model_not_ready",
-                f"model {model_id} has no trained version yet (status {rec['status']}){why}",
-                {"status": rec["status"]},
+    def predictor(
+        self, model_id: int, version: int | None, cached: bool = False
+    ) -> tuple[Predictor, list[str], int]:
+        """The version's predictor, classes and number (the promoted one unless named).
+
+        ``cached``: the single-score path, which reuses the model record and promotion read
+        within ``IRIS_SCORING_CACHE_SECONDS`` (so another replica's promotion or delete reaches
+        it that late); a batch test reads them fresh.
+        """
+        rec, promoted = (
+            self._serving.get(
+                model_id, lambda: self._serving_view(model_id), lambda v: v[1] is not None
             )
+            if cached
+            else self._serving_view(model_id)
+        )
+        if version is None:
+            if promoted is None:
+                why = f": {rec['error']}" if rec.get("error") else ""  # e.g. training diverged
+                raise conflict(
+                    "model_not_ready",
+                    f"model {model_id} has no trained version yet (status {rec['status']}){why}",
+                    {"status": rec["status"]},
+                )
+            version = promoted
         predictor, number = self.store.predictor(model_id, version)
-        classes = self.store.get(model_id, number).get("classes") or rec["classes"]
+        classes = self.store.record(model_id, number).get("classes") or rec["classes"]
         return predictor, list(classes), number
+
+    def _serving_view(self, model_id: int) -> tuple[dict[str, Any], int | None]:
+        """The model record (404 for an unknown model) and its promoted version."""
+        return self.models.get(model_id), self.store.promoted(model_id)
 
     def listing(self, model_id: int) -> dict[str, Any]:
         self.models.get(model_id)
@@ -228,5 +271,5 @@ class VersionService:
             "worse_on_comparison": worse,
             "reason": "forced" if force and overrode else "compared" if evidence else "first",
         }
-        self.store.set_promoted(model_id, entry)
+        self._set_promoted(model_id, entry)
         return {**self.listing(model_id), "changed": True}

@@ -6,7 +6,8 @@ in the object store under ``models/<id>/versions/<v>/``: ``predictor.npz`` (what
 written before the item so a version appears whole or not at all. The promotion item
 (``pk="promotion"``) names the promoted version and every promotion ever made (rollback =
 promoting an earlier one). Versions are never rewritten, so replicas cache them by
-(model, version); the promotion is mutable and always read from the registry.
+(model, version); the promotion is mutable and read from the registry (the single-score path
+keeps it a moment: models.service).
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class VersionStore:
     def promoted(self, model_id: int) -> int | None:
         return self.promotion(model_id)["version"]
 
-    def _record(self, model_id: int, version: int) -> dict[str, Any]:
+    def record(self, model_id: int, version: int) -> dict[str, Any]:
         key = (model_id, version)
         with self._lock:
             rec = self._records.get(key)
@@ -82,7 +83,7 @@ class VersionStore:
         return copy.deepcopy(rec)
 
     def get(self, model_id: int, version: int) -> dict[str, Any]:
-        rec = self._record(model_id, version)
+        rec = self.record(model_id, version)
         rec["promoted"] = self.promoted(model_id) == version
         return rec
 
@@ -96,7 +97,7 @@ class VersionStore:
         return out
 
     def trained_rows(self, model_id: int, version: int) -> set[str]:
-        self._record(model_id, version)
+        self.record(model_id, version)
         return set(json.loads(self._blob(model_id, version, ROWS)))
 
     def predictor(self, model_id: int, version: int | None) -> tuple[Predictor, int]:
@@ -105,7 +106,7 @@ class VersionStore:
             version = self.promoted(model_id)
             if version is None:
                 raise conflict("model_not_ready", f"model {model_id} has no trained version yet")
-        self._record(model_id, version)
+        self.record(model_id, version)
         key = (model_id, version)
         with self._lock:
             cached = self._predictors.get(key)
