@@ -5,39 +5,19 @@ the model and its promotion a moment, within ``IRIS_SCORING_CACHE_SECONDS``."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from infra.local.dynamodb_local import free_port
 from model_api.config import ApiSettings
 from model_api.datasets.store import bundled_csv
 
-from tests.support.waits import wait_for, wait_http
+from tests.support.replicas import clean_env, start_replica
+from tests.support.waits import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-UV = shutil.which("uv") or str(Path.home() / ".local/bin/uv")
-REPO = Path(__file__).resolve().parents[3]
-
-
-def start_replica(env: dict[str, str], data_dir: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
-    port = free_port()
-    log_path = data_dir.parent / f"{data_dir.name}.log"
-    log = open(log_path, "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [UV, "run", "--frozen", "model-api"],
-        cwd=REPO,
-        env=env | {"IRIS_DATA_DIR": str(data_dir), "IRIS_API_PORT": str(port)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    return proc, f"http://127.0.0.1:{port}", log_path
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +27,7 @@ def replicas(
     registry = make_registry(aws_endpoint.url, aws_endpoint.region)
     shared = tmp_path_factory.mktemp("objects")
     env = (
-        {k: v for k, v in os.environ.items() if not k.startswith("IRIS_")}
+        clean_env()
         | {
             "IRIS_REGISTRY_TABLE": registry.table,
             "IRIS_OBJECT_STORE": shared.as_uri(),
@@ -56,24 +36,21 @@ def replicas(
         }
         | aws_endpoint.child_env()
     )
+    root = tmp_path_factory.mktemp("replicas")
     started = [
-        start_replica(env, tmp_path_factory.mktemp(name)) for name in ("replica_a", "replica_b")
+        start_replica(name, root / name, root / f"{name}.log", env)
+        for name in ("replica_a", "replica_b")
     ]
     try:
-        for proc, url, log in started:
-            wait_http(f"{url}/health/ready", proc, 180, log)
-        clients = [httpx.Client(base_url=url, timeout=60) for _, url, _ in started]
+        for replica in started:
+            replica.wait_ready()
+        clients = [replica.client() for replica in started]
         yield clients[0], clients[1]
         for client in clients:
             client.close()
     finally:
-        for proc, _, _ in started:
-            proc.terminate()
-        for proc, _, _ in started:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        for replica in started:
+            replica.stop()
         registry.client.delete_table(TableName=registry.table)
 
 
