@@ -80,6 +80,12 @@ def test_full_loop_in_the_browser(ui) -> None:
     # loaded once, though the page starts it early and dcc.Graph asks for it too
     assert sum("vendor/plotly-iris-" in s for s in scripts) == 1, scripts
     assert not any("plotly.min.js" in s for s in scripts), scripts
+    # the browser's own parseFloat and trim, not the polyfill's (U+180E is no white space now)
+    builtins = d.execute_script(
+        "return [String('\\u180e'.trim().length), String(parseFloat('\\u180e1')), "
+        "typeof window.irisBuiltins]"
+    )
+    assert builtins == ["1", "NaN", "undefined"], builtins
     # AG Grid's async chunk: once, though the page starts it early and the grid asks for it too
     chunks = d.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -180,3 +181,14 @@ def test_server_side_grids_fetch_blocks_of_what_their_trigger_shows(
     assert _block(app, data.TABLE, request, data.CURRENT, None) == {"rowData": [], "rowCount": 0}
     no_run = _block(app, mon.RECORDS, request, mon.SHOWN, None)
     assert no_run == {"rowData": [], "rowCount": 0}
+
+
+def test_the_browsers_builtins_are_saved_before_dashs_polyfill(app) -> None:
+    """The script that saves parseFloat, trim... runs before the polyfill replaces them
+    (assets/vendor/keep-builtins.js), inline; the asset that puts them back is the first."""
+    page = app.server.test_client().get("/data").get_data(as_text=True)
+    saved, polyfill = page.index("window.irisBuiltins = saved"), page.index("deps/polyfill@")
+    assert saved < polyfill
+    assets = re.findall(r'src="/assets/([^"?]+)', page)
+    assert assets[0] == "01-builtins.js", assets
+    assert page.index("/assets/01-builtins.js") < page.index("dash_renderer")

@@ -84,9 +84,19 @@ def create_app() -> Dash:
         serve_locally=True,
     )
     app.layout = _layout
+    app.index_string = _index_keeping_builtins(app)
     app.renderer = _renderer_with_early_plotly()
     security.install(app, get_settings())
     return app
+
+
+def _index_keeping_builtins(app: Dash) -> str:
+    """Dash's page template with one script ahead of Dash's own: it saves the browser's
+    parseFloat, parseInt, String#trim... that Dash's polyfill replaces with slower JavaScript,
+    and ``assets/01-builtins.js`` puts them back (why: ``assets/vendor/keep-builtins.js``).
+    Inline: a file would cost every page load one more request (assets are revalidated)."""
+    code = (PACKAGE_DIR / "assets" / "vendor" / "keep-builtins.js").read_text()
+    return app.index_string.replace("{%config%}", f"<script>{code}</script>\n{{%config%}}", 1)
 
 
 def _renderer_with_early_plotly() -> str:
