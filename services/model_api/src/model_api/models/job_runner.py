@@ -2,12 +2,14 @@
 would only slow both), claimed, not owned.
 
 A replica runs a job only while it holds the lease ``job#<job_id>`` (``core.lease``),
-heartbeating it; only the holder writes the job. A job whose replica died (lease expired) or
-never started it (queued on a replica that stopped) is an orphan: every replica's watch loop
-(each heartbeat, and once at start) claims orphans and runs them again from their plan. A job
-found ``running`` when claimed was cut off: it is logged "re-queued after a restart" and run
-again (``attempts`` counts every start). A shutdown mid-job leaves it queued and releases the
-lease, so another replica (or the next start) takes it at once.
+heartbeating it; only the holder writes the job, each write fenced by the lease's generation
+(a holder paused past its lease cannot overwrite its successor's progress). A job whose
+replica died (lease expired) or never started it (queued on a replica that stopped) is an
+orphan: every replica's watch loop (each heartbeat, and once at start) claims orphans and runs
+them again from their plan. A job found ``running`` when claimed was cut off: it is logged
+"re-queued after a restart" and run again (``attempts`` counts every start). A shutdown
+mid-job leaves it queued and releases the lease, so another replica (or the next start) takes
+it at once.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from model_api.core.errors import ApiError
 from model_api.core.lease import Heartbeat, Leases
-from model_api.models.jobs import ACTIVE, Handler, Interrupted, JobStore, Submit
+from model_api.models.jobs import ACTIVE, Handler, Interrupted, JobStore, Submit, Superseded
 
 log = logging.getLogger(__name__)
 
@@ -124,44 +126,65 @@ class JobRunner:
             self._forget(job_id)
 
     def _attempt(self, job_id: str, beat: Heartbeat) -> None:
+        try:
+            self._attempt_fenced(job_id, beat)
+        except Superseded:  # a newer holder wrote the job: it is that holder's now
+            log.warning("job %s: a newer lease holder took it over; stopping here", job_id)
+
+    def _attempt_fenced(self, job_id: str, beat: Heartbeat) -> None:
+        """One run of the job; every write carries this holder's lease generation, so a
+        write after a newer holder's raises ``Superseded`` instead of landing."""
+        fence = beat.lease.generation
         job = self.store.raw(job_id)
         if job["status"] == "running":  # its replica stopped mid-job
-            self.store.update(job_id, event="re-queued after a restart (running)")
+            self.store.update(job_id, fence=fence, event="re-queued after a restart (running)")
         self.store.update(
             job_id,
+            fence=fence,
             event=f"started on {self.leases.owner}",
             status="running",
             attempts=job["attempts"] + 1,
             progress={"stage": "starting"},
             replica=self.leases.owner,
         )
+        superseded = threading.Event()
 
         def progress(**fields: Any) -> bool:
-            if beat.lost.is_set():
+            if beat.lost.is_set() or superseded.is_set():
                 return False
-            self.store.update(job_id, progress=fields)
+            try:
+                self.store.update(job_id, fence=fence, progress=fields)
+            except Superseded:
+                superseded.set()
+                return False
             return not self._stopping.is_set()
 
         try:
             result = self._handlers[job["kind"]](self.store.raw(job_id), progress)
         except Interrupted:
-            if not beat.lost.is_set():
+            if not (beat.lost.is_set() or superseded.is_set()):
                 self.store.update(
-                    job_id, event="interrupted by a shutdown; re-queued", status="queued"
+                    job_id,
+                    fence=fence,
+                    event="interrupted by a shutdown; re-queued",
+                    status="queued",
                 )
             return
         except Exception as exc:  # a job records its failure; it never dies silently
             log.exception("job %s failed", job_id)
-            if beat.lost.is_set():
+            if beat.lost.is_set() or superseded.is_set():
                 return
             message = exc.message if isinstance(exc, ApiError) else f"{type(exc).__name__}: {exc}"
-            self.store.update(job_id, event=f"failed: {message}", status="failed", error=message)
+            self.store.update(
+                job_id, fence=fence, event=f"failed: {message}", status="failed", error=message
+            )
             return
-        if beat.lost.is_set():  # the new holder runs it again (the handler is idempotent)
+        if beat.lost.is_set() or superseded.is_set():  # the new holder runs it again
             log.warning("job %s: the lease was lost; its new holder finishes it", job_id)
             return
         self.store.update(
             job_id,
+            fence=fence,
             event="succeeded",
             status="succeeded",
             result=result,

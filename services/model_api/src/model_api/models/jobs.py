@@ -36,6 +36,14 @@ class Interrupted(Exception):
     """The service is stopping (or the job's lease was lost): leave the job for a replica."""
 
 
+class Superseded(Interrupted):
+    """A newer holder of the job's lease has written the job: this holder must stop without
+    writing (it was paused past its lease, say)."""
+
+
+FENCE = "fence"  # the item attribute: the lease generation of the job's latest writer
+
+
 def _plan_key(job_id: str) -> str:
     return f"jobs/{job_id}.json"
 
@@ -74,14 +82,30 @@ class JobStore:
                 continue
             return copy.deepcopy(job)
 
-    def update(self, job_id: str, event: str | None = None, **changes: Any) -> dict[str, Any]:
-        """Apply ``changes`` (and log ``event``); only the job's lease holder calls this."""
+    def update(
+        self, job_id: str, *, fence: int, event: str | None = None, **changes: Any
+    ) -> dict[str, Any]:
+        """Apply ``changes`` (and log ``event``) as the holder of the job's lease generation
+        ``fence``; ``Superseded`` once a later generation has written the job, so a holder
+        that lost its lease cannot overwrite its successor's progress."""
         job = self._doc(job_id)
         job.update(changes)
         if event:
             job["events"].append({"at": utc_now(), "event": event})
         job["updated_at"] = utc_now()
-        put_doc(self.registry, KIND, job_id, job)
+        try:
+            put_doc(
+                self.registry,
+                KIND,
+                job_id,
+                job,
+                extra={FENCE: fence},
+                condition="attribute_not_exists(#f) OR #f <= :f",
+                names={"#f": FENCE},
+                values={":f": fence},
+            )
+        except ConditionFailed as exc:
+            raise Superseded(f"job {job_id} has a newer lease holder than {fence}") from exc
         return job
 
     def _doc(self, job_id: str) -> dict[str, Any]:

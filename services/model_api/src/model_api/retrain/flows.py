@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model_api.core.errors import ApiError, conflict, invalid, not_found
+from model_api.core.errors import conflict, invalid, not_found
 from model_api.core.lease import Leases
 from model_api.core.objects import ObjectStore
 from model_api.core.registry import Registry
@@ -217,9 +217,11 @@ class RetrainFlow:
         fitted = fit_new(train, plan["classes"], params, on_epoch)
         if len(fitted.history.get("loss", [])) < epochs:
             raise Interrupted
-        progress(stage="saving", epoch=epochs, epochs=epochs, rows=len(train))
-        if self.versions.store.by_job(model_id, job["job_id"]) is not None:
-            raise ApiError(409, "duplicate_job", "this job's version already exists")
+        if not progress(stage="saving", epoch=epochs, epochs=epochs, rows=len(train)):
+            raise Interrupted  # the lease is gone: the new holder keeps the version, not this one
+        done = self.versions.store.by_job(model_id, job["job_id"])
+        if done is not None:  # a holder before this one kept it just now
+            return {"version": done["version"]}
         lineage = {
             "source": "retrain",
             "job_id": job["job_id"],
