@@ -14,6 +14,7 @@ from model_api.core.objects import ObjectStore
 from model_api.core.registry import Registry
 from model_api.datasets.store import DatasetStore
 from model_api.models.claims import JobClaims
+from model_api.models.jobs import JobStore
 from model_api.models.queue import TrainingQueue
 from model_api.models.service import VersionService
 from model_api.models.store import ModelStore
@@ -101,7 +102,7 @@ class Services:
         trainer.on_trained = versions.record_training
         retrain = RetrainService(runs, models, settings.retrain_table)
         flow = RetrainFlow(
-            (registry, objects, leases, settings.heartbeat_seconds),
+            JobStore(registry, objects),
             models,
             training,
             versions,
@@ -109,6 +110,8 @@ class Services:
             runs,
             retrain,
             settings.max_epochs,
+            leases=leases,
+            heartbeat_s=settings.heartbeat_seconds,
         )
         trainer.before_training = flow.refuse_if_running
         tests = RunService(

@@ -149,8 +149,11 @@ class JobRunner:
         )
         superseded = threading.Event()
 
+        def gone() -> bool:  # another holder has, or may have, taken the job over
+            return beat.lost.is_set() or superseded.is_set()
+
         def progress(**fields: Any) -> bool:
-            if beat.lost.is_set() or superseded.is_set():
+            if gone():
                 return False
             try:
                 self.store.update(job_id, fence=fence, progress=fields)
@@ -162,7 +165,7 @@ class JobRunner:
         try:
             result = self._handlers[job["kind"]](self.store.raw(job_id), progress)
         except Interrupted:
-            if not (beat.lost.is_set() or superseded.is_set()):
+            if not gone():
                 self.store.update(
                     job_id,
                     fence=fence,
@@ -172,14 +175,14 @@ class JobRunner:
             return
         except Exception as exc:  # a job records its failure; it never dies silently
             log.exception("job %s failed", job_id)
-            if beat.lost.is_set() or superseded.is_set():
+            if gone():
                 return
             message = exc.message if isinstance(exc, ApiError) else f"{type(exc).__name__}: {exc}"
             self.store.update(
                 job_id, fence=fence, event=f"failed: {message}", status="failed", error=message
             )
             return
-        if beat.lost.is_set() or superseded.is_set():  # the new holder runs it again
+        if gone():  # the new holder runs it again
             log.warning("job %s: the lease was lost; its new holder finishes it", job_id)
             return
         self.store.update(

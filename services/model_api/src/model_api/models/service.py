@@ -120,9 +120,9 @@ class VersionService:
                     {"status": rec["status"]},
                 )
             version = promoted
-        predictor, number = self.store.predictor(model_id, version)
-        classes = self.store.record(model_id, number).get("classes") or rec["classes"]
-        return predictor, list(classes), number
+        predictor = self.store.predictor(model_id, version)
+        classes = self.store.record(model_id, version).get("classes") or rec["classes"]
+        return predictor, list(classes), version
 
     def _serving_view(self, model_id: int) -> tuple[dict[str, Any], int | None]:
         """The model record (404 for an unknown model) and its promoted version."""

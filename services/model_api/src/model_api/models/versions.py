@@ -100,12 +100,8 @@ class VersionStore:
         self.record(model_id, version)
         return set(json.loads(self._blob(model_id, version, ROWS)))
 
-    def predictor(self, model_id: int, version: int | None) -> tuple[Predictor, int]:
-        """The named version's predictor, or the promoted one's (409 before any training)."""
-        if version is None:
-            version = self.promoted(model_id)
-            if version is None:
-                raise conflict("model_not_ready", f"model {model_id} has no trained version yet")
+    def predictor(self, model_id: int, version: int) -> Predictor:
+        """The version's predictor, loaded once per replica (versions never change)."""
         self.record(model_id, version)
         key = (model_id, version)
         with self._lock:
@@ -120,7 +116,7 @@ class VersionStore:
                 )
             with self._lock:
                 self._predictors[key] = cached
-        return cached, version
+        return cached
 
     # ----- writes -----
     def add(

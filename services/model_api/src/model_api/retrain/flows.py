@@ -15,8 +15,6 @@ import pandas as pd
 
 from model_api.core.errors import conflict, invalid, not_found
 from model_api.core.lease import Leases
-from model_api.core.objects import ObjectStore
-from model_api.core.registry import Registry
 from model_api.datasets.store import DatasetStore
 from model_api.models import network
 from model_api.models.job_runner import JobRunner
@@ -91,7 +89,7 @@ class RetrainFlow:
 
     def __init__(
         self,
-        jobs: tuple[Registry, ObjectStore, Leases, float],
+        jobs: JobStore,
         models: ModelStore,
         queue: TrainingQueue,
         versions: VersionService,
@@ -99,11 +97,13 @@ class RetrainFlow:
         runs: RunStore,
         retrain: RetrainService,
         max_epochs: int,
+        *,
+        leases: Leases,
+        heartbeat_s: float,
     ) -> None:
         self.models, self.versions, self.datasets = models, versions, datasets
         self.runs, self.retrain, self.max_epochs = runs, retrain, max_epochs
-        registry, objects, leases, heartbeat_s = jobs  # where jobs live, how they are claimed
-        self.jobs = JobStore(registry, objects)
+        self.jobs = jobs
         self.queue = queue
         self.runner = JobRunner(self.jobs, queue.submit, {KIND: self.run}, leases, heartbeat_s)
 

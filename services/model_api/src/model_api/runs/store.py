@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from iris_common.clock import utc_now
+
 from model_api.core.documents import put_doc
 from model_api.core.errors import not_found
 from model_api.core.objects import ObjectMissing, ObjectStore, missing_blob
@@ -84,7 +86,7 @@ class RunStore:
             if self.exists(run_id):
                 continue
             try:
-                self.registry.put_new(ID_KIND, run_id, {"minted_at": _now()})
+                self.registry.put_new(ID_KIND, run_id, {"minted_at": utc_now()})
             except ConditionFailed:
                 continue
             return run_id
@@ -156,10 +158,6 @@ class RunStore:
             runs = [(item, doc) for item, doc in parsed if doc["model_id"] == model_id]
         page = runs[offset : offset + limit]
         return {"items": [self._live(item, doc) for item, doc in page], "total": len(runs)}
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
 
 
 def _key(run_id: str) -> str:
